@@ -1,0 +1,15 @@
+//! Database migrations. Each file is frozen once released: it states its own DDL and never
+//! reads today's entities, so replaying history always builds the same schema.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_accounts;
+
+/// Every migration of the service, in the order they apply.
+pub struct Migrator;
+
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_accounts::Migration)]
+    }
+}

@@ -1,0 +1,7 @@
+//! Accounts: registration, sign-in sessions, profiles and roles.
+
+pub mod graphql;
+pub mod password;
+pub mod service;
+pub mod throttle;
+pub mod tokens;

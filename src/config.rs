@@ -1,0 +1,175 @@
+//! Typed settings: the built-in `config/default.toml`, then `config/{env}.toml`, then
+//! `DARKHAN_*` environment variables. A wrong value stops start-up naming its key.
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// The secret shipped in `config/default.toml`; production refuses to run with it.
+const DEVELOPMENT_JWT_SECRET: &str = "darkhan-development-secret-do-not-use-in-production";
+
+/// Whether this is a developer's machine or a real deployment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// All settings of the service.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub mode: Mode,
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub graphql: GraphqlSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub cors_origins: Vec<String>,
+    pub body_limit_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: SecretString,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_days: i64,
+    pub login_max_failures_per_email: u32,
+    pub login_max_failures_per_client: u32,
+    pub login_failure_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GraphqlSettings {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    pub ws_init_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub filter: String,
+}
+
+/// Why the settings could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    #[error("invalid configuration: {key}: {message}")]
+    Rejected { key: &'static str, message: String },
+}
+
+impl Settings {
+    /// Loads the layered settings for the environment named by `DARKHAN_ENV`
+    /// (default `development`).
+    pub fn load() -> Result<Self, ConfigError> {
+        let env = std::env::var("DARKHAN_ENV").unwrap_or_else(|_| "development".into());
+        Self::from_figment(Self::figment(&env))
+    }
+
+    /// The layers without the final extraction, so tests and tools can add their own.
+    pub fn figment(env: &str) -> Figment {
+        Figment::new()
+            // The defaults are compiled in, so the binary runs from any directory.
+            .merge(Toml::string(include_str!("../config/default.toml")))
+            .merge(Toml::file("config/default.toml"))
+            .merge(Toml::file(format!("config/{env}.toml")))
+            .merge(Env::prefixed("DARKHAN_").split("__").ignore(&["env"]))
+    }
+
+    /// Extracts and checks the settings.
+    pub fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let settings: Settings = figment.extract().map_err(Box::new)?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let secret = self.auth.jwt_secret.expose_secret();
+        if self.mode == Mode::Production && secret == DEVELOPMENT_JWT_SECRET {
+            return Err(ConfigError::Rejected {
+                key: "auth.jwt_secret",
+                message: "production refuses the development secret; set DARKHAN_AUTH__JWT_SECRET"
+                    .into(),
+            });
+        }
+        if secret.len() < 32 {
+            return Err(ConfigError::Rejected {
+                key: "auth.jwt_secret",
+                message: "must be at least 32 characters".into(),
+            });
+        }
+        if self.auth.access_token_ttl_secs <= 0 || self.auth.refresh_token_ttl_days <= 0 {
+            return Err(ConfigError::Rejected {
+                key: "auth.access_token_ttl_secs",
+                message: "token lifetimes must be positive".into(),
+            });
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::Rejected {
+                key: "database.max_connections",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::providers::Serialized;
+
+    #[test]
+    fn defaults_load() {
+        let settings = Settings::from_figment(Settings::figment("none")).expect("defaults");
+        assert_eq!(settings.server.port, 8080);
+        assert_eq!(settings.mode, Mode::Development);
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_key() {
+        let figment = Settings::figment("none").merge(Serialized::default("server.port", "lots"));
+        let err = Settings::from_figment(figment).expect_err("must fail").to_string();
+        assert!(err.contains("server.port"), "{err}");
+    }
+
+    #[test]
+    fn production_refuses_the_development_secret() {
+        let figment = Settings::figment("none").merge(Serialized::default("mode", "production"));
+        let err = Settings::from_figment(figment).expect_err("must fail").to_string();
+        assert!(err.contains("auth.jwt_secret"), "{err}");
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let settings = Settings::from_figment(Settings::figment("none")).expect("defaults");
+        assert!(!format!("{settings:?}").contains(DEVELOPMENT_JWT_SECRET));
+    }
+}

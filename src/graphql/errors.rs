@@ -1,0 +1,121 @@
+//! Gives every error that async-graphql itself produces a stable `extensions.code`, so
+//! clients never see a code-less error and mistake their own mistake for a server fault.
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
+use async_graphql::{
+    Response, ServerError, ServerResult, ValidationResult, Value, Variables,
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+        NextSubscribe, NextValidation,
+    },
+    parser::types::ExecutableDocument,
+};
+use futures_util::{StreamExt, stream::BoxStream};
+
+/// The document could not be parsed.
+pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+/// The document does not fit the schema, or exceeds depth or complexity limits.
+pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+/// A value given by the client is not acceptable.
+pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+
+/// Put into a request's data; set once execution starts, so the transport can tell request
+/// errors (HTTP 400 under `application/graphql-response+json`) from field errors.
+#[derive(Clone, Default)]
+pub struct Executed(Arc<AtomicBool>);
+
+impl Executed {
+    pub fn get(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+/// Sets `code` (and `field` for bad arguments) where none is set.
+fn label(err: &mut ServerError, default: &'static str) {
+    if err.extensions.as_ref().and_then(|e| e.get("code")).is_some() {
+        return;
+    }
+    let extensions = err.extensions.get_or_insert_with(Default::default);
+    // async-graphql reports argument coercion failures as `Invalid value for argument
+    // "input.age", ...`; those are the client's input, not the query's shape.
+    if let Some(rest) = err.message.strip_prefix("Invalid value for argument ") {
+        extensions.set("code", BAD_USER_INPUT);
+        if let Some(field) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {
+            extensions.set("field", Value::String(field.to_owned()));
+        }
+    } else {
+        extensions.set("code", default);
+    }
+}
+
+fn label_response(mut response: Response) -> Response {
+    for err in &mut response.errors {
+        label(err, BAD_USER_INPUT);
+    }
+    response
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        next.run(ctx, query, variables).await.map_err(|mut err| {
+            label(&mut err, PARSE_FAILED);
+            err
+        })
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        next.run(ctx).await.map_err(|mut errors| {
+            for err in &mut errors {
+                label(err, VALIDATION_FAILED);
+            }
+            errors
+        })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Some(executed) = ctx.data_opt::<Executed>() {
+            executed.0.store(true, Ordering::Relaxed);
+        }
+        // What is still unlabelled here came from coercing values at execution time.
+        label_response(next.run(ctx, operation_name).await)
+    }
+
+    fn subscribe<'s>(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        stream: BoxStream<'s, Response>,
+        next: NextSubscribe<'_>,
+    ) -> BoxStream<'s, Response> {
+        next.run(ctx, stream).map(label_response).boxed()
+    }
+}

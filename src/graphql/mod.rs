@@ -1,0 +1,48 @@
+//! The GraphQL schema: every domain's Query, Mutation and Subscription merged in one place,
+//! with limits and the error-code policy.
+
+pub mod errors;
+pub mod pagination;
+
+use async_graphql::{MergedObject, MergedSubscription, Schema};
+
+use crate::{
+    accounts::graphql::{AccountMutation, AccountQuery, AccountSubscription},
+    app::AppState,
+    config::GraphqlSettings,
+};
+
+/// Every query of the API.
+#[derive(MergedObject, Default)]
+pub struct Query(AccountQuery);
+
+/// Every mutation of the API.
+#[derive(MergedObject, Default)]
+pub struct Mutation(AccountMutation);
+
+/// Every subscription of the API.
+#[derive(MergedSubscription, Default)]
+pub struct Subscription(AccountSubscription);
+
+pub type AppSchema = Schema<Query, Mutation, Subscription>;
+
+/// The client's network address, for throttling; `None` when unknown.
+#[derive(Debug, Clone)]
+pub struct ClientAddress(pub Option<String>);
+
+/// Builds the schema with its limits. `state` is `None` only for exporting the SDL.
+pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppSchema {
+    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
+        .limit_depth(settings.max_depth)
+        .limit_complexity(settings.max_complexity)
+        .extension(errors::ErrorCodes);
+    if let Some(state) = state {
+        builder = builder.data(state);
+    }
+    builder.finish()
+}
+
+/// The SDL clients generate code from, as committed in `schema.graphql`.
+pub fn sdl(schema: &AppSchema) -> String {
+    schema.sdl()
+}

@@ -1,0 +1,379 @@
+//! GraphQL over HTTP, following the GraphQL-over-HTTP specification: JSON POSTs only,
+//! queries (never mutations) by GET, `application/graphql-response+json` with 4xx for
+//! request errors, `application/json` with 200 for older clients.
+
+use std::net::SocketAddr;
+
+use async_graphql::{
+    Request as GqlRequest, Response as GqlResponse, ServerError, Variables,
+    http::GraphiQLSource,
+    parser::{parse_query, types::OperationType},
+};
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+use serde_json::{Map, Value, json};
+
+use super::{HttpState, client_address};
+use crate::{
+    auth::Caller,
+    graphql::{
+        ClientAddress,
+        errors::{Executed, PARSE_FAILED},
+    },
+};
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// Which media type the response uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponseJson,
+    Json,
+}
+
+impl Media {
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Self::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
+            Self::Json => "application/json; charset=utf-8",
+        })
+    }
+
+    /// Picks the response type from `Accept`; a missing header means `application/json`.
+    fn negotiate(headers: &HeaderMap) -> Result<Self, Response> {
+        let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+            return Ok(Self::Json);
+        };
+        let mut json = false;
+        for item in accept.split(',') {
+            let mut parts = item.split(';');
+            let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let refused = parts.any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+            });
+            if refused {
+                continue;
+            }
+            match media.as_str() {
+                GRAPHQL_RESPONSE_JSON => return Ok(Self::GraphqlResponseJson),
+                JSON | "*/*" | "application/*" => json = true,
+                _ => {}
+            }
+        }
+        if json {
+            Ok(Self::Json)
+        } else {
+            Err(request_error(
+                Self::Json,
+                StatusCode::NOT_ACCEPTABLE,
+                "NOT_ACCEPTABLE",
+                "accept application/graphql-response+json or application/json",
+            ))
+        }
+    }
+}
+
+/// An error about the HTTP request itself, before any GraphQL ran.
+fn request_error(media: Media, status: StatusCode, code: &str, message: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
+    response
+}
+
+/// `POST /graphql` with a JSON body.
+pub async fn post(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let media = match Media::negotiate(&headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    // Only JSON bodies: a form or text/plain POST is what a cross-site page can send
+    // without a CORS preflight.
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mut params = content_type.split(';');
+    let essence = params.next().unwrap_or("").trim().to_ascii_lowercase();
+    let charset_ok = params.all(|p| {
+        let p = p.trim().to_ascii_lowercase();
+        !p.starts_with("charset=") || p == "charset=utf-8" || p == "charset=\"utf-8\""
+    });
+    if essence != JSON || !charset_ok {
+        return request_error(
+            media,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the request as application/json (UTF-8)",
+        );
+    }
+    let params = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(map)) => map,
+        Ok(Value::Array(_)) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "batched requests are not supported",
+            );
+        }
+        Ok(_) | Err(_) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the body must be a JSON object",
+            );
+        }
+    };
+    let request = match request_from_params(params) {
+        Ok(request) => request,
+        Err(message) => {
+            return request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
+        }
+    };
+    let client = client_address(
+        &headers,
+        Some(peer),
+        state.app.settings.server.trust_forwarded_for,
+    );
+    execute(&state, &headers, media, request, client, false).await
+}
+
+/// `GET /graphql`: GraphiQL for browsers, otherwise a query from the URL.
+pub async fn get(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html && !query.split('&').any(|p| p.starts_with("query=")) {
+        return Html(
+            GraphiQLSource::build()
+                .endpoint("/graphql")
+                .subscription_endpoint("/graphql/ws")
+                .title("Darkhan GraphQL")
+                .finish(),
+        )
+        .into_response();
+    }
+    let media = match Media::negotiate(&headers) {
+        Ok(media) => media,
+        Err(response) => return response,
+    };
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) if !request.query.is_empty() => request,
+        Ok(_) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the query parameter is missing",
+            );
+        }
+        Err(err) => {
+            return request_error(
+                media,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("invalid request parameters: {err}"),
+            );
+        }
+    };
+    let client = client_address(
+        &headers,
+        Some(peer),
+        state.app.settings.server.trust_forwarded_for,
+    );
+    execute(&state, &headers, media, request, client, true).await
+}
+
+/// Reads `query`, `operationName`, `variables` and `extensions` strictly.
+fn request_from_params(mut params: Map<String, Value>) -> Result<GqlRequest, String> {
+    let query = match params.remove("query") {
+        Some(Value::String(q)) => q,
+        Some(_) => return Err("query must be a string".into()),
+        None => return Err("the query parameter is missing".into()),
+    };
+    let operation_name = match params.remove("operationName") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(name)) => Some(name),
+        Some(_) => return Err("operationName must be a string".into()),
+    };
+    let variables = match params.remove("variables") {
+        None | Some(Value::Null) => Variables::default(),
+        Some(v @ Value::Object(_)) => Variables::from_json(v),
+        Some(_) => return Err("variables must be an object".into()),
+    };
+    let extensions = match params.remove("extensions") {
+        None | Some(Value::Null) => Default::default(),
+        Some(Value::Object(map)) => async_graphql::Extensions(
+            map.into_iter()
+                .filter_map(|(k, v)| async_graphql::Value::from_json(v).ok().map(|v| (k, v)))
+                .collect(),
+        ),
+        Some(_) => return Err("extensions must be an object".into()),
+    };
+    let mut request = GqlRequest::new(query).variables(variables);
+    request.operation_name = operation_name;
+    request.extensions = extensions;
+    Ok(request)
+}
+
+/// Parses, checks the operation kind against the method, runs, and writes the response.
+async fn execute(
+    state: &HttpState,
+    headers: &HeaderMap,
+    media: Media,
+    mut request: GqlRequest,
+    client: Option<String>,
+    is_get: bool,
+) -> Response {
+    let document = match parse_query(&request.query) {
+        Ok(doc) => doc,
+        Err(err) => {
+            let mut error = ServerError::new(err.to_string(), err.positions().next());
+            error
+                .extensions
+                .get_or_insert_with(Default::default)
+                .set("code", PARSE_FAILED);
+            return respond(media, GqlResponse::from_errors(vec![error]), false);
+        }
+    };
+    let kind = operation_kind(&document, request.operation_name.as_deref());
+    if is_get && kind == Some(OperationType::Mutation) {
+        let mut response = request_error(
+            media,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent by POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    if kind == Some(OperationType::Subscription) {
+        return request_error(
+            media,
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "subscriptions are served over WebSocket at /graphql/ws",
+        );
+    }
+    request.set_parsed_query(document);
+
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let executed = Executed::default();
+    let request = request
+        .data(Caller::from_bearer(&state.app.keys, authorization))
+        .data(ClientAddress(client))
+        .data(executed.clone());
+    let response = state.schema.execute(request).await;
+    respond(media, response, executed.get())
+}
+
+/// The type of the operation that will run, if the document names one unambiguously.
+fn operation_kind(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> Option<OperationType> {
+    use async_graphql::parser::types::DocumentOperations;
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// Writes a GraphQL response. Request errors (nothing executed) omit `data` and, under
+/// `application/graphql-response+json`, answer 400.
+fn respond(media: Media, response: GqlResponse, executed: bool) -> Response {
+    let mut body = Map::new();
+    if !response.errors.is_empty() {
+        for err in &response.errors {
+            let code = err
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .map(|c| c.to_string().trim_matches('"').to_owned())
+                .unwrap_or_else(|| "NONE".into());
+            metrics::counter!("graphql_errors_total", "code" => code).increment(1);
+        }
+        body.insert(
+            "errors".into(),
+            serde_json::to_value(&response.errors).unwrap_or(Value::Null),
+        );
+    }
+    if executed {
+        body.insert(
+            "data".into(),
+            serde_json::to_value(&response.data).unwrap_or(Value::Null),
+        );
+    }
+    if !response.extensions.is_empty() {
+        body.insert(
+            "extensions".into(),
+            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
+        );
+    }
+    let status = if !executed && media == Media::GraphqlResponseJson {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut http = (status, Value::Object(body).to_string()).into_response();
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
+    http
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> Result<Media, StatusCode> {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ACCEPT, HeaderValue::from_str(value).expect("header"));
+        Media::negotiate(&headers).map_err(|r| r.status())
+    }
+
+    #[test]
+    fn negotiates_media_types() {
+        assert_eq!(Media::negotiate(&HeaderMap::new()).ok(), Some(Media::Json));
+        assert_eq!(accept("application/json"), Ok(Media::Json));
+        assert_eq!(accept("*/*"), Ok(Media::Json));
+        assert_eq!(
+            accept("application/graphql-response+json, application/json;q=0.9"),
+            Ok(Media::GraphqlResponseJson)
+        );
+        assert_eq!(
+            accept("application/graphql-response+json;q=0, application/json"),
+            Ok(Media::Json)
+        );
+        assert_eq!(accept("text/html"), Err(StatusCode::NOT_ACCEPTABLE));
+    }
+}

@@ -1,0 +1,262 @@
+//! GraphQL over WebSocket with the `graphql-transport-ws` protocol, written out here so that
+//! every close code the protocol defines is honoured: 4400 bad message, 4401 subscribe before
+//! ack, 4403 rejected token, 4406 wrong subprotocol, 4408 init timeout, 4409 duplicate id,
+//! 4429 repeated init. Close reasons always fit the 123 bytes a close frame allows.
+
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
+
+use async_graphql::{Request as GqlRequest, Variables};
+use axum::{
+    extract::{
+        ConnectInfo, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, WebSocket},
+    },
+    http::HeaderMap,
+    response::Response,
+};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio::{sync::mpsc, task::JoinHandle};
+
+use super::{HttpState, client_address};
+use crate::{
+    auth::Caller,
+    graphql::{AppSchema, ClientAddress},
+};
+
+pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// `GET /graphql/ws`.
+pub async fn upgrade(
+    State(state): State<HttpState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let client = client_address(
+        &headers,
+        Some(peer),
+        state.app.settings.server.trust_forwarded_for,
+    );
+    let ws = ws.protocols([PROTOCOL]);
+    let agreed = ws.selected_protocol().is_some();
+    ws.on_upgrade(move |socket| async move {
+        let mut connection = Connection {
+            socket,
+            state,
+            client,
+            caller: None,
+            operations: HashMap::new(),
+        };
+        if agreed {
+            connection.run().await;
+        } else {
+            connection.close(4406, "Subprotocol not acceptable").await;
+        }
+    })
+}
+
+struct Connection {
+    socket: WebSocket,
+    state: HttpState,
+    client: Option<String>,
+    /// Set by `connection_init`; `Some` means acknowledged.
+    caller: Option<Caller>,
+    operations: HashMap<String, JoinHandle<()>>,
+}
+
+/// Why the connection must end.
+struct Close(u16, String);
+
+impl Connection {
+    async fn run(&mut self) {
+        let (out_tx, mut out_rx) = mpsc::channel::<String>(64);
+        let init_timeout = tokio::time::sleep(Duration::from_secs(
+            self.state.app.settings.graphql.ws_init_timeout_secs,
+        ));
+        tokio::pin!(init_timeout);
+        let outcome = loop {
+            tokio::select! {
+                incoming = self.socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Err(close) = self.handle(text.as_str(), &out_tx).await {
+                            break Some(close);
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        break Some(Close(4400, "Binary messages are not supported".into()));
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
+                },
+                Some(outgoing) = out_rx.recv() => {
+                    if self.socket.send(Message::Text(outgoing.into())).await.is_err() {
+                        break None;
+                    }
+                }
+                () = &mut init_timeout, if self.caller.is_none() => {
+                    break Some(Close(4408, "Connection initialisation timeout".into()));
+                }
+            }
+        };
+        for (_, task) in self.operations.drain() {
+            task.abort();
+        }
+        if let Some(Close(code, reason)) = outcome {
+            self.close(code, &reason).await;
+        }
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: truncate_reason(reason).into(),
+        };
+        let _ = self.socket.send(Message::Close(Some(frame))).await;
+    }
+
+    async fn send(&mut self, message: Value) -> Result<(), Close> {
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await
+            .map_err(|_| Close(1011, "send failed".into()))
+    }
+
+    async fn handle(&mut self, text: &str, out: &mpsc::Sender<String>) -> Result<(), Close> {
+        let invalid = || Close(4400, "Invalid message received".into());
+        let message: Value = serde_json::from_str(text).map_err(|_| invalid())?;
+        let kind = message.get("type").and_then(Value::as_str).ok_or_else(invalid)?;
+        match kind {
+            "connection_init" => {
+                if self.caller.is_some() {
+                    return Err(Close(4429, "Too many initialisation requests".into()));
+                }
+                let payload = message.get("payload").filter(|p| !p.is_null());
+                if payload.is_some_and(|p| !p.is_object()) {
+                    return Err(invalid());
+                }
+                let token = payload.and_then(|p| {
+                    ["authorization", "Authorization", "token"]
+                        .iter()
+                        .find_map(|key| p.get(*key).and_then(Value::as_str))
+                });
+                let caller = Caller::from_bearer(&self.state.app.keys, token);
+                if matches!(caller, Caller::Rejected(_)) {
+                    return Err(Close(4403, "Forbidden".into()));
+                }
+                self.caller = Some(caller);
+                self.send(json!({ "type": "connection_ack" })).await
+            }
+            "ping" => self.send(json!({ "type": "pong" })).await,
+            "pong" => Ok(()),
+            "subscribe" => {
+                let Some(caller) = self.caller else {
+                    return Err(Close(4401, "Unauthorized".into()));
+                };
+                let id = message
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .filter(|id| !id.is_empty())
+                    .ok_or_else(invalid)?
+                    .to_owned();
+                let request = message
+                    .get("payload")
+                    .and_then(request_from_payload)
+                    .ok_or_else(invalid)?;
+                if self
+                    .operations
+                    .get(&id)
+                    .is_some_and(|task| !task.is_finished())
+                {
+                    return Err(Close(4409, format!("Subscriber for {id} already exists")));
+                }
+                let request = request
+                    .data(caller)
+                    .data(ClientAddress(self.client.clone()));
+                let task = tokio::spawn(run_operation(
+                    self.state.schema.clone(),
+                    id.clone(),
+                    request,
+                    out.clone(),
+                ));
+                self.operations.insert(id, task);
+                Ok(())
+            }
+            "complete" => {
+                let id = message.get("id").and_then(Value::as_str).ok_or_else(invalid)?;
+                if let Some(task) = self.operations.remove(id) {
+                    task.abort();
+                }
+                Ok(())
+            }
+            _ => Err(invalid()),
+        }
+    }
+}
+
+/// Reads a `subscribe` payload: `query` required, the rest optional.
+fn request_from_payload(payload: &Value) -> Option<GqlRequest> {
+    let query = payload.get("query")?.as_str()?;
+    let mut request = GqlRequest::new(query);
+    match payload.get("variables") {
+        None | Some(Value::Null) => {}
+        Some(v @ Value::Object(_)) => request = request.variables(Variables::from_json(v.clone())),
+        Some(_) => return None,
+    }
+    match payload.get("operationName") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(name)) => request.operation_name = Some(name.clone()),
+        Some(_) => return None,
+    }
+    Some(request)
+}
+
+/// Streams one operation's results as `next` messages, then `complete`; a request that fails
+/// before running gets one `error` message instead.
+async fn run_operation(schema: AppSchema, id: String, request: GqlRequest, out: mpsc::Sender<String>) {
+    let mut stream = schema.execute_stream(request);
+    let mut first = true;
+    while let Some(response) = stream.next().await {
+        let request_error = first
+            && response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty());
+        first = false;
+        let message = if request_error {
+            json!({ "type": "error", "id": id, "payload": response.errors })
+        } else {
+            json!({ "type": "next", "id": id, "payload": response })
+        };
+        if out.send(message.to_string()).await.is_err() || request_error {
+            return;
+        }
+    }
+    let _ = out
+        .send(json!({ "type": "complete", "id": id }).to_string())
+        .await;
+}
+
+/// A close reason must fit in 123 bytes of UTF-8.
+fn truncate_reason(reason: &str) -> String {
+    const MAX: usize = 123;
+    if reason.len() <= MAX {
+        return reason.to_owned();
+    }
+    let mut end = MAX;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    reason[..end].to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reasons_fit_a_close_frame() {
+        let long = "Subscriber for ".to_owned() + &"ж".repeat(100) + " already exists";
+        let cut = super::truncate_reason(&long);
+        assert!(cut.len() <= 123);
+        assert!(long.starts_with(&cut));
+        assert_eq!(super::truncate_reason("Unauthorized"), "Unauthorized");
+    }
+}

@@ -1,0 +1,116 @@
+//! Country codes (ISO 3166-1 alpha-2) and language tags (BCP 47), parsed at the edge.
+
+use std::fmt;
+
+/// Every officially assigned ISO 3166-1 alpha-2 code.
+const COUNTRIES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ \
+BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ \
+DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT \
+GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY \
+KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX \
+MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS \
+RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN \
+TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
+
+/// An ISO 3166-1 alpha-2 country code, upper-case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// Accepts any case; rejects codes that ISO 3166-1 does not assign.
+    pub fn parse(input: &str) -> Option<Self> {
+        let code = input.trim().to_ascii_uppercase();
+        (code.len() == 2 && COUNTRIES.split_ascii_whitespace().any(|c| c == code))
+            .then_some(Self(code))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A well-formed BCP 47 language tag in canonical case (`mn`, `en-GB`, `mn-Cyrl-MN`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LanguageTag(String);
+
+impl LanguageTag {
+    /// Checks the shape `language[-script][-region][-variant...]`; private-use and
+    /// grandfathered tags are refused because no client needs them here.
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        if input.is_empty() || input.len() > 35 {
+            return None;
+        }
+        let mut parts = input.split(['-', '_']);
+        let language = parts.next()?;
+        if !(2..=3).contains(&language.len()) || !language.chars().all(|c| c.is_ascii_alphabetic())
+        {
+            return None;
+        }
+        let mut out = language.to_ascii_lowercase();
+        for part in parts {
+            let ok = match part.len() {
+                4 if part.chars().all(|c| c.is_ascii_alphabetic()) => {
+                    let mut chars = part.chars();
+                    let first = chars.next()?.to_ascii_uppercase();
+                    out.push('-');
+                    out.push(first);
+                    out.push_str(&chars.as_str().to_ascii_lowercase());
+                    continue;
+                }
+                2 if part.chars().all(|c| c.is_ascii_alphabetic()) => true,
+                3 if part.chars().all(|c| c.is_ascii_digit()) => true,
+                5..=8 if part.chars().all(|c| c.is_ascii_alphanumeric()) => true,
+                _ => false,
+            };
+            if !ok {
+                return None;
+            }
+            out.push('-');
+            if part.len() == 2 {
+                out.push_str(&part.to_ascii_uppercase());
+            } else {
+                out.push_str(&part.to_ascii_lowercase());
+            }
+        }
+        Some(Self(out))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn countries() {
+        assert_eq!(CountryCode::parse("mn").map(|c| c.0), Some("MN".into()));
+        assert_eq!(CountryCode::parse(" DE ").map(|c| c.0), Some("DE".into()));
+        assert!(CountryCode::parse("XX").is_none());
+        assert!(CountryCode::parse("MNG").is_none());
+        assert!(CountryCode::parse("").is_none());
+    }
+
+    #[test]
+    fn language_tags() {
+        let tag = |s: &str| LanguageTag::parse(s).map(|t| t.0);
+        assert_eq!(tag("mn"), Some("mn".into()));
+        assert_eq!(tag("EN-gb"), Some("en-GB".into()));
+        assert_eq!(tag("mn-cyrl-MN"), Some("mn-Cyrl-MN".into()));
+        assert_eq!(tag("zh_Hant_TW"), Some("zh-Hant-TW".into()));
+        assert_eq!(tag("es-419"), Some("es-419".into()));
+        assert!(tag("e").is_none());
+        assert!(tag("english").is_none());
+        assert!(tag("en-").is_none());
+        assert!(tag("en--GB").is_none());
+    }
+}

@@ -1,0 +1,15 @@
+//! Darkhan: the GraphQL backend of a marketplace for Mongolian artisans.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod entities;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod http;
+pub mod i18n;
+pub mod money;
+pub mod telemetry;

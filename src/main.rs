@@ -1,0 +1,95 @@
+//! The `darkhan` command: serve (default), migrate, export-schema, create-admin.
+
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use darkhan::{app, config::Settings, db, graphql, telemetry};
+
+#[derive(Parser)]
+#[command(name = "darkhan", version, about = "Darkhan marketplace GraphQL server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Write the GraphQL SDL to a file (default `schema.graphql`) or `-` for stdout.
+    ExportSchema {
+        #[arg(default_value = "schema.graphql")]
+        path: String,
+    },
+    /// Create an ADMIN account. The password is read from DARKHAN_ADMIN_PASSWORD.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+        #[arg(long, env = "DARKHAN_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("darkhan: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            telemetry::init_logging(&settings.log);
+            telemetry::metrics();
+            let addr = format!("{}:{}", settings.server.host, settings.server.port);
+            let state = app::build_state(settings).await?;
+            let listener = tokio::net::TcpListener::bind(&addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
+            let local = listener.local_addr()?;
+            tracing::info!("Darkhan listening; GraphiQL at http://{local}/graphql");
+            println!("GraphiQL: http://{local}/graphql");
+            app::serve(listener, state, app::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let conn = db::connect(&settings.database).await?;
+            db::migrate(&conn).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::ExportSchema { path } => {
+            let sdl = graphql::sdl(&graphql::build_schema(&settings.graphql, None));
+            if path == "-" {
+                print!("{sdl}");
+            } else {
+                std::fs::write(&path, sdl).with_context(|| format!("writing {path}"))?;
+                println!("wrote {path}");
+            }
+            Ok(())
+        }
+        Command::CreateAdmin {
+            email,
+            name,
+            password,
+        } => {
+            let conn = db::connect(&settings.database).await?;
+            db::migrate(&conn).await?;
+            let user = darkhan::accounts::service::create_admin(&conn, &email, &password, &name)
+                .await
+                .map_err(darkhan::error::AppError::into_anyhow)?;
+            println!("created admin {} ({})", user.email, user.id);
+            Ok(())
+        }
+    }
+}
