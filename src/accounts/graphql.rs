@@ -220,11 +220,11 @@ impl AccountQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Return the first n users after `after` (at most 100).")] first: Option<
-            i32,
+            i64,
         >,
         #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
         #[graphql(desc = "Return the last n users before `before` (at most 100).")] last: Option<
-            i32,
+            i64,
         >,
         #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
     ) -> Result<pagination::IdConnection<User>> {
@@ -243,7 +243,7 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates a buyer or artisan account and signs it in.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> Result<AuthPayload> {
+    async fn register(&self, ctx: &Context<'_>, #[graphql(desc = "The new account.")] input: RegisterInput) -> Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
         let session = service::register(
             state,
@@ -262,7 +262,7 @@ impl AccountMutation {
     }
 
     /// Signs in with email and password.
-    async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
+    async fn login(&self, ctx: &Context<'_>, #[graphql(desc = "Email and password.")] input: LoginInput) -> Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0.as_deref());
         let session = service::login(state, &input.email, &input.password, client).await?;
@@ -273,7 +273,7 @@ impl AccountMutation {
     async fn refresh_session(
         &self,
         ctx: &Context<'_>,
-        input: RefreshSessionInput,
+        #[graphql(desc = "The refresh token to exchange.")] input: RefreshSessionInput,
     ) -> Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
         Ok(AuthPayload(
@@ -282,7 +282,7 @@ impl AccountMutation {
     }
 
     /// Ends the session that the refresh token belongs to.
-    async fn logout(&self, ctx: &Context<'_>, input: LogoutInput) -> Result<LogoutPayload> {
+    async fn logout(&self, ctx: &Context<'_>, #[graphql(desc = "The session to end.")] input: LogoutInput) -> Result<LogoutPayload> {
         let state = ctx.data::<AppState>()?;
         service::logout(state, &input.refresh_token).await?;
         Ok(LogoutPayload { success: true })
@@ -292,7 +292,7 @@ impl AccountMutation {
     async fn update_profile(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProfileInput,
+        #[graphql(desc = "The fields to change.")] input: UpdateProfileInput,
     ) -> Result<UpdateProfilePayload> {
         let state = ctx.data::<AppState>()?;
         let changes = ProfileChanges {
@@ -309,7 +309,7 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        input: ChangePasswordInput,
+        #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
     ) -> Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
         let session = service::change_password(

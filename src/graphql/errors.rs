@@ -55,8 +55,13 @@ fn label(err: &mut ServerError, default: &'static str) {
     if let Some(rest) = err.message.strip_prefix("Invalid value for argument ") {
         extensions.set("code", BAD_USER_INPUT);
         if let Some(field) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) {
+            // Mutations take one `input`; name fields within it, as service errors do.
+            let field = field.strip_prefix("input.").unwrap_or(field);
             extensions.set("field", Value::String(field.to_owned()));
         }
+    } else if err.message.starts_with("Failed to parse \"") {
+        // A scalar refused a value (e.g. an Int beyond 32 bits) while being coerced.
+        extensions.set("code", BAD_USER_INPUT);
     } else {
         extensions.set("code", default);
     }

@@ -7,7 +7,7 @@ pub mod pagination;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
-    accounts::graphql::{AccountMutation, AccountQuery, AccountSubscription},
+    accounts::graphql::{AccountMutation, AccountQuery, AccountSubscription, User},
     app::AppState,
     config::GraphqlSettings,
 };
@@ -35,7 +35,13 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
         .limit_depth(settings.max_depth)
         .limit_complexity(settings.max_complexity)
-        .extension(errors::ErrorCodes);
+        .extension(errors::ErrorCodes)
+        .override_output_type_description::<async_graphql::ID>(
+            "An opaque, stable identifier. Clients must not parse it.",
+        )
+        .override_output_type_description::<pagination::IdConnection<User>>(
+            "A page of users with cursors, page info and the total count.",
+        );
     if let Some(state) = state {
         builder = builder.data(state);
     }

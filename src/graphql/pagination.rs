@@ -41,14 +41,17 @@ pub struct PageArgs {
 
 impl PageArgs {
     /// Validates `first`/`after`/`last`/`before` the way Relay clients send them.
+    ///
+    /// Sizes arrive as `i64` (still `Int` in the schema) so that an absurd value reaches this
+    /// check and gets a `BAD_USER_INPUT` naming the argument, not a coercion failure.
     pub fn new(
-        first: Option<i32>,
+        first: Option<i64>,
         after: Option<String>,
-        last: Option<i32>,
+        last: Option<i64>,
         before: Option<String>,
     ) -> AppResult<Self> {
-        let check = |field: &'static str, n: i32| {
-            if !(0..=MAX_PAGE).contains(&n) {
+        let check = |field: &'static str, n: i64| {
+            if !(0..=i64::from(MAX_PAGE)).contains(&n) {
                 Err(AppError::invalid(
                     field,
                     format!("{field} must be between 0 and {MAX_PAGE}"),
@@ -83,8 +86,11 @@ impl PageArgs {
 }
 
 /// Complexity of a connection field: the page size times what each node costs.
-pub fn complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
-    let size = first.or(last).unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
+pub fn complexity(first: Option<i64>, last: Option<i64>, child_complexity: usize) -> usize {
+    let size = first
+        .or(last)
+        .unwrap_or(i64::from(DEFAULT_PAGE))
+        .clamp(1, i64::from(MAX_PAGE)) as usize;
     size.saturating_mul(child_complexity).saturating_add(1)
 }
 

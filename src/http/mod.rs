@@ -48,6 +48,8 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
     let body_limit = server.body_limit_bytes;
     let timeout = Duration::from_secs(server.request_timeout_secs);
     let state = HttpState { app, schema };
+    // Installed before the first request so that every request is counted.
+    crate::telemetry::metrics();
 
     Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))

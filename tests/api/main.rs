@@ -1,1 +1,10 @@
+//! One integration-test binary: each test starts the real server on a free port with a fresh
+//! database (SQLite by default, PostgreSQL when DARKHAN_TEST_DATABASE_URL is set) and talks
+//! to it over HTTP and WebSocket like a client would.
 
+mod accounts;
+mod helpers;
+mod ops;
+mod schema;
+mod transport;
+mod ws;

@@ -1,0 +1,234 @@
+//! Starting servers and speaking to them.
+
+use std::net::SocketAddr;
+
+use darkhan::{app, config::Settings};
+use figment::{Figment, providers::Serialized};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// Names the PostgreSQL server tests run against; unset means SQLite temp files.
+pub const PG_ENV: &str = "DARKHAN_TEST_DATABASE_URL";
+
+pub const PASSWORD: &str = "felt-and-silver-42";
+
+/// A running server with its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub state: app::AppState,
+    _shutdown: oneshot::Sender<()>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A GraphQL answer as the client saw it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+
+    /// The `extensions.code` of the first error, or "" when there is none.
+    pub fn code(&self) -> &str {
+        self.body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+    }
+
+    pub fn field(&self) -> &str {
+        self.body["errors"][0]["extensions"]["field"]
+            .as_str()
+            .unwrap_or("")
+    }
+
+    pub fn ok(&self) -> &Value {
+        assert!(
+            self.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            self.body
+        );
+        self.data()
+    }
+}
+
+/// A signed-in test user.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub id: String,
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|f| f).await
+    }
+
+    /// Starts a server whose settings `tune` may change.
+    pub async fn spawn_with(tune: impl FnOnce(Figment) -> Figment) -> Self {
+        let (url, dir) = fresh_database().await;
+        let figment = Settings::figment("test")
+            .merge(Serialized::default("database.url", url))
+            .merge(Serialized::default("server.port", 0));
+        let settings = Settings::from_figment(tune(figment)).expect("test settings");
+        let state = app::build_state(settings).await.expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let serve_state = state.clone();
+        tokio::spawn(async move {
+            let _ = app::serve(listener, serve_state, async {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        Self {
+            addr,
+            http: reqwest::Client::new(),
+            state,
+            _shutdown: tx,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// POSTs a GraphQL request as a modern client would.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Reply {
+        let mut req = self
+            .http
+            .post(self.url("/graphql"))
+            .header("accept", "application/graphql-response+json")
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        reply(req.send().await.expect("request")).await
+    }
+
+    /// Registers an account and returns its session.
+    pub async fn register(&self, email: &str, role: &str) -> Session {
+        let r = self
+            .gql(
+                None,
+                REGISTER,
+                json!({ "input": {
+                    "email": email, "password": PASSWORD, "displayName": "Bat-Erdene",
+                    "role": role, "country": "MN", "preferredLanguage": "mn",
+                    "preferredCurrency": "MNT"
+                }}),
+            )
+            .await;
+        session(&r.ok()["register"])
+    }
+
+    /// Creates an admin the way the CLI does, then signs in.
+    pub async fn admin(&self) -> Session {
+        darkhan::accounts::service::create_admin(
+            &self.state.db,
+            "admin@darkhan.mn",
+            PASSWORD,
+            "Admin",
+        )
+        .await
+        .expect("admin");
+        self.login("admin@darkhan.mn", PASSWORD).await.expect("admin login")
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<Session, Reply> {
+        let r = self
+            .gql(
+                None,
+                LOGIN,
+                json!({ "input": { "email": email, "password": password } }),
+            )
+            .await;
+        if r.body.get("errors").is_some() {
+            Err(r)
+        } else {
+            Ok(session(&r.body["data"]["login"]))
+        }
+    }
+}
+
+pub async fn reply(res: reqwest::Response) -> Reply {
+    let status = res.status().as_u16();
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = res.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Reply {
+        status,
+        content_type,
+        body,
+    }
+}
+
+pub fn session(payload: &Value) -> Session {
+    Session {
+        id: payload["user"]["id"].as_str().expect("id").to_owned(),
+        access: payload["accessToken"].as_str().expect("access").to_owned(),
+        refresh: payload["refreshToken"].as_str().expect("refresh").to_owned(),
+    }
+}
+
+pub const SESSION_FIELDS: &str =
+    "accessToken accessTokenExpiresIn refreshToken user { id email role displayName }";
+
+pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { \
+    accessToken accessTokenExpiresIn refreshToken user { id email role displayName } } }";
+
+pub const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { \
+    accessToken accessTokenExpiresIn refreshToken user { id email role displayName } } }";
+
+/// A database no other test uses: a SQLite file in a temp folder, or a new PostgreSQL
+/// database on the server named by `DARKHAN_TEST_DATABASE_URL`.
+async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
+    match std::env::var(PG_ENV) {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("darkhan_t_{}", uuid::Uuid::now_v7().simple());
+            let admin = Database::connect(&admin_url).await.expect("postgres admin");
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create database");
+            admin.close().await.ok();
+            (replace_database(&admin_url, &name), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let path = dir.path().join("darkhan.db");
+            (format!("sqlite://{}?mode=rwc", path.display()), Some(dir))
+        }
+    }
+}
+
+/// `postgres://u@h:p/db?x` with another database name.
+fn replace_database(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{}", &base[..path_start], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
