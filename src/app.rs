@@ -7,8 +7,8 @@ use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 use crate::{
-    accounts::throttle::Throttle, auth::TokenKeys, config::Settings, db, events::EventBus,
-    graphql, http,
+    accounts::throttle::Throttle, auth::TokenKeys, config::Settings, db, events::EventBus, graphql,
+    http,
 };
 
 /// Everything a request needs, cheap to clone.

@@ -153,7 +153,9 @@ pub trait CallerExt {
 
 impl CallerExt for async_graphql::Context<'_> {
     fn caller(&self) -> Caller {
-        self.data_opt::<Caller>().copied().unwrap_or(Caller::Anonymous)
+        self.data_opt::<Caller>()
+            .copied()
+            .unwrap_or(Caller::Anonymous)
     }
 }
 
@@ -175,7 +177,13 @@ mod tests {
         let id = Uuid::now_v7();
         let token = keys.issue(id, Role::Artisan).expect("sign");
         let user = keys.verify(&token).expect("verify");
-        assert_eq!(user, CurrentUser { id, role: Role::Artisan });
+        assert_eq!(
+            user,
+            CurrentUser {
+                id,
+                role: Role::Artisan
+            }
+        );
     }
 
     #[test]

@@ -156,14 +156,18 @@ mod tests {
     #[test]
     fn a_wrong_value_names_its_key() {
         let figment = Settings::figment("none").merge(Serialized::default("server.port", "lots"));
-        let err = Settings::from_figment(figment).expect_err("must fail").to_string();
+        let err = Settings::from_figment(figment)
+            .expect_err("must fail")
+            .to_string();
         assert!(err.contains("server.port"), "{err}");
     }
 
     #[test]
     fn production_refuses_the_development_secret() {
         let figment = Settings::figment("none").merge(Serialized::default("mode", "production"));
-        let err = Settings::from_figment(figment).expect_err("must fail").to_string();
+        let err = Settings::from_figment(figment)
+            .expect_err("must fail")
+            .to_string();
         assert!(err.contains("auth.jwt_secret"), "{err}");
     }
 

@@ -127,8 +127,9 @@ impl From<AppError> for async_graphql::Error {
                     ext.set("retryAfter", *retry_after_secs);
                 })
             }
-            _ => async_graphql::Error::new(err.message())
-                .extend_with(|_, ext| ext.set("code", code)),
+            _ => {
+                async_graphql::Error::new(err.message()).extend_with(|_, ext| ext.set("code", code))
+            }
         }
     }
 }

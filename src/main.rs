@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use darkhan::{app, config::Settings, db, graphql, telemetry};
 
 #[derive(Parser)]
-#[command(name = "darkhan", version, about = "Darkhan marketplace GraphQL server")]
+#[command(
+    name = "darkhan",
+    version,
+    about = "Darkhan marketplace GraphQL server"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -1,9 +1,9 @@
 //! GraphQL face of accounts: thin resolvers over `service`.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Subscription};
-use sea_orm::EntityTrait;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt, stream};
+use sea_orm::EntityTrait;
 
 use super::service::{self, NewAccount, ProfileChanges, Session};
 use crate::{
@@ -231,8 +231,8 @@ impl AccountQuery {
         let state = ctx.data::<AppState>()?;
         ctx.current_user()?.require_role(&[Role::Admin])?;
         let page = pagination::PageArgs::new(first, after, last, before)?;
-        let page = pagination::by_id(&state.db, users::Entity::find(), users::Column::Id, page)
-            .await?;
+        let page =
+            pagination::by_id(&state.db, users::Entity::find(), users::Column::Id, page).await?;
         Ok(page.into_connection(|u| u.id, User))
     }
 }
@@ -243,7 +243,11 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates a buyer or artisan account and signs it in.
-    async fn register(&self, ctx: &Context<'_>, #[graphql(desc = "The new account.")] input: RegisterInput) -> Result<AuthPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account.")] input: RegisterInput,
+    ) -> Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
         let session = service::register(
             state,
@@ -262,7 +266,11 @@ impl AccountMutation {
     }
 
     /// Signs in with email and password.
-    async fn login(&self, ctx: &Context<'_>, #[graphql(desc = "Email and password.")] input: LoginInput) -> Result<AuthPayload> {
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Email and password.")] input: LoginInput,
+    ) -> Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0.as_deref());
         let session = service::login(state, &input.email, &input.password, client).await?;
@@ -282,7 +290,11 @@ impl AccountMutation {
     }
 
     /// Ends the session that the refresh token belongs to.
-    async fn logout(&self, ctx: &Context<'_>, #[graphql(desc = "The session to end.")] input: LogoutInput) -> Result<LogoutPayload> {
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session to end.")] input: LogoutInput,
+    ) -> Result<LogoutPayload> {
         let state = ctx.data::<AppState>()?;
         service::logout(state, &input.refresh_token).await?;
         Ok(LogoutPayload { success: true })

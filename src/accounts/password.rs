@@ -63,7 +63,9 @@ pub async fn verify(password: String, stored: Option<String>) -> AppResult<bool>
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.clone());
         let parsed = PasswordHash::new(&stored)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("stored hash unreadable: {e}")))?;
-        let ok = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
+        let ok = hasher()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok();
         Ok(ok && known)
     })
     .await
@@ -77,10 +79,25 @@ mod tests {
     #[tokio::test]
     async fn hashes_with_argon2id_at_owasp_strength() {
         let hash = hash("correct horse battery".into()).await.expect("hash");
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(verify("correct horse battery".into(), Some(hash.clone())).await.expect("v"));
-        assert!(!verify("wrong horse battery".into(), Some(hash)).await.expect("v"));
-        assert!(!verify("darkhan-timing-equaliser".into(), None).await.expect("v"));
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            verify("correct horse battery".into(), Some(hash.clone()))
+                .await
+                .expect("v")
+        );
+        assert!(
+            !verify("wrong horse battery".into(), Some(hash))
+                .await
+                .expect("v")
+        );
+        assert!(
+            !verify("darkhan-timing-equaliser".into(), None)
+                .await
+                .expect("v")
+        );
     }
 
     #[test]

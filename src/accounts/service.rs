@@ -338,7 +338,9 @@ pub async fn update_profile(
     }
     active.updated_at = Set(Utc::now());
     let user = active.update(&state.db).await?;
-    state.events.publish(DomainEvent::ProfileUpdated(user.clone()));
+    state
+        .events
+        .publish(DomainEvent::ProfileUpdated(user.clone()));
     Ok(user)
 }
 
@@ -382,8 +384,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(normalize_email("  Bat@Example.MN ").ok(), Some("bat@example.mn".into()));
-        for bad in ["", "bat", "bat@", "@x.mn", "bat@mn", "b at@x.mn", "a@b@c.mn", "bat@.mn"] {
+        assert_eq!(
+            normalize_email("  Bat@Example.MN ").ok(),
+            Some("bat@example.mn".into())
+        );
+        for bad in [
+            "",
+            "bat",
+            "bat@",
+            "@x.mn",
+            "bat@mn",
+            "b at@x.mn",
+            "a@b@c.mn",
+            "bat@.mn",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad}");
         }
     }

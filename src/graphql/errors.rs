@@ -9,8 +9,8 @@ use std::sync::{
 use async_graphql::{
     Response, ServerError, ServerResult, ValidationResult, Value, Variables,
     extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
-        NextSubscribe, NextValidation,
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextSubscribe,
+        NextValidation,
     },
     parser::types::ExecutableDocument,
 };
@@ -46,7 +46,12 @@ struct ErrorCodesExtension;
 
 /// Sets `code` (and `field` for bad arguments) where none is set.
 fn label(err: &mut ServerError, default: &'static str) {
-    if err.extensions.as_ref().and_then(|e| e.get("code")).is_some() {
+    if err
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .is_some()
+    {
         return;
     }
     let extensions = err.extensions.get_or_insert_with(Default::default);

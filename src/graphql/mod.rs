@@ -32,16 +32,20 @@ pub struct ClientAddress(pub Option<String>);
 
 /// Builds the schema with its limits. `state` is `None` only for exporting the SDL.
 pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppSchema {
-    let mut builder = Schema::build(Query::default(), Mutation::default(), Subscription::default())
-        .limit_depth(settings.max_depth)
-        .limit_complexity(settings.max_complexity)
-        .extension(errors::ErrorCodes)
-        .override_output_type_description::<async_graphql::ID>(
-            "An opaque, stable identifier. Clients must not parse it.",
-        )
-        .override_output_type_description::<pagination::IdConnection<User>>(
-            "A page of users with cursors, page info and the total count.",
-        );
+    let mut builder = Schema::build(
+        Query::default(),
+        Mutation::default(),
+        Subscription::default(),
+    )
+    .limit_depth(settings.max_depth)
+    .limit_complexity(settings.max_complexity)
+    .extension(errors::ErrorCodes)
+    .override_output_type_description::<async_graphql::ID>(
+        "An opaque, stable identifier. Clients must not parse it.",
+    )
+    .override_output_type_description::<pagination::IdConnection<User>>(
+        "A page of users with cursors, page info and the total count.",
+    );
     if let Some(state) = state {
         builder = builder.data(state);
     }

@@ -5,8 +5,8 @@ use async_graphql::{
     connection::{Connection, CursorType, Edge, EmptyFields, OpaqueCursor},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -70,7 +70,10 @@ impl PageArgs {
         };
         let (size, backward) = match (first, last) {
             (Some(_), Some(_)) => {
-                return Err(AppError::invalid("last", "pass either first or last, not both"));
+                return Err(AppError::invalid(
+                    "last",
+                    "pass either first or last, not both",
+                ));
             }
             (Some(n), None) => (check("first", n)?, false),
             (None, Some(n)) => (check("last", n)?, true),

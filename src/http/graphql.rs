@@ -45,9 +45,10 @@ impl Media {
     }
 
     /// Picks the response type from `Accept`; a missing header means `application/json`.
-    fn negotiate(headers: &HeaderMap) -> Result<Self, Response> {
+    /// `None` when the client accepts neither JSON type.
+    fn negotiate(headers: &HeaderMap) -> Option<Self> {
         let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-            return Ok(Self::Json);
+            return Some(Self::Json);
         };
         let mut json = false;
         for item in accept.split(',') {
@@ -61,21 +62,12 @@ impl Media {
                 continue;
             }
             match media.as_str() {
-                GRAPHQL_RESPONSE_JSON => return Ok(Self::GraphqlResponseJson),
+                GRAPHQL_RESPONSE_JSON => return Some(Self::GraphqlResponseJson),
                 JSON | "*/*" | "application/*" => json = true,
                 _ => {}
             }
         }
-        if json {
-            Ok(Self::Json)
-        } else {
-            Err(request_error(
-                Self::Json,
-                StatusCode::NOT_ACCEPTABLE,
-                "NOT_ACCEPTABLE",
-                "accept application/graphql-response+json or application/json",
-            ))
-        }
+        json.then_some(Self::Json)
     }
 }
 
@@ -89,6 +81,15 @@ fn request_error(media: Media, status: StatusCode, code: &str, message: &str) ->
     response
 }
 
+fn not_acceptable() -> Response {
+    request_error(
+        Media::Json,
+        StatusCode::NOT_ACCEPTABLE,
+        "NOT_ACCEPTABLE",
+        "accept application/graphql-response+json or application/json",
+    )
+}
+
 /// `POST /graphql` with a JSON body.
 pub async fn post(
     State(state): State<HttpState>,
@@ -96,9 +97,8 @@ pub async fn post(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let media = match Media::negotiate(&headers) {
-        Ok(media) => media,
-        Err(response) => return response,
+    let Some(media) = Media::negotiate(&headers) else {
+        return not_acceptable();
     };
     // Only JSON bodies: a form or text/plain POST is what a cross-site page can send
     // without a CORS preflight.
@@ -175,9 +175,8 @@ pub async fn get(
         )
         .into_response();
     }
-    let media = match Media::negotiate(&headers) {
-        Ok(media) => media,
-        Err(response) => return response,
+    let Some(media) = Media::negotiate(&headers) else {
+        return not_acceptable();
     };
     let request = match async_graphql::http::parse_query_string(&query) {
         Ok(request) if !request.query.is_empty() => request,
@@ -355,25 +354,28 @@ fn respond(media: Media, response: GqlResponse, executed: bool) -> Response {
 mod tests {
     use super::*;
 
-    fn accept(value: &str) -> Result<Media, StatusCode> {
+    fn accept(value: &str) -> Option<Media> {
         let mut headers = HeaderMap::new();
-        headers.insert(header::ACCEPT, HeaderValue::from_str(value).expect("header"));
-        Media::negotiate(&headers).map_err(|r| r.status())
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_str(value).expect("header"),
+        );
+        Media::negotiate(&headers)
     }
 
     #[test]
     fn negotiates_media_types() {
-        assert_eq!(Media::negotiate(&HeaderMap::new()).ok(), Some(Media::Json));
-        assert_eq!(accept("application/json"), Ok(Media::Json));
-        assert_eq!(accept("*/*"), Ok(Media::Json));
+        assert_eq!(Media::negotiate(&HeaderMap::new()), Some(Media::Json));
+        assert_eq!(accept("application/json"), Some(Media::Json));
+        assert_eq!(accept("*/*"), Some(Media::Json));
         assert_eq!(
             accept("application/graphql-response+json, application/json;q=0.9"),
-            Ok(Media::GraphqlResponseJson)
+            Some(Media::GraphqlResponseJson)
         );
         assert_eq!(
             accept("application/graphql-response+json;q=0, application/json"),
-            Ok(Media::Json)
+            Some(Media::Json)
         );
-        assert_eq!(accept("text/html"), Err(StatusCode::NOT_ACCEPTABLE));
+        assert_eq!(accept("text/html"), None);
     }
 }

@@ -4,7 +4,10 @@ pub mod graphql;
 pub mod ops;
 pub mod ws;
 
-use std::{net::SocketAddr, time::{Duration, Instant}};
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
 
 use axum::{
     Router,

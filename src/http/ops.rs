@@ -28,7 +28,10 @@ pub async fn readyz(State(state): State<HttpState>) -> Response {
 pub async fn metrics() -> Response {
     match crate::telemetry::metrics() {
         Some(handle) => (
-            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
             handle.render(),
         )
             .into_response(),

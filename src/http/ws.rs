@@ -125,7 +125,10 @@ impl Connection {
     async fn handle(&mut self, text: &str, out: &mpsc::Sender<String>) -> Result<(), Close> {
         let invalid = || Close(4400, "Invalid message received".into());
         let message: Value = serde_json::from_str(text).map_err(|_| invalid())?;
-        let kind = message.get("type").and_then(Value::as_str).ok_or_else(invalid)?;
+        let kind = message
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or_else(invalid)?;
         match kind {
             "connection_init" => {
                 if self.caller.is_some() {
@@ -183,7 +186,10 @@ impl Connection {
                 Ok(())
             }
             "complete" => {
-                let id = message.get("id").and_then(Value::as_str).ok_or_else(invalid)?;
+                let id = message
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .ok_or_else(invalid)?;
                 if let Some(task) = self.operations.remove(id) {
                     task.abort();
                 }
@@ -213,7 +219,12 @@ fn request_from_payload(payload: &Value) -> Option<GqlRequest> {
 
 /// Streams one operation's results as `next` messages, then `complete`; a request that fails
 /// before running gets one `error` message instead.
-async fn run_operation(schema: AppSchema, id: String, request: GqlRequest, out: mpsc::Sender<String>) {
+async fn run_operation(
+    schema: AppSchema,
+    id: String,
+    request: GqlRequest,
+    out: mpsc::Sender<String>,
+) {
     let mut stream = schema.execute_stream(request);
     let mut first = true;
     while let Some(response) = stream.next().await {

@@ -25,7 +25,10 @@ async fn register_login_and_me() {
     assert_eq!(user["role"], "ARTISAN");
     assert_eq!(r.ok()["register"]["accessTokenExpiresIn"], 900);
 
-    let session = app.login("SARAA@example.mn", PASSWORD).await.expect("login");
+    let session = app
+        .login("SARAA@example.mn", PASSWORD)
+        .await
+        .expect("login");
     let me = app
         .gql(
             Some(&session.access),
@@ -87,13 +90,22 @@ async fn wrong_password_and_unknown_email_look_the_same() {
     let app = TestApp::spawn().await;
     app.register("bold@example.mn", "BUYER").await;
     let started = Instant::now();
-    let wrong = app.login("bold@example.mn", "not-the-password").await.expect_err("fails");
+    let wrong = app
+        .login("bold@example.mn", "not-the-password")
+        .await
+        .expect_err("fails");
     let wrong_time = started.elapsed();
     let started = Instant::now();
-    let unknown = app.login("nobody@example.mn", "not-the-password").await.expect_err("fails");
+    let unknown = app
+        .login("nobody@example.mn", "not-the-password")
+        .await
+        .expect_err("fails");
     let unknown_time = started.elapsed();
     assert_eq!(wrong.code(), "UNAUTHENTICATED");
-    assert_eq!(wrong.body["errors"][0]["message"], unknown.body["errors"][0]["message"]);
+    assert_eq!(
+        wrong.body["errors"][0]["message"],
+        unknown.body["errors"][0]["message"]
+    );
     assert_eq!(wrong.code(), unknown.code());
     // Both paths run one argon2 verification; an unknown email must not answer instantly.
     assert!(
@@ -107,15 +119,28 @@ async fn failed_logins_are_throttled_per_email() {
     let app = TestApp::spawn().await;
     app.register("ganaa@example.mn", "BUYER").await;
     for _ in 0..5 {
-        let r = app.login("ganaa@example.mn", "wrong-password").await.expect_err("fails");
+        let r = app
+            .login("ganaa@example.mn", "wrong-password")
+            .await
+            .expect_err("fails");
         assert_eq!(r.code(), "UNAUTHENTICATED");
     }
-    let r = app.login("ganaa@example.mn", PASSWORD).await.expect_err("throttled");
+    let r = app
+        .login("ganaa@example.mn", PASSWORD)
+        .await
+        .expect_err("throttled");
     assert_eq!(r.code(), "TOO_MANY_REQUESTS");
-    assert!(r.body["errors"][0]["extensions"]["retryAfter"].as_u64().unwrap_or(0) > 0);
+    assert!(
+        r.body["errors"][0]["extensions"]["retryAfter"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+    );
     // Another account from the same client is not yet affected.
     app.register("other@example.mn", "BUYER").await;
-    app.login("other@example.mn", PASSWORD).await.expect("other account");
+    app.login("other@example.mn", PASSWORD)
+        .await
+        .expect("other account");
 }
 
 #[tokio::test]
@@ -129,10 +154,15 @@ async fn failed_logins_are_throttled_per_client() {
     .await;
     app.register("a@example.mn", "BUYER").await;
     for i in 0..3 {
-        let r = app.login(&format!("guess{i}@example.mn"), "wrong-password").await;
+        let r = app
+            .login(&format!("guess{i}@example.mn"), "wrong-password")
+            .await;
         assert_eq!(r.expect_err("fails").code(), "UNAUTHENTICATED");
     }
-    let r = app.login("a@example.mn", PASSWORD).await.expect_err("throttled");
+    let r = app
+        .login("a@example.mn", PASSWORD)
+        .await
+        .expect_err("throttled");
     assert_eq!(r.code(), "TOO_MANY_REQUESTS");
 }
 
@@ -144,10 +174,18 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let first = app.register("oyun@example.mn", "BUYER").await;
 
     let r = app.gql(None, REFRESH, json!({ "t": first.refresh })).await;
-    let second_refresh = r.ok()["refreshSession"]["refreshToken"].as_str().expect("t").to_owned();
-    let second_access = r.ok()["refreshSession"]["accessToken"].as_str().expect("t").to_owned();
+    let second_refresh = r.ok()["refreshSession"]["refreshToken"]
+        .as_str()
+        .expect("t")
+        .to_owned();
+    let second_access = r.ok()["refreshSession"]["accessToken"]
+        .as_str()
+        .expect("t")
+        .to_owned();
     assert_ne!(second_refresh, first.refresh);
-    let me = app.gql(Some(&second_access), "{ me { email } }", json!({})).await;
+    let me = app
+        .gql(Some(&second_access), "{ me { email } }", json!({}))
+        .await;
     assert_eq!(me.ok()["me"]["email"], "oyun@example.mn");
 
     // The first token was spent: presenting it again is theft, and ends the family.
@@ -173,7 +211,10 @@ async fn concurrent_use_of_one_refresh_token_yields_one_session() {
         app.gql(None, REFRESH, json!({ "t": s.refresh })),
         app.gql(None, REFRESH, json!({ "t": s.refresh })),
     );
-    let oks = [&a, &b].iter().filter(|r| r.body.get("errors").is_none()).count();
+    let oks = [&a, &b]
+        .iter()
+        .filter(|r| r.body.get("errors").is_none())
+        .count();
     assert!(oks <= 1, "{} / {}", a.body, b.body);
 }
 
@@ -212,7 +253,11 @@ async fn update_profile_and_change_password() {
     assert_eq!(user["preferredLanguage"], "mn");
 
     let bad = app
-        .gql(Some(&s.access), update, json!({ "input": { "country": "ZZ" } }))
+        .gql(
+            Some(&s.access),
+            update,
+            json!({ "input": { "country": "ZZ" } }),
+        )
         .await;
     assert_eq!((bad.code(), bad.field()), ("BAD_USER_INPUT", "country"));
     let anon = app.gql(None, update, json!({ "input": {} })).await;
@@ -228,7 +273,10 @@ async fn update_profile_and_change_password() {
             json!({ "input": { "currentPassword": "not-it-at-all", "newPassword": "a-new-long-password" } }),
         )
         .await;
-    assert_eq!((wrong.code(), wrong.field()), ("BAD_USER_INPUT", "currentPassword"));
+    assert_eq!(
+        (wrong.code(), wrong.field()),
+        ("BAD_USER_INPUT", "currentPassword")
+    );
     let weak = app
         .gql(
             Some(&s.access),
@@ -236,7 +284,10 @@ async fn update_profile_and_change_password() {
             json!({ "input": { "currentPassword": PASSWORD, "newPassword": "short" } }),
         )
         .await;
-    assert_eq!((weak.code(), weak.field()), ("BAD_USER_INPUT", "newPassword"));
+    assert_eq!(
+        (weak.code(), weak.field()),
+        ("BAD_USER_INPUT", "newPassword")
+    );
     let ok = app
         .gql(
             Some(&s.access),
@@ -249,7 +300,9 @@ async fn update_profile_and_change_password() {
     let old = app.gql(None, REFRESH, json!({ "t": s.refresh })).await;
     assert_eq!(old.code(), "UNAUTHENTICATED");
     assert!(app.login("dulmaa@example.mn", PASSWORD).await.is_err());
-    app.login("dulmaa@example.mn", "a-new-long-password").await.expect("new password");
+    app.login("dulmaa@example.mn", "a-new-long-password")
+        .await
+        .expect("new password");
 }
 
 const USERS: &str = "query($first: Int, $after: String, $last: Int, $before: String) { users(first: $first, after: $after, last: $last, before: $before) { totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { email } } } }";
@@ -266,9 +319,14 @@ async fn only_admins_list_users_page_by_page() {
         let r = app.gql(Some(token), USERS, json!({})).await;
         assert_eq!(r.code(), "FORBIDDEN");
     }
-    assert_eq!(app.gql(None, USERS, json!({})).await.code(), "UNAUTHENTICATED");
+    assert_eq!(
+        app.gql(None, USERS, json!({})).await.code(),
+        "UNAUTHENTICATED"
+    );
 
-    let page1 = app.gql(Some(&admin.access), USERS, json!({ "first": 2 })).await;
+    let page1 = app
+        .gql(Some(&admin.access), USERS, json!({ "first": 2 }))
+        .await;
     let users = &page1.ok()["users"];
     assert_eq!(users["totalCount"], 4);
     assert_eq!(users["edges"][0]["node"]["email"], "u1@example.mn");
@@ -278,7 +336,11 @@ async fn only_admins_list_users_page_by_page() {
     let end = users["pageInfo"]["endCursor"].clone();
 
     let page2 = app
-        .gql(Some(&admin.access), USERS, json!({ "first": 2, "after": end }))
+        .gql(
+            Some(&admin.access),
+            USERS,
+            json!({ "first": 2, "after": end }),
+        )
         .await;
     let users = &page2.ok()["users"];
     assert_eq!(users["edges"][0]["node"]["email"], "u3@example.mn");
@@ -287,27 +349,47 @@ async fn only_admins_list_users_page_by_page() {
     let start = users["pageInfo"]["startCursor"].clone();
 
     let back = app
-        .gql(Some(&admin.access), USERS, json!({ "last": 1, "before": start }))
+        .gql(
+            Some(&admin.access),
+            USERS,
+            json!({ "last": 1, "before": start }),
+        )
         .await;
     let users = &back.ok()["users"];
     assert_eq!(users["edges"][0]["node"]["email"], "u2@example.mn");
     assert_eq!(users["pageInfo"]["hasPreviousPage"], true);
 
-    let too_many = app.gql(Some(&admin.access), USERS, json!({ "first": 101 })).await;
-    assert_eq!((too_many.code(), too_many.field()), ("BAD_USER_INPUT", "first"));
+    let too_many = app
+        .gql(Some(&admin.access), USERS, json!({ "first": 101 }))
+        .await;
+    assert_eq!(
+        (too_many.code(), too_many.field()),
+        ("BAD_USER_INPUT", "first")
+    );
     let bad_cursor = app
         .gql(Some(&admin.access), USERS, json!({ "after": "nonsense" }))
         .await;
-    assert_eq!((bad_cursor.code(), bad_cursor.field()), ("BAD_USER_INPUT", "after"));
+    assert_eq!(
+        (bad_cursor.code(), bad_cursor.field()),
+        ("BAD_USER_INPUT", "after")
+    );
 }
 
 #[tokio::test]
 async fn create_admin_makes_an_admin() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
-    let r = app.gql(Some(&admin.access), "{ me { role } }", json!({})).await;
+    let r = app
+        .gql(Some(&admin.access), "{ me { role } }", json!({}))
+        .await;
     assert_eq!(r.ok()["me"]["role"], "ADMIN");
-    let r = app.gql(None, LOGIN, json!({ "input": { "email": "ADMIN@darkhan.mn", "password": PASSWORD } })).await;
+    let r = app
+        .gql(
+            None,
+            LOGIN,
+            json!({ "input": { "email": "ADMIN@darkhan.mn", "password": PASSWORD } }),
+        )
+        .await;
     r.ok();
 }
 
@@ -324,7 +406,10 @@ mod tokens {
         let r = app.gql(Some(token), "{ me { id } }", json!({})).await;
         (
             r.code().to_owned(),
-            r.body["errors"][0]["message"].as_str().unwrap_or("").to_owned(),
+            r.body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
         )
     }
 
@@ -338,16 +423,18 @@ mod tokens {
         let app = TestApp::spawn().await;
         let s = app.register("jwt@example.mn", "BUYER").await;
         let now = chrono::Utc::now().timestamp();
-        let claims = |exp: i64| {
-            json!({ "sub": s.id, "role": "ADMIN", "iat": now - 10, "exp": exp, "jti": uuid::Uuid::now_v7() })
-        };
+        let claims = |exp: i64| json!({ "sub": s.id, "role": "ADMIN", "iat": now - 10, "exp": exp, "jti": uuid::Uuid::now_v7() });
 
         let expired = sign(Algorithm::HS256, DEV_SECRET, claims(now - 5));
         let (code, message) = me_with(&app, &expired).await;
         assert_eq!(code, "UNAUTHENTICATED");
         assert!(message.contains("expired"), "{message}");
 
-        let wrong_key = sign(Algorithm::HS256, b"another-secret-another-secret-xx", claims(now + 600));
+        let wrong_key = sign(
+            Algorithm::HS256,
+            b"another-secret-another-secret-xx",
+            claims(now + 600),
+        );
         assert_eq!(me_with(&app, &wrong_key).await.0, "UNAUTHENTICATED");
 
         // Same secret, another algorithm: pinned to HS256, so refused.

@@ -143,7 +143,9 @@ impl TestApp {
         )
         .await
         .expect("admin");
-        self.login("admin@darkhan.mn", PASSWORD).await.expect("admin login")
+        self.login("admin@darkhan.mn", PASSWORD)
+            .await
+            .expect("admin login")
     }
 
     pub async fn login(&self, email: &str, password: &str) -> Result<Session, Reply> {
@@ -183,7 +185,10 @@ pub fn session(payload: &Value) -> Session {
     Session {
         id: payload["user"]["id"].as_str().expect("id").to_owned(),
         access: payload["accessToken"].as_str().expect("access").to_owned(),
-        refresh: payload["refreshToken"].as_str().expect("refresh").to_owned(),
+        refresh: payload["refreshToken"]
+            .as_str()
+            .expect("refresh")
+            .to_owned(),
     }
 }
 
@@ -220,7 +225,9 @@ async fn fresh_database() -> (String, Option<tempfile::TempDir>) {
 
 /// `postgres://u@h:p/db?x` with another database name.
 fn replace_database(url: &str, name: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
     let scheme_end = base.find("://").map_or(0, |i| i + 3);
     let path_start = base[scheme_end..]
         .find('/')

@@ -16,7 +16,10 @@ async fn health_readiness_and_metrics() {
     let text = metrics.text().await.expect("text");
     assert!(text.contains("http_requests_total"), "{text}");
     assert!(text.contains("http_request_duration_seconds"), "{text}");
-    assert!(text.contains("graphql_errors_total{code=\"UNAUTHENTICATED\"}"), "{text}");
+    assert!(
+        text.contains("graphql_errors_total{code=\"UNAUTHENTICATED\"}"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

@@ -29,7 +29,11 @@ async fn every_type_field_argument_and_enum_value_is_described() {
     assert!(response.errors.is_empty(), "{:?}", response.errors);
     let data = response.data.into_json().expect("json");
     let mut missing = Vec::new();
-    let described = |v: &Value| v["description"].as_str().is_some_and(|d| !d.trim().is_empty());
+    let described = |v: &Value| {
+        v["description"]
+            .as_str()
+            .is_some_and(|d| !d.trim().is_empty())
+    };
     for ty in data["__schema"]["types"].as_array().expect("types") {
         let name = ty["name"].as_str().unwrap_or("");
         if name.starts_with("__") {
@@ -46,7 +50,10 @@ async fn every_type_field_argument_and_enum_value_is_described() {
                 }
                 for arg in item["args"].as_array().into_iter().flatten() {
                     if !described(arg) {
-                        missing.push(format!("{name}.{item_name}({})", arg["name"].as_str().unwrap_or("")));
+                        missing.push(format!(
+                            "{name}.{item_name}({})",
+                            arg["name"].as_str().unwrap_or("")
+                        ));
                     }
                 }
             }

@@ -5,7 +5,12 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, reply};
 
-async fn post_raw(app: &TestApp, content_type: Option<&str>, accept: Option<&str>, body: &str) -> crate::helpers::Reply {
+async fn post_raw(
+    app: &TestApp,
+    content_type: Option<&str>,
+    accept: Option<&str>,
+    body: &str,
+) -> crate::helpers::Reply {
     let mut req = app.http.post(app.url("/graphql")).body(body.to_owned());
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
@@ -21,13 +26,32 @@ const TYPENAME: &str = r#"{"query":"{ __typename }"}"#;
 #[tokio::test]
 async fn answers_in_the_media_type_asked_for() {
     let app = TestApp::spawn().await;
-    let json = post_raw(&app, Some("application/json"), Some("application/json"), TYPENAME).await;
+    let json = post_raw(
+        &app,
+        Some("application/json"),
+        Some("application/json"),
+        TYPENAME,
+    )
+    .await;
     assert_eq!(json.status, 200);
-    assert!(json.content_type.starts_with("application/json"), "{}", json.content_type);
+    assert!(
+        json.content_type.starts_with("application/json"),
+        "{}",
+        json.content_type
+    );
     assert_eq!(json.body["data"]["__typename"], "Query");
 
-    let gr = post_raw(&app, Some("application/json"), Some("application/graphql-response+json"), TYPENAME).await;
-    assert!(gr.content_type.starts_with("application/graphql-response+json"));
+    let gr = post_raw(
+        &app,
+        Some("application/json"),
+        Some("application/graphql-response+json"),
+        TYPENAME,
+    )
+    .await;
+    assert!(
+        gr.content_type
+            .starts_with("application/graphql-response+json")
+    );
 
     let none = post_raw(&app, Some("application/json"), None, TYPENAME).await;
     assert!(none.content_type.starts_with("application/json"));
@@ -40,18 +64,41 @@ async fn answers_in_the_media_type_asked_for() {
 async fn only_json_posts_are_executed() {
     let app = TestApp::spawn().await;
     // text/plain and forms are what a cross-site page can POST without a preflight.
-    for ct in [Some("text/plain"), Some("application/x-www-form-urlencoded"), None, Some("application/json; charset=latin1")] {
+    for ct in [
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        None,
+        Some("application/json; charset=latin1"),
+    ] {
         let r = post_raw(&app, ct, None, TYPENAME).await;
         assert_eq!(r.status, 415, "{ct:?}");
     }
-    let ok = post_raw(&app, Some("application/json; charset=utf-8"), None, TYPENAME).await;
+    let ok = post_raw(
+        &app,
+        Some("application/json; charset=utf-8"),
+        None,
+        TYPENAME,
+    )
+    .await;
     assert_eq!(ok.status, 200);
 
     let broken = post_raw(&app, Some("application/json"), None, r#"{ "not a JSON"#).await;
     assert_eq!(broken.status, 400);
-    let missing = post_raw(&app, Some("application/json"), None, r#"{"qeury":"{ __typename }"}"#).await;
+    let missing = post_raw(
+        &app,
+        Some("application/json"),
+        None,
+        r#"{"qeury":"{ __typename }"}"#,
+    )
+    .await;
     assert_eq!(missing.status, 400);
-    let batch = post_raw(&app, Some("application/json"), None, &format!("[{TYPENAME}]")).await;
+    let batch = post_raw(
+        &app,
+        Some("application/json"),
+        None,
+        &format!("[{TYPENAME}]"),
+    )
+    .await;
     assert_eq!(batch.status, 400);
     let empty = post_raw(&app, Some("application/json"), None, "").await;
     assert_eq!(empty.status, 400);
@@ -69,12 +116,18 @@ async fn get_runs_queries_but_never_mutations() {
         .await
         .expect("get");
     let q = reply(q).await;
-    assert_eq!((q.status, &q.body["data"]["__typename"]), (200, &json!("Query")));
+    assert_eq!(
+        (q.status, &q.body["data"]["__typename"]),
+        (200, &json!("Query"))
+    );
 
     let m = app
         .http
         .get(app.url("/graphql"))
-        .query(&[("query", "mutation { logout(input: { refreshToken: \"x\" }) { success } }")])
+        .query(&[(
+            "query",
+            "mutation { logout(input: { refreshToken: \"x\" }) { success } }",
+        )])
         .header("accept", "application/graphql-response+json")
         .send()
         .await
@@ -96,13 +149,32 @@ async fn get_runs_queries_but_never_mutations() {
 #[tokio::test]
 async fn request_errors_are_400_only_for_graphql_response_json() {
     let app = TestApp::spawn().await;
-    for (query, code) in [("{", "GRAPHQL_PARSE_FAILED"), ("{ nope }", "GRAPHQL_VALIDATION_FAILED")] {
+    for (query, code) in [
+        ("{", "GRAPHQL_PARSE_FAILED"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+    ] {
         let body = json!({ "query": query }).to_string();
-        let modern = post_raw(&app, Some("application/json"), Some("application/graphql-response+json"), &body).await;
+        let modern = post_raw(
+            &app,
+            Some("application/json"),
+            Some("application/graphql-response+json"),
+            &body,
+        )
+        .await;
         assert_eq!(modern.status, 400, "{query}");
-        assert!(modern.body.get("data").is_none(), "no data entry: {}", modern.body);
+        assert!(
+            modern.body.get("data").is_none(),
+            "no data entry: {}",
+            modern.body
+        );
         assert_eq!(modern.code(), code);
-        let legacy = post_raw(&app, Some("application/json"), Some("application/json"), &body).await;
+        let legacy = post_raw(
+            &app,
+            Some("application/json"),
+            Some("application/json"),
+            &body,
+        )
+        .await;
         assert_eq!(legacy.status, 200, "{query}");
         assert_eq!(legacy.code(), code);
     }
@@ -113,9 +185,18 @@ async fn argument_coercion_errors_carry_a_code_and_field() {
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     let literal = app
-        .gql(Some(&admin.access), "{ users(first: 3000000000) { totalCount } }", json!({}))
+        .gql(
+            Some(&admin.access),
+            "{ users(first: 3000000000) { totalCount } }",
+            json!({}),
+        )
         .await;
-    assert_eq!((literal.code(), literal.field()), ("BAD_USER_INPUT", "first"), "{}", literal.body);
+    assert_eq!(
+        (literal.code(), literal.field()),
+        ("BAD_USER_INPUT", "first"),
+        "{}",
+        literal.body
+    );
     let variable = app
         .gql(
             Some(&admin.access),
@@ -125,7 +206,11 @@ async fn argument_coercion_errors_carry_a_code_and_field() {
         .await;
     assert_eq!(variable.code(), "BAD_USER_INPUT", "{}", variable.body);
     let wrong_type = app
-        .gql(None, crate::helpers::LOGIN, json!({ "input": { "email": 5, "password": "x" } }))
+        .gql(
+            None,
+            crate::helpers::LOGIN,
+            json!({ "input": { "email": 5, "password": "x" } }),
+        )
         .await;
     assert_eq!(wrong_type.code(), "BAD_USER_INPUT", "{}", wrong_type.body);
 }
@@ -139,26 +224,58 @@ async fn depth_complexity_and_body_limits() {
     })
     .await;
     let deep = app
-        .gql(None, "{ __schema { types { fields { type { name } } } } }", json!({}))
+        .gql(
+            None,
+            "{ __schema { types { fields { type { name } } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(deep.code(), "GRAPHQL_VALIDATION_FAILED", "{}", deep.body);
-    assert!(deep.body["errors"][0]["message"].as_str().unwrap_or("").contains("nested too deep"));
+    assert!(
+        deep.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nested too deep")
+    );
 
     let complex = app
-        .gql(None, "{ users(first: 100) { edges { node { id email displayName } } } }", json!({}))
+        .gql(
+            None,
+            "{ users(first: 100) { edges { node { id email displayName } } } }",
+            json!({}),
+        )
         .await;
-    assert_eq!(complex.code(), "GRAPHQL_VALIDATION_FAILED", "{}", complex.body);
-    assert!(complex.body["errors"][0]["message"].as_str().unwrap_or("").contains("complex"));
+    assert_eq!(
+        complex.code(),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{}",
+        complex.body
+    );
+    assert!(
+        complex.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("complex")
+    );
 
     let padding = " ".repeat(4096);
-    let big = post_raw(&app, Some("application/json"), None, &format!(r#"{{"query":"{{ __typename {padding} }}"}}"#)).await;
+    let big = post_raw(
+        &app,
+        Some("application/json"),
+        None,
+        &format!(r#"{{"query":"{{ __typename {padding} }}"}}"#),
+    )
+    .await;
     assert_eq!(big.status, 413);
 }
 
 #[tokio::test]
 async fn cors_allows_configured_origins_only() {
     let app = TestApp::spawn_with(|f| {
-        f.merge(Serialized::default("server.cors_origins", vec!["https://shop.darkhan.mn"]))
+        f.merge(Serialized::default(
+            "server.cors_origins",
+            vec!["https://shop.darkhan.mn"],
+        ))
     })
     .await;
     let preflight = |origin: &'static str| {
@@ -166,11 +283,19 @@ async fn cors_allows_configured_origins_only() {
             .request(reqwest::Method::OPTIONS, app.url("/graphql"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type,authorization")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization",
+            )
             .send()
     };
-    let good = preflight("https://shop.darkhan.mn").await.expect("preflight");
-    assert_eq!(good.headers()["access-control-allow-origin"], "https://shop.darkhan.mn");
+    let good = preflight("https://shop.darkhan.mn")
+        .await
+        .expect("preflight");
+    assert_eq!(
+        good.headers()["access-control-allow-origin"],
+        "https://shop.darkhan.mn"
+    );
     let evil = preflight("https://evil.example").await.expect("preflight");
     assert!(evil.headers().get("access-control-allow-origin").is_none());
 }
