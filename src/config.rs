@@ -79,10 +79,17 @@ pub struct LogSettings {
 /// Why the settings could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    // Not `#[from]`: that would make figment's error the source too, printed twice.
     #[error("invalid configuration: {0}")]
-    Invalid(#[from] Box<figment::Error>),
+    Invalid(Box<figment::Error>),
     #[error("invalid configuration: {key}: {message}")]
     Rejected { key: &'static str, message: String },
+}
+
+impl From<Box<figment::Error>> for ConfigError {
+    fn from(err: Box<figment::Error>) -> Self {
+        Self::Invalid(err)
+    }
 }
 
 impl Settings {
