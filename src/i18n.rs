@@ -87,9 +87,121 @@ impl LanguageTag {
     }
 }
 
+/// Language tags from an `Accept-Language` header, best first; `*` and q=0 are dropped.
+pub fn parse_accept_language(header: &str) -> Vec<String> {
+    let mut tags: Vec<(f32, usize, String)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let mut parts = item.split(';');
+            let tag = LanguageTag::parse(parts.next()?)?;
+            let q = parts
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            (q > 0.0).then(|| (q, i, tag.0))
+        })
+        .collect();
+    tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    tags.into_iter().map(|(_, _, tag)| tag).collect()
+}
+
+/// Chooses which of the `available` languages to show: the first requested one that is
+/// available (exactly, or by primary language: `en-GB` takes `en`), else the shop's default,
+/// else English, else whatever there is.
+pub fn pick_language<'a>(
+    available: &[&'a str],
+    requested: &[String],
+    shop_default: &str,
+) -> Option<&'a str> {
+    let primary = |tag: &str| tag.split('-').next().unwrap_or(tag).to_owned();
+    for want in requested {
+        if let Some(hit) = available.iter().find(|a| a.eq_ignore_ascii_case(want)) {
+            return Some(hit);
+        }
+        if let Some(hit) = available.iter().find(|a| primary(a) == primary(want)) {
+            return Some(hit);
+        }
+    }
+    for fallback in [shop_default, "en"] {
+        if let Some(hit) = available.iter().find(|a| primary(a) == primary(fallback)) {
+            return Some(hit);
+        }
+    }
+    available.first().copied()
+}
+
+/// Mongolian Cyrillic written in Latin letters the way buyers type it: `дээл` -> `deel`,
+/// `гэр` -> `ger`, `хөөмий` -> `khoomii`. Other characters pass through unchanged.
+#[rustfmt::skip]
+pub fn transliterate(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let lower = c.to_lowercase().next().unwrap_or(c);
+        let latin = match lower {
+            'а' => "a", 'б' => "b", 'в' => "v", 'г' => "g", 'д' => "d", 'е' => "ye",
+            'ё' => "yo", 'ж' => "j", 'з' => "z", 'и' => "i", 'й' => "i", 'к' => "k",
+            'л' => "l", 'м' => "m", 'н' => "n", 'о' => "o", 'ө' => "o", 'п' => "p",
+            'р' => "r", 'с' => "s", 'т' => "t", 'у' => "u", 'ү' => "u", 'ф' => "f",
+            'х' => "kh", 'ц' => "ts", 'ч' => "ch", 'ш' => "sh", 'щ' => "sh", 'ъ' => "",
+            'ы' => "y", 'ь' => "i", 'э' => "e", 'ю' => "yu", 'я' => "ya",
+            _ => {
+                out.push(lower);
+                continue;
+            }
+        };
+        out.push_str(latin);
+    }
+    out
+}
+
+/// Whether the text has any Cyrillic letter.
+pub fn has_cyrillic(text: &str) -> bool {
+    text.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accept_language_orders_by_quality() {
+        assert_eq!(
+            parse_accept_language("de-DE,de;q=0.9,en;q=0.8"),
+            ["de-DE", "de", "en"]
+        );
+        assert_eq!(parse_accept_language("en;q=0.5, mn"), ["mn", "en"]);
+        assert_eq!(parse_accept_language("*, fr;q=0"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn picks_requested_then_shop_default_then_english() {
+        let available = ["mn", "en"];
+        assert_eq!(
+            pick_language(&available, &["en-GB".into()], "mn"),
+            Some("en")
+        );
+        assert_eq!(pick_language(&available, &["de".into()], "mn"), Some("mn"));
+        assert_eq!(
+            pick_language(&["en", "ja"], &["de".into()], "mn"),
+            Some("en")
+        );
+        assert_eq!(pick_language(&["ja"], &[], "mn"), Some("ja"));
+        assert_eq!(pick_language(&[], &[], "mn"), None);
+    }
+
+    #[test]
+    fn transliterates_mongolian_cyrillic() {
+        assert_eq!(transliterate("Дээл"), "deel");
+        assert_eq!(transliterate("гэр"), "ger");
+        assert_eq!(transliterate("Морин хуур"), "morin khuur");
+        assert_eq!(transliterate("Өлгий"), "olgii");
+        assert!(has_cyrillic("эсгий felt"));
+        assert!(!has_cyrillic("felt"));
+    }
 
     #[test]
     fn countries() {

@@ -63,9 +63,245 @@ impl fmt::Display for Currency {
     }
 }
 
+/// An amount of money: integer minor units of one currency. Never a float.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: Currency) -> Self {
+        Self { minor, currency }
+    }
+
+    /// Parses a non-negative decimal such as `"1250.5"` with at most the currency's number
+    /// of decimals (`"1.5"` JPY is refused rather than rounded).
+    pub fn parse(amount: &str, currency: Currency) -> Option<Self> {
+        let amount = amount.trim();
+        let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
+        let exp = usize::from(currency.exponent);
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > exp {
+            return None;
+        }
+        if amount.contains('.') && frac.is_empty() {
+            return None;
+        }
+        let mut minor: i64 = whole.parse().ok()?;
+        for _ in 0..exp {
+            minor = minor.checked_mul(10)?;
+        }
+        let frac_value: i64 = if frac.is_empty() {
+            0
+        } else {
+            frac.parse::<i64>().ok()? * 10_i64.pow((exp - frac.len()) as u32)
+        };
+        Some(Self::new(minor.checked_add(frac_value)?, currency))
+    }
+
+    /// The amount as a decimal string with exactly the currency's decimals: `"1250.50"`.
+    pub fn amount(&self) -> String {
+        let exp = u32::from(self.currency.exponent);
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        if exp == 0 {
+            return format!("{sign}{abs}");
+        }
+        let unit = 10_u64.pow(exp);
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / unit,
+            abs % unit,
+            width = exp as usize
+        )
+    }
+}
+
+/// An exchange rate as an exact fraction: one unit of the base buys `num / den` of the quote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    num: i128,
+    den: i128,
+}
+
+impl Rate {
+    /// Parses a positive decimal with up to 12 decimals and 18 digits, e.g. `"0.000293"`.
+    pub fn parse(input: &str) -> Option<Self> {
+        let input = input.trim();
+        let (whole, frac) = input.split_once('.').unwrap_or((input, ""));
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > 12 {
+            return None;
+        }
+        if whole.len() + frac.len() > 18 {
+            return None;
+        }
+        let num: i128 = format!("{whole}{frac}").parse().ok()?;
+        let den = 10_i128.pow(frac.len() as u32);
+        (num > 0).then_some(Self { num, den })
+    }
+
+    fn inverse(self) -> Self {
+        Self {
+            num: self.den,
+            den: self.num,
+        }
+    }
+
+    fn then(self, next: Self) -> Option<Self> {
+        Some(Self {
+            num: self.num.checked_mul(next.num)?,
+            den: self.den.checked_mul(next.den)?,
+        })
+    }
+}
+
+/// Converts at `rate` (one `money.currency` buys `rate` of `to`), rounding half-to-even once.
+pub fn convert(money: Money, to: Currency, rate: Rate) -> Option<Money> {
+    let from_exp = u32::from(money.currency.exponent);
+    let to_exp = u32::from(to.exponent);
+    let num = i128::from(money.minor)
+        .checked_mul(rate.num)?
+        .checked_mul(10_i128.pow(to_exp))?;
+    let den = rate.den.checked_mul(10_i128.pow(from_exp))?;
+    let minor = i64::try_from(div_round_half_even(num, den)).ok()?;
+    Some(Money::new(minor, to))
+}
+
+/// `n / d` rounded half-to-even; `d` must be positive.
+fn div_round_half_even(n: i128, d: i128) -> i128 {
+    let q = n.div_euclid(d);
+    let r = n.rem_euclid(d);
+    match (2 * r).cmp(&d) {
+        std::cmp::Ordering::Less => q,
+        std::cmp::Ordering::Greater => q + 1,
+        std::cmp::Ordering::Equal => q + (q & 1),
+    }
+}
+
+/// A set of rates keyed by (base, quote) currency codes.
+#[derive(Debug, Clone, Default)]
+pub struct Rates(std::collections::HashMap<(String, String), Rate>);
+
+impl Rates {
+    pub fn insert(&mut self, base: &str, quote: &str, rate: Rate) {
+        self.0.insert((base.to_owned(), quote.to_owned()), rate);
+    }
+
+    /// The rate from one currency to another: direct, inverse, or across MNT (the home
+    /// currency every shop's rate is kept against), composed exactly.
+    pub fn rate(&self, from: Currency, to: Currency) -> Option<Rate> {
+        let direct = |a: &str, b: &str| {
+            if a == b {
+                return Some(Rate { num: 1, den: 1 });
+            }
+            self.0
+                .get(&(a.to_owned(), b.to_owned()))
+                .copied()
+                .or_else(|| {
+                    self.0
+                        .get(&(b.to_owned(), a.to_owned()))
+                        .map(|r| r.inverse())
+                })
+        };
+        direct(from.code, to.code)
+            .or_else(|| direct(from.code, "MNT")?.then(direct("MNT", to.code)?))
+    }
+
+    /// `money` in `to`, or `None` when no rate connects the two currencies.
+    pub fn convert(&self, money: Money, to: Currency) -> Option<Money> {
+        if money.currency == to {
+            return Some(money);
+        }
+        convert(money, to, self.rate(money.currency, to)?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Currency;
+    use super::{Currency, Money, Rate, Rates, convert};
+
+    fn c(code: &str) -> Currency {
+        Currency::parse(code).expect("currency")
+    }
+
+    #[test]
+    fn parses_and_formats_amounts_by_exponent() {
+        assert_eq!(
+            Money::parse("1250.5", c("MNT")).map(|m| m.minor),
+            Some(125_050)
+        );
+        assert_eq!(
+            Money::parse("30000000", c("MNT")).map(|m| m.minor),
+            Some(3_000_000_000)
+        );
+        assert_eq!(Money::parse("1500", c("JPY")).map(|m| m.minor), Some(1500));
+        assert!(Money::parse("1.5", c("JPY")).is_none());
+        assert!(Money::parse("1.234", c("USD")).is_none());
+        assert!(Money::parse("-1", c("USD")).is_none());
+        assert!(Money::parse("1.", c("USD")).is_none());
+        assert!(Money::parse("abc", c("USD")).is_none());
+        assert!(Money::parse("99999999999999999999", c("USD")).is_none());
+        assert_eq!(Money::new(125_050, c("MNT")).amount(), "1250.50");
+        assert_eq!(Money::new(5, c("USD")).amount(), "0.05");
+        assert_eq!(Money::new(1500, c("KRW")).amount(), "1500");
+        assert_eq!(Money::new(1, c("KWD")).amount(), "0.001");
+    }
+
+    #[test]
+    fn converts_with_half_even_rounding_once() {
+        // 100.00 MNT at 0.000293 USD = 0.0293 USD -> 0.03
+        let rate = Rate::parse("0.000293").expect("rate");
+        assert_eq!(
+            convert(Money::new(10_000, c("MNT")), c("USD"), rate).map(|m| m.minor),
+            Some(3)
+        );
+        // Ties go to even: 0.5 -> 0, 1.5 -> 2, 2.5 -> 2
+        let half = Rate::parse("0.5").expect("rate");
+        assert_eq!(
+            convert(Money::new(1, c("USD")), c("USD"), half).map(|m| m.minor),
+            Some(0)
+        );
+        assert_eq!(
+            convert(Money::new(3, c("USD")), c("USD"), half).map(|m| m.minor),
+            Some(2)
+        );
+        assert_eq!(
+            convert(Money::new(5, c("USD")), c("USD"), half).map(|m| m.minor),
+            Some(2)
+        );
+        // JPY has no minor units: 1000.00 MNT at 0.0437 JPY = 43.7 -> 44
+        let jpy = Rate::parse("0.0437").expect("rate");
+        assert_eq!(
+            convert(Money::new(100_000, c("MNT")), c("JPY"), jpy).map(|m| m.minor),
+            Some(44)
+        );
+    }
+
+    #[test]
+    fn rates_work_inverse_and_across_mnt() {
+        let mut rates = Rates::default();
+        rates.insert("USD", "MNT", Rate::parse("3450").expect("rate"));
+        rates.insert("EUR", "MNT", Rate::parse("3700").expect("rate"));
+        // Inverse: 3450.00 MNT -> 1.00 USD
+        assert_eq!(
+            rates
+                .convert(Money::new(345_000, c("MNT")), c("USD"))
+                .map(|m| m.minor),
+            Some(100)
+        );
+        // Cross: 37.00 EUR -> 136900 MNT -> 39.68 USD (136900/3450 = 39.6811...)
+        assert_eq!(
+            rates
+                .convert(Money::new(3_700, c("EUR")), c("USD"))
+                .map(|m| m.minor),
+            Some(3_968)
+        );
+        assert!(rates.convert(Money::new(100, c("MNT")), c("KRW")).is_none());
+        assert!(Rate::parse("0").is_none());
+        assert!(Rate::parse("1.0000000000001").is_none());
+    }
 
     #[test]
     fn exponents_follow_iso_4217() {
