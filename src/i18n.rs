@@ -102,7 +102,7 @@ pub fn parse_accept_language(header: &str) -> Vec<String> {
                         .and_then(|q| q.parse::<f32>().ok())
                 })
                 .unwrap_or(1.0);
-            (q > 0.0).then(|| (q, i, tag.0))
+            (q > 0.0).then_some((q, i, tag.0))
         })
         .collect();
     tags.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
