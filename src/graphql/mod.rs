@@ -9,16 +9,22 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use crate::{
     accounts::graphql::{AccountMutation, AccountQuery, AccountSubscription, User},
     app::AppState,
+    catalog::{
+        graphql::{
+            AcceptLanguage, CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop,
+        },
+        loaders::Loaders,
+    },
     config::GraphqlSettings,
 };
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery);
+pub struct Query(AccountQuery, CatalogQuery);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation);
+pub struct Mutation(AccountMutation, CatalogMutation);
 
 /// Every subscription of the API.
 #[derive(MergedSubscription, Default)]
@@ -29,6 +35,21 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 /// The client's network address, for throttling; `None` when unknown.
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub Option<String>);
+
+/// Adds what every request needs besides the caller: fresh DataLoaders and the languages
+/// the client accepts.
+pub fn per_request(
+    request: async_graphql::Request,
+    state: &AppState,
+    accept_language: Option<&str>,
+) -> async_graphql::Request {
+    let languages = accept_language
+        .map(crate::i18n::parse_accept_language)
+        .unwrap_or_default();
+    request
+        .data(Loaders::new(&state.db))
+        .data(AcceptLanguage(languages))
+}
 
 /// Builds the schema with its limits. `state` is `None` only for exporting the SDL.
 pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppSchema {

@@ -50,16 +50,6 @@ impl PageArgs {
         last: Option<i64>,
         before: Option<String>,
     ) -> AppResult<Self> {
-        let check = |field: &'static str, n: i64| {
-            if !(0..=i64::from(MAX_PAGE)).contains(&n) {
-                Err(AppError::invalid(
-                    field,
-                    format!("{field} must be between 0 and {MAX_PAGE}"),
-                ))
-            } else {
-                Ok(n as u64)
-            }
-        };
         let cursor = |field: &'static str, c: Option<String>| {
             c.map(|c| {
                 IdCursor::decode_cursor(&c)
@@ -68,23 +58,37 @@ impl PageArgs {
             })
             .transpose()
         };
-        let (size, backward) = match (first, last) {
-            (Some(_), Some(_)) => {
-                return Err(AppError::invalid(
-                    "last",
-                    "pass either first or last, not both",
-                ));
-            }
-            (Some(n), None) => (check("first", n)?, false),
-            (None, Some(n)) => (check("last", n)?, true),
-            (None, None) => (DEFAULT_PAGE as u64, false),
-        };
+        let (size, backward) = size_and_direction(first, last)?;
         Ok(Self {
             size,
             backward,
             after: cursor("after", after)?,
             before: cursor("before", before)?,
         })
+    }
+}
+
+/// The page size and whether the client pages backward (`last`), with Relay's rules and
+/// our cap. Sizes arrive as `i64` so that absurd values reach this check.
+pub fn size_and_direction(first: Option<i64>, last: Option<i64>) -> AppResult<(u64, bool)> {
+    let check = |field: &'static str, n: i64| {
+        if (0..=i64::from(MAX_PAGE)).contains(&n) {
+            Ok(n as u64)
+        } else {
+            Err(AppError::invalid(
+                field,
+                format!("{field} must be between 0 and {MAX_PAGE}"),
+            ))
+        }
+    };
+    match (first, last) {
+        (Some(_), Some(_)) => Err(AppError::invalid(
+            "last",
+            "pass either first or last, not both",
+        )),
+        (Some(n), None) => Ok((check("first", n)?, false)),
+        (None, Some(n)) => Ok((check("last", n)?, true)),
+        (None, None) => Ok((DEFAULT_PAGE as u64, false)),
     }
 }
 

@@ -284,6 +284,10 @@ async fn execute(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     let executed = Executed::default();
+    let accept_language = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let request = crate::graphql::per_request(request, &state.app, accept_language);
     let request = request
         .data(Caller::from_bearer(&state.app.keys, authorization))
         .data(ClientAddress(client))

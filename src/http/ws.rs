@@ -173,7 +173,7 @@ impl Connection {
                 {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
                 }
-                let request = request
+                let request = crate::graphql::per_request(request, &self.state.app, None)
                     .data(caller)
                     .data(ClientAddress(self.client.clone()));
                 let task = tokio::spawn(run_operation(

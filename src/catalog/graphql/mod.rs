@@ -1,0 +1,122 @@
+//! GraphQL face of the catalogue: object types, queries and mutations over the services.
+
+mod inputs;
+mod mutation;
+mod query;
+mod types;
+
+pub use mutation::CatalogMutation;
+pub use query::CatalogQuery;
+pub use types::{Collection, Product, ProductConnection, Shop};
+
+use std::sync::Arc;
+
+use async_graphql::{Context, ID, SimpleObject};
+use uuid::Uuid;
+
+use super::loaders::Loaders;
+use crate::{
+    auth::{Caller, CallerExt},
+    error::{AppError, AppResult},
+    i18n::LanguageTag,
+    money::{Currency, Money as MoneyValue},
+};
+
+/// The languages the client asked for, from `Accept-Language`; put in each request's data.
+#[derive(Debug, Clone, Default)]
+pub struct AcceptLanguage(pub Vec<String>);
+
+/// How a response should read: in which languages and currency, and for whom.
+#[derive(Clone)]
+pub struct View {
+    pub languages: Arc<Vec<String>>,
+    pub currency: Option<Currency>,
+    pub caller: Caller,
+}
+
+impl View {
+    /// From a query's `language` and `currency` arguments; the language falls back to the
+    /// `Accept-Language` header.
+    pub fn new(
+        ctx: &Context<'_>,
+        language: Option<String>,
+        currency: Option<String>,
+    ) -> AppResult<Self> {
+        let languages = match language {
+            Some(l) => vec![
+                LanguageTag::parse(&l)
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "language",
+                            "language must be a BCP 47 tag such as mn or en",
+                        )
+                    })?
+                    .as_str()
+                    .to_owned(),
+            ],
+            None => ctx
+                .data_opt::<AcceptLanguage>()
+                .map(|a| a.0.clone())
+                .unwrap_or_default(),
+        };
+        let currency = currency
+            .map(|c| {
+                Currency::parse(&c).ok_or_else(|| {
+                    AppError::invalid("currency", "currency must be an ISO 4217 code")
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            languages: Arc::new(languages),
+            currency,
+            caller: ctx.caller(),
+        })
+    }
+}
+
+/// An amount of money. Amounts are decimal strings because whole-tögrög prices overflow a
+/// 32-bit GraphQL `Int`.
+#[derive(SimpleObject, Clone)]
+pub struct Money {
+    /// Decimal amount with the currency's number of decimals, e.g. `"125000.00"` or `"1500"`.
+    pub amount: String,
+    /// ISO 4217 currency code, e.g. `MNT`, `USD`, `JPY`.
+    pub currency_code: String,
+}
+
+impl From<MoneyValue> for Money {
+    fn from(m: MoneyValue) -> Self {
+        Self {
+            amount: m.amount(),
+            currency_code: m.currency.code().to_owned(),
+        }
+    }
+}
+
+/// `money` in the view's currency (or as it is when none was asked for).
+pub async fn display(ctx: &Context<'_>, view: &View, money: MoneyValue) -> AppResult<Money> {
+    let Some(to) = view.currency else {
+        return Ok(money.into());
+    };
+    let rates = loaders(ctx)?.rates().await?;
+    rates.convert(money, to).map(Money::from).ok_or_else(|| {
+        AppError::invalid(
+            "currency",
+            format!(
+                "no exchange rate from {} to {}",
+                money.currency.code(),
+                to.code()
+            ),
+        )
+    })
+}
+
+pub fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a Loaders> {
+    ctx.data::<Loaders>()
+        .map_err(|_| AppError::Internal(anyhow::anyhow!("loaders missing from request")))
+}
+
+/// Reads a GraphQL `ID` as a UUID, naming the field on failure.
+pub fn uuid(field: &'static str, id: &ID) -> AppResult<Uuid> {
+    Uuid::parse_str(id.as_str()).map_err(|_| AppError::invalid(field, "not a valid id"))
+}

@@ -1,0 +1,332 @@
+//! Catalogue queries.
+
+use async_graphql::{Context, ID, Object, Result};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Query};
+
+use super::{
+    View,
+    inputs::ProductFilterInput,
+    loaders,
+    types::{
+        Category, Collection, ExchangeRate, Product, ProductConnection, ProductSortKey, Shop,
+        product_connection,
+    },
+    uuid,
+};
+use crate::{
+    app::AppState,
+    auth::CallerExt,
+    catalog::{
+        listing::{self, PageRequest, ProductFilter},
+        products, shops, taxonomy,
+    },
+    entities::{
+        collections, exchange_rates, products as product_rows,
+        shops::{self as shop_rows, ShopStatus},
+        users::Role,
+    },
+    error::AppError,
+    graphql::pagination::{self, IdConnection, PageArgs},
+    money::Currency,
+};
+
+#[derive(Default)]
+pub struct CatalogQuery;
+
+#[Object]
+impl CatalogQuery {
+    /// A shop by its address. Suspended shops are visible only to their owner and admins.
+    async fn shop(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shop's slug.")] slug: String,
+        #[graphql(desc = "BCP 47 tag to read texts in; default from Accept-Language.")]
+        language: Option<String>,
+    ) -> Result<Shop> {
+        let state = ctx.data::<AppState>()?;
+        let view = View::new(ctx, language, None)?;
+        Ok(Shop(
+            shops::shop_by_slug(&state.db, ctx.caller(), &slug).await?,
+            view,
+        ))
+    }
+
+    /// The signed-in artisan's shop, if they have opened one.
+    async fn my_shop(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "BCP 47 tag to read texts in; default from Accept-Language.")]
+        language: Option<String>,
+    ) -> Result<Option<Shop>> {
+        let state = ctx.data::<AppState>()?;
+        let user = ctx.current_user()?;
+        let view = View::new(ctx, language, None)?;
+        Ok(shops::shop_of(&state.db, user.id)
+            .await?
+            .map(|s| Shop(s, view)))
+    }
+
+    /// Open shops, oldest first.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn shops(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only shops in this country (ISO 3166-1 alpha-2).")] country: Option<
+            String,
+        >,
+        #[graphql(desc = "Only shops with published products in this category or below.")]
+        category_id: Option<ID>,
+        #[graphql(desc = "BCP 47 tag to read texts in.")] language: Option<String>,
+        #[graphql(desc = "Return the first n shops after `after` (at most 100).")] first: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n shops before `before` (at most 100).")] last: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<IdConnection<Shop>> {
+        let state = ctx.data::<AppState>()?;
+        let view = View::new(ctx, language, None)?;
+        let page = PageArgs::new(first, after, last, before)?;
+        let mut select =
+            shop_rows::Entity::find().filter(shop_rows::Column::Status.eq(ShopStatus::Active));
+        if let Some(country) = country {
+            select =
+                select.filter(shop_rows::Column::Country.eq(country.trim().to_ascii_uppercase()));
+        }
+        if let Some(category) = category_id {
+            let category = uuid("categoryId", &category)?;
+            let all = loaders(ctx)?.categories().await?;
+            let ids = taxonomy::subtree(all, category);
+            select = select.filter(
+                shop_rows::Column::Id.in_subquery(
+                    Query::select()
+                        .column(product_rows::Column::ShopId)
+                        .from(product_rows::Entity)
+                        .and_where(product_rows::Column::CategoryId.is_in(ids))
+                        .and_where(
+                            product_rows::Column::Status.eq(product_rows::ProductStatus::Active),
+                        )
+                        .to_owned(),
+                ),
+            );
+        }
+        let page = pagination::by_id(&state.db, select, shop_rows::Column::Id, page).await?;
+        Ok(page.into_connection(|s| s.id, |s| Shop(s, view.clone())))
+    }
+
+    /// One product, by `id` or by `shopSlug` and `slug`. Drafts are visible only to their shop
+    /// and admins.
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product's id.")] id: Option<ID>,
+        #[graphql(desc = "The shop's slug (with `slug`).")] shop_slug: Option<String>,
+        #[graphql(desc = "The product's slug within the shop (with `shopSlug`).")] slug: Option<
+            String,
+        >,
+        #[graphql(desc = "BCP 47 tag to read texts in; default from Accept-Language.")]
+        language: Option<String>,
+        #[graphql(desc = "ISO 4217 code to show prices in; default the shop's currency.")] currency: Option<String>,
+    ) -> Result<Product> {
+        let state = ctx.data::<AppState>()?;
+        let view = View::new(ctx, language, currency)?;
+        let caller = ctx.caller();
+        let product = match (id, shop_slug, slug) {
+            (Some(id), _, _) => {
+                products::product_by_id(&state.db, caller, uuid("id", &id)?).await?
+            }
+            (None, Some(shop), Some(slug)) => {
+                products::product_by_slug(&state.db, caller, &shop, &slug).await?
+            }
+            _ => return Err(AppError::invalid("id", "give id, or shopSlug and slug").into()),
+        };
+        Ok(Product(product, view))
+    }
+
+    /// Browse and search the catalogue.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to narrow the list to.", default)] filter: ProductFilterInput,
+        #[graphql(desc = "Order; RELEVANCE applies with `filter.search`.", default)]
+        sort: ProductSortKey,
+        #[graphql(desc = "BCP 47 tag to read texts in; default from Accept-Language.")]
+        language: Option<String>,
+        #[graphql(desc = "ISO 4217 code to show prices (and price filters) in.")] currency: Option<
+            String,
+        >,
+        #[graphql(desc = "Return the first n products after `after` (at most 100).")] first: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n products before `before` (at most 100).")] last: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<ProductConnection> {
+        let state = ctx.data::<AppState>()?;
+        let view = View::new(ctx, language, currency)?;
+        let filter = product_filter(ctx, state, filter, view.currency).await?;
+        let page = listing::list(
+            &state.db,
+            &filter,
+            sort.into(),
+            PageRequest {
+                first,
+                after,
+                last,
+                before,
+            },
+        )
+        .await?;
+        Ok(product_connection(page, &view))
+    }
+
+    /// The category tree: top-level categories, each with its children.
+    async fn categories(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "BCP 47 tag to read names in.")] language: Option<String>,
+    ) -> Result<Vec<Category>> {
+        let view = View::new(ctx, language, None)?;
+        let all = loaders(ctx)?.categories().await?;
+        Ok(all
+            .iter()
+            .filter(|c| c.parent_id.is_none())
+            .map(|c| Category(c.clone(), view.clone()))
+            .collect())
+    }
+
+    /// One category by slug.
+    async fn category(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The category's slug.")] slug: String,
+        #[graphql(desc = "BCP 47 tag to read names in.")] language: Option<String>,
+    ) -> Result<Category> {
+        let view = View::new(ctx, language, None)?;
+        let all = loaders(ctx)?.categories().await?;
+        all.iter()
+            .find(|c| c.slug == slug)
+            .map(|c| Category(c.clone(), view))
+            .ok_or_else(|| AppError::NotFound("no such category".into()).into())
+    }
+
+    /// Curated collections, oldest first.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn collections(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only featured (true) or other (false) collections.")] featured: Option<
+            bool,
+        >,
+        #[graphql(desc = "Only this shop's collections.")] shop_slug: Option<String>,
+        #[graphql(desc = "BCP 47 tag to read texts in.")] language: Option<String>,
+        #[graphql(desc = "ISO 4217 code to show prices in.")] currency: Option<String>,
+        #[graphql(desc = "Return the first n collections after `after` (at most 100).")]
+        first: Option<i64>,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n collections before `before` (at most 100).")]
+        last: Option<i64>,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<IdConnection<Collection>> {
+        let state = ctx.data::<AppState>()?;
+        let view = View::new(ctx, language, currency)?;
+        let page = PageArgs::new(first, after, last, before)?;
+        let mut select = collections::Entity::find();
+        if let Some(featured) = featured {
+            select = select.filter(collections::Column::Featured.eq(featured));
+        }
+        if let Some(slug) = shop_slug {
+            let shop = shops::shop_by_slug(&state.db, ctx.caller(), &slug).await?;
+            select = select.filter(collections::Column::ShopId.eq(shop.id));
+        }
+        let page = pagination::by_id(&state.db, select, collections::Column::Id, page).await?;
+        Ok(page.into_connection(|c| c.id, |c| Collection(c, view.clone())))
+    }
+
+    /// One collection by slug.
+    async fn collection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The collection's slug.")] slug: String,
+        #[graphql(desc = "BCP 47 tag to read texts in.")] language: Option<String>,
+        #[graphql(desc = "ISO 4217 code to show prices in.")] currency: Option<String>,
+    ) -> Result<Collection> {
+        let state = ctx.data::<AppState>()?;
+        let view = View::new(ctx, language, currency)?;
+        let collection = collections::Entity::find()
+            .filter(collections::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| AppError::NotFound("no such collection".into()))?;
+        Ok(Collection(collection, view))
+    }
+
+    /// Every exchange rate the marketplace converts prices with.
+    async fn exchange_rates(&self, ctx: &Context<'_>) -> Result<Vec<ExchangeRate>> {
+        let state = ctx.data::<AppState>()?;
+        let rows = exchange_rates::Entity::find()
+            .order_by_asc(exchange_rates::Column::Base)
+            .order_by_asc(exchange_rates::Column::Quote)
+            .all(&state.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows.into_iter().map(ExchangeRate::from).collect())
+    }
+}
+
+/// Resolves the GraphQL filter into the service's, checking who may see unpublished products.
+async fn product_filter(
+    ctx: &Context<'_>,
+    state: &AppState,
+    input: ProductFilterInput,
+    currency: Option<Currency>,
+) -> Result<ProductFilter, AppError> {
+    let caller = ctx.caller();
+    let shop = match &input.shop_slug {
+        Some(slug) => Some(shops::shop_by_slug(&state.db, caller, slug).await?),
+        None => None,
+    };
+    if input.include_unpublished {
+        let Some(shop) = &shop else {
+            return Err(AppError::invalid("includeUnpublished", "needs shopSlug"));
+        };
+        let user = caller.user()?;
+        if user.role != Role::Admin && user.id != shop.owner_id {
+            return Err(AppError::Forbidden(
+                "only the shop sees its unpublished products".into(),
+            ));
+        }
+    }
+    Ok(ProductFilter {
+        search: input.search,
+        category_id: input
+            .category_id
+            .as_ref()
+            .map(|id| uuid("categoryId", id))
+            .transpose()?,
+        shop_id: shop.map(|s| s.id),
+        maker_id: input
+            .maker_id
+            .as_ref()
+            .map(|id| uuid("makerId", id))
+            .transpose()?,
+        collection_id: None,
+        country: input.country,
+        materials: input.materials,
+        min_price: input.min_price,
+        max_price: input.max_price,
+        price_currency: currency,
+        in_stock: input.in_stock,
+        made_to_order: input.made_to_order,
+        include_unpublished: input.include_unpublished,
+    })
+}

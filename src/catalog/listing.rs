@@ -1,0 +1,414 @@
+//! Browsing and searching products: filters, sorts and stable cursors.
+//!
+//! Newest and price sorts page by keyset (the cursor holds the sort key and the id), so
+//! pages never skip or repeat when products are added. Relevance pages by position within
+//! the ranked matches, which the search engine caps at `search::MAX_MATCHES`.
+
+use async_graphql::connection::{CursorType, OpaqueCursor};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select, sea_query::Query,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{rates, search, taxonomy};
+use crate::{
+    entities::{
+        collection_products, product_makers, product_materials, product_variants,
+        products::{self, ProductStatus},
+        shops::{self, ShopStatus},
+    },
+    error::{AppError, AppResult},
+    graphql::pagination::size_and_direction,
+    money::{Currency, Money},
+};
+
+/// What to narrow the catalogue to. Prices are in `price_currency`.
+#[derive(Debug, Clone, Default)]
+pub struct ProductFilter {
+    pub search: Option<String>,
+    pub category_id: Option<Uuid>,
+    pub shop_id: Option<Uuid>,
+    pub maker_id: Option<Uuid>,
+    pub collection_id: Option<Uuid>,
+    pub country: Option<String>,
+    pub materials: Vec<String>,
+    pub min_price: Option<String>,
+    pub max_price: Option<String>,
+    pub price_currency: Option<Currency>,
+    pub in_stock: Option<bool>,
+    pub made_to_order: Option<bool>,
+    /// Drafts and archived products too: only for the shop's owner or an admin, with
+    /// `shop_id` set (the caller checks).
+    pub include_unpublished: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductSort {
+    Relevance,
+    Newest,
+    PriceAsc,
+    PriceDesc,
+}
+
+impl ProductSort {
+    fn tag(self) -> u8 {
+        self as u8
+    }
+}
+
+/// The position a cursor marks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Mark {
+    /// Which sort it belongs to.
+    s: u8,
+    /// Sort price (price sorts).
+    p: Option<i64>,
+    i: Uuid,
+    /// Position among ranked matches (relevance).
+    o: Option<u64>,
+}
+
+impl Mark {
+    fn encode(&self) -> String {
+        OpaqueCursor(self.clone()).encode_cursor()
+    }
+}
+
+/// One page of products with cursors.
+pub struct ProductPage {
+    pub items: Vec<(products::Model, String)>,
+    pub has_previous_page: bool,
+    pub has_next_page: bool,
+    pub total_count: i64,
+}
+
+/// Pagination arguments as the client sent them.
+#[derive(Debug, Clone, Default)]
+pub struct PageRequest {
+    pub first: Option<i64>,
+    pub after: Option<String>,
+    pub last: Option<i64>,
+    pub before: Option<String>,
+}
+
+fn decode(field: &'static str, cursor: Option<&str>, sort: ProductSort) -> AppResult<Option<Mark>> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let mark = OpaqueCursor::<Mark>::decode_cursor(cursor)
+        .map_err(|_| AppError::invalid(field, "cursor is not valid"))?
+        .0;
+    if mark.s != sort.tag() {
+        return Err(AppError::invalid(
+            field,
+            "cursor belongs to another sort order",
+        ));
+    }
+    Ok(Some(mark))
+}
+
+/// Converts a price bound in the display currency into MNT minor units for `sort_price`.
+async fn bound(
+    db: &impl ConnectionTrait,
+    field: &'static str,
+    amount: &str,
+    currency: Currency,
+) -> AppResult<i64> {
+    let money = Money::parse(amount, currency).ok_or_else(|| {
+        AppError::invalid(field, format!("a decimal amount in {}", currency.code()))
+    })?;
+    let home = Currency::parse(rates::HOME)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("home currency unknown")))?;
+    let rates = rates::load(db).await?;
+    rates.convert(money, home).map(|m| m.minor).ok_or_else(|| {
+        AppError::invalid(field, format!("no exchange rate for {}", currency.code()))
+    })
+}
+
+/// The filtered query, before sorting and paging.
+async fn filtered(
+    db: &impl ConnectionTrait,
+    filter: &ProductFilter,
+) -> AppResult<Select<products::Entity>> {
+    let mut select = products::Entity::find();
+    if !filter.include_unpublished {
+        select = select
+            .filter(products::Column::Status.eq(ProductStatus::Active))
+            .filter(
+                products::Column::ShopId.in_subquery(
+                    Query::select()
+                        .column(shops::Column::Id)
+                        .from(shops::Entity)
+                        .and_where(shops::Column::Status.eq(ShopStatus::Active))
+                        .to_owned(),
+                ),
+            );
+    }
+    if let Some(shop) = filter.shop_id {
+        select = select.filter(products::Column::ShopId.eq(shop));
+    }
+    if let Some(category) = filter.category_id {
+        let all = taxonomy::all_categories(db).await?;
+        if !all.iter().any(|c| c.id == category) {
+            return Err(AppError::invalid("categoryId", "no such category"));
+        }
+        select =
+            select.filter(products::Column::CategoryId.is_in(taxonomy::subtree(&all, category)));
+    }
+    if let Some(maker) = filter.maker_id {
+        select = select.filter(
+            products::Column::Id.in_subquery(
+                Query::select()
+                    .column(product_makers::Column::ProductId)
+                    .from(product_makers::Entity)
+                    .and_where(product_makers::Column::MakerId.eq(maker))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(collection) = filter.collection_id {
+        select = select.filter(
+            products::Column::Id.in_subquery(
+                Query::select()
+                    .column(collection_products::Column::ProductId)
+                    .from(collection_products::Entity)
+                    .and_where(collection_products::Column::CollectionId.eq(collection))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(country) = &filter.country {
+        select = select.filter(
+            products::Column::ShopId.in_subquery(
+                Query::select()
+                    .column(shops::Column::Id)
+                    .from(shops::Entity)
+                    .and_where(shops::Column::Country.eq(country.trim().to_ascii_uppercase()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if !filter.materials.is_empty() {
+        let wanted: Vec<String> = filter
+            .materials
+            .iter()
+            .map(|m| m.trim().to_lowercase())
+            .collect();
+        select = select.filter(
+            products::Column::Id.in_subquery(
+                Query::select()
+                    .column(product_materials::Column::ProductId)
+                    .from(product_materials::Entity)
+                    .and_where(product_materials::Column::Material.is_in(wanted))
+                    .to_owned(),
+            ),
+        );
+    }
+    let currency = match filter.price_currency {
+        Some(c) => c,
+        None => Currency::parse(rates::HOME)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("home currency unknown")))?,
+    };
+    if let Some(min) = &filter.min_price {
+        select = select
+            .filter(products::Column::SortPrice.gte(bound(db, "minPrice", min, currency).await?));
+    }
+    if let Some(max) = &filter.max_price {
+        select = select
+            .filter(products::Column::SortPrice.lte(bound(db, "maxPrice", max, currency).await?));
+    }
+    if let Some(in_stock) = filter.in_stock {
+        let stocked = Query::select()
+            .column(product_variants::Column::ProductId)
+            .from(product_variants::Entity)
+            .and_where(product_variants::Column::Stock.gt(0))
+            .to_owned();
+        select = select.filter(if in_stock {
+            products::Column::Id.in_subquery(stocked)
+        } else {
+            products::Column::Id.not_in_subquery(stocked)
+        });
+    }
+    if let Some(mto) = filter.made_to_order {
+        select = select.filter(products::Column::MadeToOrder.eq(mto));
+    }
+    Ok(select)
+}
+
+/// A page of products matching `filter` in `sort` order.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &ProductFilter,
+    sort: ProductSort,
+    page: PageRequest,
+) -> AppResult<ProductPage> {
+    let (size, backward) = size_and_direction(page.first, page.last)?;
+    let search = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let sort = match (sort, search) {
+        (ProductSort::Relevance, None) => ProductSort::Newest,
+        (s, _) => s,
+    };
+    let after = decode("after", page.after.as_deref(), sort)?;
+    let before = decode("before", page.before.as_deref(), sort)?;
+    let mut select = filtered(db, filter).await?;
+
+    let hits = match search {
+        Some(q) => {
+            let hits = search::find(db, q).await?;
+            select = select
+                .filter(products::Column::Id.is_in(hits.iter().map(|h| h.0).collect::<Vec<_>>()));
+            Some(hits)
+        }
+        None => None,
+    };
+
+    if sort == ProductSort::Relevance {
+        let hits = hits.unwrap_or_default();
+        let ids: Vec<Uuid> = select
+            .select_only()
+            .column(products::Column::Id)
+            .into_tuple::<Uuid>()
+            .all(db)
+            .await?;
+        let ranked: Vec<Uuid> = hits
+            .iter()
+            .map(|h| h.0)
+            .filter(|id| ids.contains(id))
+            .collect();
+        return relevance_page(db, sort, &ranked, after, before, size, backward).await;
+    }
+
+    let total_count = select.clone().count(db).await? as i64;
+    let price_sort = matches!(sort, ProductSort::PriceAsc | ProductSort::PriceDesc);
+    let ascending = sort == ProductSort::PriceAsc;
+    // Keyset conditions: strictly past `after`, strictly before `before`, in sort order.
+    let beyond = |mark: &Mark, forward: bool| -> Condition {
+        let later = forward == ascending;
+        let id_cond = if later {
+            products::Column::Id.gt(mark.i)
+        } else {
+            products::Column::Id.lt(mark.i)
+        };
+        match (price_sort, mark.p) {
+            (true, Some(p)) => {
+                let price_cond = if later {
+                    products::Column::SortPrice.gt(p)
+                } else {
+                    products::Column::SortPrice.lt(p)
+                };
+                Condition::any().add(price_cond).add(
+                    Condition::all()
+                        .add(products::Column::SortPrice.eq(p))
+                        .add(id_cond),
+                )
+            }
+            _ => Condition::all().add(id_cond),
+        }
+    };
+    if let Some(mark) = &after {
+        select = select.filter(beyond(mark, true));
+    }
+    if let Some(mark) = &before {
+        select = select.filter(beyond(mark, false));
+    }
+    // Newest sorts by id descending: UUIDv7 ids grow with creation time.
+    let forward_asc = ascending;
+    let order_asc = forward_asc != backward;
+    select = if price_sort {
+        if order_asc {
+            select
+                .order_by_asc(products::Column::SortPrice)
+                .order_by_asc(products::Column::Id)
+        } else {
+            select
+                .order_by_desc(products::Column::SortPrice)
+                .order_by_desc(products::Column::Id)
+        }
+    } else if order_asc {
+        select.order_by_asc(products::Column::Id)
+    } else {
+        select.order_by_desc(products::Column::Id)
+    };
+    let mut rows = select.limit(size + 1).all(db).await?;
+    let more = rows.len() as u64 > size;
+    rows.truncate(size as usize);
+    if backward {
+        rows.reverse();
+    }
+    let items = rows
+        .into_iter()
+        .map(|p| {
+            let mark = Mark {
+                s: sort.tag(),
+                p: price_sort.then_some(p.sort_price),
+                i: p.id,
+                o: None,
+            };
+            (p, mark.encode())
+        })
+        .collect();
+    let (has_previous_page, has_next_page) = if backward {
+        (more, before.is_some())
+    } else {
+        (after.is_some(), more)
+    };
+    Ok(ProductPage {
+        items,
+        has_previous_page,
+        has_next_page,
+        total_count,
+    })
+}
+
+async fn relevance_page(
+    db: &impl ConnectionTrait,
+    sort: ProductSort,
+    ranked: &[Uuid],
+    after: Option<Mark>,
+    before: Option<Mark>,
+    size: u64,
+    backward: bool,
+) -> AppResult<ProductPage> {
+    let total = ranked.len() as u64;
+    let start_bound = after.and_then(|m| m.o).map_or(0, |o| o + 1);
+    let end_bound = before.and_then(|m| m.o).unwrap_or(total).min(total);
+    let (start, end) = if backward {
+        (end_bound.saturating_sub(size).max(start_bound), end_bound)
+    } else {
+        (start_bound, (start_bound + size).min(end_bound))
+    };
+    let window: Vec<Uuid> = ranked
+        .get(start as usize..end.max(start) as usize)
+        .unwrap_or_default()
+        .to_vec();
+    let mut models = products::Entity::find()
+        .filter(products::Column::Id.is_in(window.clone()))
+        .all(db)
+        .await?;
+    models.sort_by_key(|m| window.iter().position(|id| *id == m.id));
+    let items = models
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mark = Mark {
+                s: sort.tag(),
+                p: None,
+                i: p.id,
+                o: Some(start + i as u64),
+            };
+            (p, mark.encode())
+        })
+        .collect();
+    Ok(ProductPage {
+        items,
+        has_previous_page: start > 0,
+        has_next_page: end < total,
+        total_count: total as i64,
+    })
+}

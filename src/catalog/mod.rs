@@ -1,0 +1,12 @@
+//! The catalogue: shops and makers, products with variants, images and translations,
+//! categories, collections, exchange rates and search.
+
+pub mod graphql;
+pub mod listing;
+pub mod loaders;
+pub mod products;
+pub mod rates;
+pub mod search;
+pub mod shops;
+pub mod taxonomy;
+pub mod texts;

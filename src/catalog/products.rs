@@ -1,0 +1,801 @@
+//! Products: create, change, publish and archive, with every rule about what a product must
+//! have; and the search document kept in step with each change.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    rates, search,
+    shops::{editable_shop, visible},
+    texts::{Texts, slug},
+};
+use crate::{
+    app::AppState,
+    auth::{Caller, CurrentUser},
+    entities::{
+        categories, makers, product_images, product_makers, product_materials,
+        product_translations, product_variants,
+        products::{self, ProductStatus},
+        shops,
+        users::Role,
+    },
+    error::{AppError, AppResult, OnConflict},
+    i18n::LanguageTag,
+    money::{Currency, Money},
+};
+
+/// A product's title and description in one language.
+#[derive(Debug, Clone)]
+pub struct TranslationInput {
+    pub language: String,
+    pub title: String,
+    pub description: String,
+}
+
+/// One option of a variant, such as size L or colour red.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionValue {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct VariantInput {
+    pub sku: String,
+    pub options: Vec<OptionValue>,
+    /// A price in the shop's currency that replaces the product's base price.
+    pub price: Option<String>,
+    pub stock: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImageInput {
+    pub url: String,
+    pub alt: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MakerRoleInput {
+    pub maker_id: Uuid,
+    pub role: String,
+}
+
+/// Fields of a product; on update `None` keeps what is there and lists replace wholesale.
+#[derive(Debug, Clone, Default)]
+pub struct ProductInput {
+    pub slug: Option<String>,
+    pub translations: Option<Vec<TranslationInput>>,
+    /// `Some(None)` removes the category.
+    pub category_id: Option<Option<Uuid>>,
+    pub price: Option<String>,
+    pub handmade: Option<bool>,
+    pub made_to_order: Option<bool>,
+    pub processing_days: Option<i32>,
+    pub materials: Option<Vec<String>>,
+    pub techniques: Option<Vec<String>>,
+    pub origin_region: Option<Option<String>>,
+    pub hs_code: Option<Option<String>>,
+    pub weight_grams: Option<Option<i32>>,
+    pub variants: Option<Vec<VariantInput>>,
+    pub images: Option<Vec<ImageInput>>,
+    pub makers: Option<Vec<MakerRoleInput>>,
+}
+
+/// Checks an HS code: 6 to 10 digits (dots and spaces ignored).
+pub fn hs_code(input: &str) -> AppResult<String> {
+    let digits: String = input.chars().filter(|c| !matches!(c, '.' | ' ')).collect();
+    if (6..=10).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit()) {
+        Ok(digits)
+    } else {
+        Err(AppError::invalid("hsCode", "an HS code has 6 to 10 digits"))
+    }
+}
+
+fn words(field: &'static str, list: Vec<String>) -> AppResult<Vec<String>> {
+    if list.len() > 20 {
+        return Err(AppError::invalid(field, "at most 20 entries"));
+    }
+    let mut out: Vec<String> = Vec::new();
+    for item in list {
+        let item = item.trim().to_owned();
+        if item.is_empty() || item.chars().count() > 100 {
+            return Err(AppError::invalid(
+                field,
+                "entries must be 1 to 100 characters",
+            ));
+        }
+        if !out.iter().any(|o| o.eq_ignore_ascii_case(&item)) {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
+fn price(field: &'static str, input: &str, currency: Currency) -> AppResult<i64> {
+    let money = Money::parse(input, currency).ok_or_else(|| {
+        AppError::invalid(
+            field,
+            format!(
+                "a price is a decimal amount in {} with at most {} decimals",
+                currency.code(),
+                currency.exponent()
+            ),
+        )
+    })?;
+    if money.minor == 0 {
+        return Err(AppError::invalid(field, "a price must be more than zero"));
+    }
+    Ok(money.minor)
+}
+
+fn shop_currency(shop: &shops::Model) -> AppResult<Currency> {
+    Currency::parse(&shop.settlement_currency)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("shop currency unreadable")))
+}
+
+/// Validated child rows of a product, ready to write.
+struct Children {
+    translations: Option<Vec<product_translations::Model>>,
+    variants: Option<Vec<product_variants::Model>>,
+    images: Option<Vec<product_images::Model>>,
+    makers: Option<Vec<product_makers::Model>>,
+}
+
+async fn children(
+    db: &impl ConnectionTrait,
+    shop: &shops::Model,
+    product_id: Uuid,
+    input: &mut ProductInput,
+) -> AppResult<Children> {
+    let currency = shop_currency(shop)?;
+    let translations = match input.translations.take() {
+        None => None,
+        Some(list) => {
+            let mut seen = HashSet::new();
+            let mut rows = Vec::new();
+            for t in list {
+                let language = LanguageTag::parse(&t.language).ok_or_else(|| {
+                    AppError::invalid(
+                        "translations",
+                        format!("{:?} is not a BCP 47 tag", t.language),
+                    )
+                })?;
+                if !seen.insert(language.as_str().to_owned()) {
+                    return Err(AppError::invalid(
+                        "translations",
+                        format!("{} is given twice", t.language),
+                    ));
+                }
+                let title = t.title.trim();
+                if title.is_empty() || title.chars().count() > 200 {
+                    return Err(AppError::invalid(
+                        "translations",
+                        "a title is 1 to 200 characters",
+                    ));
+                }
+                if t.description.chars().count() > 10_000 {
+                    return Err(AppError::invalid(
+                        "translations",
+                        "a description is at most 10000 characters",
+                    ));
+                }
+                rows.push(product_translations::Model {
+                    product_id,
+                    language: language.as_str().to_owned(),
+                    title: title.to_owned(),
+                    description: t.description.trim().to_owned(),
+                });
+            }
+            Some(rows)
+        }
+    };
+    let variants = match input.variants.take() {
+        None => None,
+        Some(list) => {
+            if list.is_empty() {
+                return Err(AppError::invalid(
+                    "variants",
+                    "a product needs at least one variant",
+                ));
+            }
+            if list.len() > 100 {
+                return Err(AppError::invalid("variants", "at most 100 variants"));
+            }
+            let mut skus = HashSet::new();
+            let mut rows = Vec::new();
+            for (position, v) in list.into_iter().enumerate() {
+                let sku = v.sku.trim().to_owned();
+                let sku_ok = (1..=64).contains(&sku.len())
+                    && sku
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+                if !sku_ok {
+                    return Err(AppError::invalid(
+                        "variants",
+                        "a SKU is 1 to 64 letters, digits, '-', '_' or '.'",
+                    ));
+                }
+                if !skus.insert(sku.to_ascii_uppercase()) {
+                    return Err(AppError::invalid(
+                        "variants",
+                        format!("SKU {sku} is given twice"),
+                    ));
+                }
+                if v.stock < 0 {
+                    return Err(AppError::invalid("variants", "stock cannot be negative"));
+                }
+                if v.options.iter().any(|o| {
+                    o.name.trim().is_empty()
+                        || o.value.trim().is_empty()
+                        || o.name.len() > 50
+                        || o.value.len() > 100
+                }) {
+                    return Err(AppError::invalid(
+                        "variants",
+                        "options need a name and a value",
+                    ));
+                }
+                let price_override = v
+                    .price
+                    .as_deref()
+                    .map(|p| price("variants", p, currency))
+                    .transpose()?;
+                rows.push(product_variants::Model {
+                    id: Uuid::now_v7(),
+                    product_id,
+                    shop_id: shop.id,
+                    sku,
+                    options: serde_json::to_string(&v.options).unwrap_or_else(|_| "[]".into()),
+                    price_override_minor: price_override,
+                    stock: v.stock,
+                    position: position as i32,
+                    created_at: Utc::now(),
+                });
+            }
+            Some(rows)
+        }
+    };
+    let images = match input.images.take() {
+        None => None,
+        Some(list) => {
+            if list.len() > 20 {
+                return Err(AppError::invalid("images", "at most 20 images"));
+            }
+            let mut rows = Vec::new();
+            for (position, image) in list.into_iter().enumerate() {
+                let url = image.url.trim();
+                if !(url.starts_with("https://") || url.starts_with("http://"))
+                    || url.len() > 2048
+                    || url.contains(char::is_whitespace)
+                {
+                    return Err(AppError::invalid("images", "an image needs an http(s) URL"));
+                }
+                rows.push(product_images::Model {
+                    id: Uuid::now_v7(),
+                    product_id,
+                    url: url.to_owned(),
+                    alt: Texts::from_input("images", image.alt, 300)?.to_json(),
+                    position: position as i32,
+                });
+            }
+            Some(rows)
+        }
+    };
+    let makers = match input.makers.take() {
+        None => None,
+        Some(list) => {
+            let ids: Vec<Uuid> = list.iter().map(|m| m.maker_id).collect();
+            let known: HashSet<Uuid> = makers::Entity::find()
+                .filter(makers::Column::ShopId.eq(shop.id))
+                .filter(makers::Column::Id.is_in(ids))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| m.id)
+                .collect();
+            let mut seen = HashSet::new();
+            let mut rows = Vec::new();
+            for (position, m) in list.into_iter().enumerate() {
+                if !known.contains(&m.maker_id) {
+                    return Err(AppError::invalid(
+                        "makers",
+                        "every maker must belong to this shop",
+                    ));
+                }
+                if !seen.insert(m.maker_id) {
+                    return Err(AppError::invalid("makers", "a maker is named twice"));
+                }
+                rows.push(product_makers::Model {
+                    product_id,
+                    maker_id: m.maker_id,
+                    role: super::texts::required("makers", &m.role, 100)?,
+                    position: position as i32,
+                });
+            }
+            Some(rows)
+        }
+    };
+    Ok(Children {
+        translations,
+        variants,
+        images,
+        makers,
+    })
+}
+
+/// Applies scalar fields to the product row.
+async fn apply(
+    db: &impl ConnectionTrait,
+    shop: &shops::Model,
+    active: &mut products::ActiveModel,
+    input: ProductInput,
+) -> AppResult<()> {
+    if let Some(v) = input.slug {
+        active.slug = Set(slug("slug", &v, 120)?);
+    }
+    if let Some(category) = input.category_id {
+        if let Some(id) = category
+            && categories::Entity::find_by_id(id).one(db).await?.is_none()
+        {
+            return Err(AppError::invalid("categoryId", "no such category"));
+        }
+        active.category_id = Set(category);
+    }
+    if let Some(p) = input.price {
+        active.price_minor = Set(price("price", &p, shop_currency(shop)?)?);
+    }
+    if let Some(v) = input.handmade {
+        active.handmade = Set(v);
+    }
+    if let Some(v) = input.made_to_order {
+        active.made_to_order = Set(v);
+    }
+    if let Some(days) = input.processing_days {
+        if !(0..=365).contains(&days) {
+            return Err(AppError::invalid(
+                "processingDays",
+                "must be between 0 and 365",
+            ));
+        }
+        active.processing_days = Set(days);
+    }
+    if let Some(list) = input.materials {
+        active.materials =
+            Set(serde_json::to_string(&words("materials", list)?).unwrap_or_default());
+    }
+    if let Some(list) = input.techniques {
+        active.techniques =
+            Set(serde_json::to_string(&words("techniques", list)?).unwrap_or_default());
+    }
+    if let Some(region) = input.origin_region {
+        let region = region
+            .map(|r| super::texts::required("originRegion", &r, 100))
+            .transpose()?;
+        active.origin_region = Set(region);
+    }
+    if let Some(code) = input.hs_code {
+        active.hs_code = Set(code.as_deref().map(hs_code).transpose()?);
+    }
+    if let Some(weight) = input.weight_grams {
+        if weight.is_some_and(|w| !(1..=1_000_000).contains(&w)) {
+            return Err(AppError::invalid(
+                "weightGrams",
+                "weight must be 1 to 1000000 grams",
+            ));
+        }
+        active.weight_grams = Set(weight);
+    }
+    Ok(())
+}
+
+async fn write_children(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+    children: Children,
+) -> AppResult<()> {
+    if let Some(rows) = children.translations {
+        product_translations::Entity::delete_many()
+            .filter(product_translations::Column::ProductId.eq(product_id))
+            .exec(db)
+            .await?;
+        for row in rows {
+            product_translations::ActiveModel::from(row)
+                .insert(db)
+                .await?;
+        }
+    }
+    if let Some(rows) = children.variants {
+        // Keep the ids of variants whose SKU stays, so carts and orders keep pointing at them.
+        let existing: HashMap<String, product_variants::Model> = product_variants::Entity::find()
+            .filter(product_variants::Column::ProductId.eq(product_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|v| (v.sku.to_ascii_uppercase(), v))
+            .collect();
+        let keep: HashSet<String> = rows.iter().map(|r| r.sku.to_ascii_uppercase()).collect();
+        let gone: Vec<Uuid> = existing
+            .iter()
+            .filter(|(sku, _)| !keep.contains(*sku))
+            .map(|(_, v)| v.id)
+            .collect();
+        if !gone.is_empty() {
+            product_variants::Entity::delete_many()
+                .filter(product_variants::Column::Id.is_in(gone))
+                .exec(db)
+                .await?;
+        }
+        for mut row in rows {
+            match existing.get(&row.sku.to_ascii_uppercase()) {
+                Some(old) => {
+                    row.id = old.id;
+                    row.created_at = old.created_at;
+                    product_variants::ActiveModel {
+                        sku: Set(row.sku),
+                        options: Set(row.options),
+                        price_override_minor: Set(row.price_override_minor),
+                        stock: Set(row.stock),
+                        position: Set(row.position),
+                        ..product_variants::ActiveModel::from(old.clone())
+                    }
+                    .update(db)
+                    .await?;
+                }
+                None => {
+                    product_variants::ActiveModel::from(row)
+                        .insert(db)
+                        .await
+                        .on_conflict("a variant of this shop already uses that SKU")?;
+                }
+            }
+        }
+    }
+    if let Some(rows) = children.images {
+        product_images::Entity::delete_many()
+            .filter(product_images::Column::ProductId.eq(product_id))
+            .exec(db)
+            .await?;
+        for row in rows {
+            product_images::ActiveModel::from(row).insert(db).await?;
+        }
+    }
+    if let Some(rows) = children.makers {
+        product_makers::Entity::delete_many()
+            .filter(product_makers::Column::ProductId.eq(product_id))
+            .exec(db)
+            .await?;
+        for row in rows {
+            product_makers::ActiveModel::from(row).insert(db).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites the lower-cased material rows, the MNT sort price and the search document.
+async fn refresh_derived(db: &impl ConnectionTrait, product: &products::Model) -> AppResult<()> {
+    product_materials::Entity::delete_many()
+        .filter(product_materials::Column::ProductId.eq(product.id))
+        .exec(db)
+        .await?;
+    let materials: Vec<String> = serde_json::from_str(&product.materials).unwrap_or_default();
+    let mut lowered: Vec<String> = materials.iter().map(|m| m.to_lowercase()).collect();
+    lowered.sort();
+    lowered.dedup();
+    for material in lowered {
+        product_materials::ActiveModel {
+            product_id: Set(product.id),
+            material: Set(material),
+        }
+        .insert(db)
+        .await?;
+    }
+    let sort_price = rates::sort_price(db, product.price_minor, &product.currency).await?;
+    if sort_price != product.sort_price {
+        products::ActiveModel {
+            id: Set(product.id),
+            sort_price: Set(sort_price),
+            ..Default::default()
+        }
+        .update(db)
+        .await?;
+    }
+    reindex_products(db, &[product.id]).await
+}
+
+/// Rebuilds the search documents of the given products.
+pub async fn reindex_products(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let products = products::Entity::find()
+        .filter(products::Column::Id.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    let translations = product_translations::Entity::find()
+        .filter(product_translations::Column::ProductId.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    let links = product_makers::Entity::find()
+        .filter(product_makers::Column::ProductId.is_in(ids.to_vec()))
+        .all(db)
+        .await?;
+    let maker_ids: Vec<Uuid> = links.iter().map(|l| l.maker_id).collect();
+    let makers: HashMap<Uuid, makers::Model> = makers::Entity::find()
+        .filter(makers::Column::Id.is_in(maker_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m))
+        .collect();
+    for product in products {
+        let mut parts: Vec<String> = Vec::new();
+        for t in translations.iter().filter(|t| t.product_id == product.id) {
+            parts.push(t.title.clone());
+            parts.push(t.description.clone());
+        }
+        parts.extend(serde_json::from_str::<Vec<String>>(&product.materials).unwrap_or_default());
+        parts.extend(serde_json::from_str::<Vec<String>>(&product.techniques).unwrap_or_default());
+        parts.extend(product.origin_region.clone());
+        for link in links.iter().filter(|l| l.product_id == product.id) {
+            if let Some(maker) = makers.get(&link.maker_id) {
+                parts.push(maker.name.clone());
+                parts.push(maker.craft.clone());
+            }
+        }
+        let body = search::document(parts.iter().map(String::as_str));
+        search::write(db, product.id, &body).await?;
+    }
+    Ok(())
+}
+
+/// Lists a new DRAFT product in a shop the caller may edit.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn create_product(
+    state: &AppState,
+    caller: CurrentUser,
+    shop_id: Uuid,
+    mut input: ProductInput,
+) -> AppResult<products::Model> {
+    let shop = editable_shop(&state.db, caller, shop_id).await?;
+    for (field, present) in [
+        ("slug", input.slug.is_some()),
+        ("price", input.price.is_some()),
+        ("variants", input.variants.is_some()),
+    ] {
+        if !present {
+            return Err(AppError::invalid(field, "is required"));
+        }
+    }
+    let id = Uuid::now_v7();
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let children = children(&txn, &shop, id, &mut input).await?;
+    let mut active = products::ActiveModel {
+        id: Set(id),
+        shop_id: Set(shop.id),
+        status: Set(ProductStatus::Draft),
+        category_id: Set(None),
+        currency: Set(shop.settlement_currency.clone()),
+        sort_price: Set(0),
+        handmade: Set(true),
+        made_to_order: Set(false),
+        processing_days: Set(3),
+        origin_region: Set(None),
+        hs_code: Set(None),
+        weight_grams: Set(None),
+        materials: Set("[]".into()),
+        techniques: Set("[]".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        published_at: Set(None),
+        ..Default::default()
+    };
+    apply(&txn, &shop, &mut active, input).await?;
+    let product = active
+        .insert(&txn)
+        .await
+        .on_conflict("this shop already has a product at that address")?;
+    write_children(&txn, id, children).await?;
+    refresh_derived(&txn, &product).await?;
+    txn.commit().await?;
+    Ok(product)
+}
+
+/// The product, if the caller may change it.
+async fn editable_product(
+    db: &impl ConnectionTrait,
+    caller: CurrentUser,
+    product_id: Uuid,
+) -> AppResult<(products::Model, shops::Model)> {
+    let product = products::Entity::find_by_id(product_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such product".into()))?;
+    let shop = editable_shop(db, caller, product.shop_id).await?;
+    Ok((product, shop))
+}
+
+/// Changes a product; lists given replace the old ones.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn update_product(
+    state: &AppState,
+    caller: CurrentUser,
+    product_id: Uuid,
+    mut input: ProductInput,
+) -> AppResult<products::Model> {
+    let txn = state.db.begin().await?;
+    let (product, shop) = editable_product(&txn, caller, product_id).await?;
+    let children = children(&txn, &shop, product.id, &mut input).await?;
+    let status = product.status;
+    let mut active: products::ActiveModel = product.into();
+    apply(&txn, &shop, &mut active, input).await?;
+    active.updated_at = Set(Utc::now());
+    let product = active
+        .update(&txn)
+        .await
+        .on_conflict("this shop already has a product at that address")?;
+    write_children(&txn, product.id, children).await?;
+    if status == ProductStatus::Active {
+        publishable(&txn, &shop, &product).await?;
+    }
+    refresh_derived(&txn, &product).await?;
+    txn.commit().await?;
+    Ok(product)
+}
+
+/// What a product needs before buyers may see it.
+async fn publishable(
+    db: &impl ConnectionTrait,
+    shop: &shops::Model,
+    product: &products::Model,
+) -> AppResult<()> {
+    let has_title = product_translations::Entity::find()
+        .filter(product_translations::Column::ProductId.eq(product.id))
+        .filter(product_translations::Column::Language.eq(&shop.default_language))
+        .one(db)
+        .await?
+        .is_some();
+    if !has_title {
+        return Err(AppError::invalid(
+            "translations",
+            format!(
+                "a title in the shop's language ({}) is needed",
+                shop.default_language
+            ),
+        ));
+    }
+    if product.price_minor <= 0 {
+        return Err(AppError::invalid("price", "a price is needed"));
+    }
+    let variants = product_variants::Entity::find()
+        .filter(product_variants::Column::ProductId.eq(product.id))
+        .one(db)
+        .await?;
+    if variants.is_none() {
+        return Err(AppError::invalid(
+            "variants",
+            "at least one variant is needed",
+        ));
+    }
+    Ok(())
+}
+
+/// Moves a product to ACTIVE (published) or ARCHIVED. Illegal moves give `CONFLICT`.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn set_status(
+    state: &AppState,
+    caller: CurrentUser,
+    product_id: Uuid,
+    to: ProductStatus,
+) -> AppResult<products::Model> {
+    let txn = state.db.begin().await?;
+    let (product, shop) = editable_product(&txn, caller, product_id).await?;
+    let allowed = matches!(
+        (product.status, to),
+        (
+            ProductStatus::Draft | ProductStatus::Archived,
+            ProductStatus::Active
+        ) | (
+            ProductStatus::Draft | ProductStatus::Active,
+            ProductStatus::Archived
+        )
+    );
+    if !allowed {
+        return Err(AppError::Conflict(format!(
+            "a {:?} product cannot become {:?}",
+            product.status, to
+        )));
+    }
+    if to == ProductStatus::Active {
+        publishable(&txn, &shop, &product).await?;
+    }
+    let now = Utc::now();
+    let published_at = product.published_at;
+    let mut active: products::ActiveModel = product.into();
+    active.status = Set(to);
+    active.updated_at = Set(now);
+    if to == ProductStatus::Active && published_at.is_none() {
+        active.published_at = Set(Some(now));
+    }
+    let product = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(product)
+}
+
+/// Whether the caller may see this product: ACTIVE products of visible shops are public;
+/// owners and admins see everything of theirs.
+pub fn product_visible(product: &products::Model, shop: &shops::Model, caller: Caller) -> bool {
+    let privileged =
+        matches!(caller, Caller::User(u) if u.role == Role::Admin || u.id == shop.owner_id);
+    privileged
+        || (product.status == ProductStatus::Active
+            && visible(shop, caller)
+            && shop.status == shops::ShopStatus::Active)
+}
+
+/// One product by id, as the caller may see it.
+pub async fn product_by_id(
+    db: &impl ConnectionTrait,
+    caller: Caller,
+    id: Uuid,
+) -> AppResult<products::Model> {
+    let not_found = || AppError::NotFound("no such product".into());
+    let product = products::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let shop = shops::Entity::find_by_id(product.shop_id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    product_visible(&product, &shop, caller)
+        .then_some(product)
+        .ok_or_else(not_found)
+}
+
+/// One product by its shop's slug and its own, as the caller may see it.
+pub async fn product_by_slug(
+    db: &impl ConnectionTrait,
+    caller: Caller,
+    shop_slug: &str,
+    slug: &str,
+) -> AppResult<products::Model> {
+    let not_found = || AppError::NotFound("no such product".into());
+    let shop = shops::Entity::find()
+        .filter(shops::Column::Slug.eq(shop_slug.trim().to_ascii_lowercase()))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let product = products::Entity::find()
+        .filter(products::Column::ShopId.eq(shop.id))
+        .filter(products::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
+        .order_by_asc(products::Column::Id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    product_visible(&product, &shop, caller)
+        .then_some(product)
+        .ok_or_else(not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hs_codes_have_six_to_ten_digits() {
+        assert_eq!(super::hs_code("6307.90").ok(), Some("630790".into()));
+        assert_eq!(
+            super::hs_code("4202 91 1000").ok(),
+            Some("4202911000".into())
+        );
+        assert!(super::hs_code("12345").is_err());
+        assert!(super::hs_code("12345678901").is_err());
+        assert!(super::hs_code("63079A").is_err());
+    }
+}

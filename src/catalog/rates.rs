@@ -1,0 +1,112 @@
+//! Exchange rates, set by admins and used to show prices in the buyer's currency.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+
+use crate::{
+    app::AppState,
+    auth::CurrentUser,
+    entities::{exchange_rates, products, users::Role},
+    error::{AppError, AppResult},
+    money::{Currency, Money, Rate, Rates},
+};
+
+/// The currency sort prices are kept in.
+pub const HOME: &str = "MNT";
+
+/// Every rate, ready for conversions.
+pub async fn load(db: &impl ConnectionTrait) -> AppResult<Rates> {
+    let mut rates = Rates::default();
+    for row in exchange_rates::Entity::find().all(db).await? {
+        if let Some(rate) = Rate::parse(&row.rate) {
+            rates.insert(&row.base, &row.quote, rate);
+        }
+    }
+    Ok(rates)
+}
+
+/// A price in MNT minor units for sorting and price filters; products whose currency has no
+/// rate sort last (`i64::MAX`) until one is set.
+pub async fn sort_price(db: &impl ConnectionTrait, minor: i64, currency: &str) -> AppResult<i64> {
+    if currency == HOME {
+        return Ok(minor);
+    }
+    let rates = load(db).await?;
+    Ok(sort_price_with(&rates, minor, currency))
+}
+
+fn sort_price_with(rates: &Rates, minor: i64, currency: &str) -> i64 {
+    let (Some(from), Some(home)) = (Currency::parse(currency), Currency::parse(HOME)) else {
+        return i64::MAX;
+    };
+    rates
+        .convert(Money::new(minor, from), home)
+        .map_or(i64::MAX, |m| m.minor)
+}
+
+/// Sets how many `quote` one `base` buys, and re-prices the sort order of affected products.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn set_rate(
+    state: &AppState,
+    caller: CurrentUser,
+    base: &str,
+    quote: &str,
+    rate: &str,
+) -> AppResult<exchange_rates::Model> {
+    caller.require_role(&[Role::Admin])?;
+    let base = Currency::parse(base)
+        .ok_or_else(|| AppError::invalid("base", "currency must be an ISO 4217 code"))?;
+    let quote = Currency::parse(quote)
+        .ok_or_else(|| AppError::invalid("quote", "currency must be an ISO 4217 code"))?;
+    if base == quote {
+        return Err(AppError::invalid("quote", "base and quote must differ"));
+    }
+    Rate::parse(rate).ok_or_else(|| {
+        AppError::invalid(
+            "rate",
+            "a rate is a positive decimal with at most 12 decimals",
+        )
+    })?;
+    let txn = state.db.begin().await?;
+    let existing =
+        exchange_rates::Entity::find_by_id((base.code().to_owned(), quote.code().to_owned()))
+            .one(&txn)
+            .await?;
+    let row = exchange_rates::ActiveModel {
+        base: Set(base.code().to_owned()),
+        quote: Set(quote.code().to_owned()),
+        rate: Set(rate.trim().to_owned()),
+        updated_at: Set(Utc::now()),
+    };
+    let saved = match existing {
+        Some(_) => row.update(&txn).await?,
+        None => row.insert(&txn).await?,
+    };
+    // The inverse pair would now disagree; the newest word wins.
+    exchange_rates::Entity::delete_many()
+        .filter(exchange_rates::Column::Base.eq(quote.code()))
+        .filter(exchange_rates::Column::Quote.eq(base.code()))
+        .exec(&txn)
+        .await?;
+    let rates = load(&txn).await?;
+    let affected = products::Entity::find()
+        .filter(products::Column::Currency.ne(HOME))
+        .all(&txn)
+        .await?;
+    for product in affected {
+        let sort = sort_price_with(&rates, product.price_minor, &product.currency);
+        if sort != product.sort_price {
+            products::ActiveModel {
+                id: Set(product.id),
+                sort_price: Set(sort),
+                ..Default::default()
+            }
+            .update(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(saved)
+}

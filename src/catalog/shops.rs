@@ -1,0 +1,308 @@
+//! Shops and their makers: who may open, change, see and suspend them.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    products::reindex_products,
+    texts::{Texts, required, slug},
+};
+use crate::{
+    app::AppState,
+    auth::{Caller, CurrentUser},
+    entities::{
+        makers, product_makers,
+        shops::{self, ShopStatus},
+        users::Role,
+    },
+    error::{AppError, AppResult, OnConflict},
+    i18n::{CountryCode, LanguageTag},
+    money::Currency,
+};
+
+/// Fields of a shop; on update `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct ShopInput {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub settlement_currency: Option<String>,
+    pub default_language: Option<String>,
+    /// Replaces every story when given.
+    pub story: Option<Vec<(String, String)>>,
+}
+
+/// Fields of a maker; on update `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct MakerInput {
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub craft: Option<String>,
+    pub years_practising: Option<i32>,
+    pub biography: Option<Vec<(String, String)>>,
+}
+
+fn apply_shop(active: &mut shops::ActiveModel, input: ShopInput) -> AppResult<()> {
+    if let Some(v) = input.slug {
+        active.slug = Set(slug("slug", &v, 64)?);
+    }
+    if let Some(v) = input.name {
+        active.name = Set(required("name", &v, 120)?);
+    }
+    if let Some(v) = input.country {
+        let c = CountryCode::parse(&v).ok_or_else(|| {
+            AppError::invalid("country", "country must be an ISO 3166-1 alpha-2 code")
+        })?;
+        active.country = Set(c.as_str().to_owned());
+    }
+    if let Some(v) = input.region {
+        active.region = Set(required("region", &v, 100)?);
+    }
+    if let Some(v) = input.settlement_currency {
+        let c = Currency::parse(&v).ok_or_else(|| {
+            AppError::invalid("settlementCurrency", "currency must be an ISO 4217 code")
+        })?;
+        active.settlement_currency = Set(c.code().to_owned());
+    }
+    if let Some(v) = input.default_language {
+        let l = LanguageTag::parse(&v).ok_or_else(|| {
+            AppError::invalid(
+                "defaultLanguage",
+                "language must be a BCP 47 tag such as mn",
+            )
+        })?;
+        active.default_language = Set(l.as_str().to_owned());
+    }
+    if let Some(story) = input.story {
+        active.story = Set(Texts::from_input("story", story, 5000)?.to_json());
+    }
+    Ok(())
+}
+
+/// Opens the caller's shop. Artisans only, one shop each.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn create_shop(
+    state: &AppState,
+    caller: CurrentUser,
+    input: ShopInput,
+) -> AppResult<shops::Model> {
+    caller.require_role(&[Role::Artisan])?;
+    let missing = |field: &'static str| AppError::invalid(field, "is required");
+    let now = Utc::now();
+    let mut active = shops::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        owner_id: Set(caller.id),
+        status: Set(ShopStatus::Active),
+        story: Set("{}".into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    for (field, present) in [
+        ("slug", input.slug.is_some()),
+        ("name", input.name.is_some()),
+        ("country", input.country.is_some()),
+        ("region", input.region.is_some()),
+        ("settlementCurrency", input.settlement_currency.is_some()),
+        ("defaultLanguage", input.default_language.is_some()),
+    ] {
+        if !present {
+            return Err(missing(field));
+        }
+    }
+    apply_shop(&mut active, input)?;
+    if shop_of(&state.db, caller.id).await?.is_some() {
+        return Err(AppError::Conflict("you already have a shop".into()));
+    }
+    active
+        .insert(&state.db)
+        .await
+        .on_conflict("this shop address is taken, or you already have a shop")
+}
+
+/// Changes a shop: its owner or an admin.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn update_shop(
+    state: &AppState,
+    caller: CurrentUser,
+    shop_id: Uuid,
+    input: ShopInput,
+) -> AppResult<shops::Model> {
+    let shop = editable_shop(&state.db, caller, shop_id).await?;
+    let currency_changed = input
+        .settlement_currency
+        .as_deref()
+        .is_some_and(|c| !c.eq_ignore_ascii_case(&shop.settlement_currency));
+    if currency_changed {
+        // Prices are kept in the settlement currency; changing it would silently reprice.
+        return Err(AppError::invalid(
+            "settlementCurrency",
+            "the settlement currency cannot be changed once the shop is open",
+        ));
+    }
+    let mut active: shops::ActiveModel = shop.into();
+    apply_shop(&mut active, input)?;
+    active.updated_at = Set(Utc::now());
+    active
+        .update(&state.db)
+        .await
+        .on_conflict("this shop address is taken")
+}
+
+/// Suspends or reinstates a shop. Admins only; a suspended shop's products disappear from
+/// the public catalogue.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn set_shop_suspended(
+    state: &AppState,
+    caller: CurrentUser,
+    shop_id: Uuid,
+    suspended: bool,
+) -> AppResult<shops::Model> {
+    caller.require_role(&[Role::Admin])?;
+    let shop = shops::Entity::find_by_id(shop_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
+    let mut active: shops::ActiveModel = shop.into();
+    active.status = Set(if suspended {
+        ShopStatus::Suspended
+    } else {
+        ShopStatus::Active
+    });
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(&state.db).await?)
+}
+
+/// The shop a user owns, if any.
+pub async fn shop_of(db: &impl ConnectionTrait, owner: Uuid) -> AppResult<Option<shops::Model>> {
+    Ok(shops::Entity::find()
+        .filter(shops::Column::OwnerId.eq(owner))
+        .one(db)
+        .await?)
+}
+
+/// The shop, if the caller may change it (owner or admin).
+pub async fn editable_shop(
+    db: &impl ConnectionTrait,
+    caller: CurrentUser,
+    shop_id: Uuid,
+) -> AppResult<shops::Model> {
+    let shop = shops::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
+    if caller.role == Role::Admin || shop.owner_id == caller.id {
+        Ok(shop)
+    } else {
+        Err(AppError::Forbidden("this is not your shop".into()))
+    }
+}
+
+/// Whether the caller sees this shop: active shops are public, suspended ones only for their
+/// owner and admins.
+pub fn visible(shop: &shops::Model, caller: Caller) -> bool {
+    shop.status == ShopStatus::Active
+        || matches!(caller, Caller::User(u) if u.role == Role::Admin || u.id == shop.owner_id)
+}
+
+/// A shop by slug, as the caller may see it.
+pub async fn shop_by_slug(
+    db: &impl ConnectionTrait,
+    caller: Caller,
+    slug: &str,
+) -> AppResult<shops::Model> {
+    shops::Entity::find()
+        .filter(shops::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
+        .one(db)
+        .await?
+        .filter(|s| visible(s, caller))
+        .ok_or_else(|| AppError::NotFound("no such shop".into()))
+}
+
+fn apply_maker(active: &mut makers::ActiveModel, input: MakerInput) -> AppResult<()> {
+    if let Some(v) = input.name {
+        active.name = Set(required("name", &v, 120)?);
+    }
+    if let Some(v) = input.region {
+        active.region = Set(required("region", &v, 100)?);
+    }
+    if let Some(v) = input.craft {
+        active.craft = Set(required("craft", &v, 100)?);
+    }
+    if let Some(years) = input.years_practising {
+        if !(0..=100).contains(&years) {
+            return Err(AppError::invalid(
+                "yearsPractising",
+                "must be between 0 and 100",
+            ));
+        }
+        active.years_practising = Set(Some(years));
+    }
+    if let Some(bio) = input.biography {
+        active.biography = Set(Texts::from_input("biography", bio, 2000)?.to_json());
+    }
+    Ok(())
+}
+
+/// Adds a maker to a shop the caller may edit.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn create_maker(
+    state: &AppState,
+    caller: CurrentUser,
+    shop_id: Uuid,
+    input: MakerInput,
+) -> AppResult<makers::Model> {
+    editable_shop(&state.db, caller, shop_id).await?;
+    for (field, present) in [
+        ("name", input.name.is_some()),
+        ("region", input.region.is_some()),
+        ("craft", input.craft.is_some()),
+    ] {
+        if !present {
+            return Err(AppError::invalid(field, "is required"));
+        }
+    }
+    let mut active = makers::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        shop_id: Set(shop_id),
+        biography: Set("{}".into()),
+        years_practising: Set(None),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    apply_maker(&mut active, input)?;
+    Ok(active.insert(&state.db).await?)
+}
+
+/// Changes a maker, and the search documents of their products (maker names are searchable).
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn update_maker(
+    state: &AppState,
+    caller: CurrentUser,
+    maker_id: Uuid,
+    input: MakerInput,
+) -> AppResult<makers::Model> {
+    let maker = makers::Entity::find_by_id(maker_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such maker".into()))?;
+    editable_shop(&state.db, caller, maker.shop_id).await?;
+    let txn = state.db.begin().await?;
+    let mut active: makers::ActiveModel = maker.into();
+    apply_maker(&mut active, input)?;
+    let maker = active.update(&txn).await?;
+    let product_ids: Vec<Uuid> = product_makers::Entity::find()
+        .filter(product_makers::Column::MakerId.eq(maker.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|pm| pm.product_id)
+        .collect();
+    reindex_products(&txn, &product_ids).await?;
+    txn.commit().await?;
+    Ok(maker)
+}
