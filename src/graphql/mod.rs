@@ -66,6 +66,15 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .override_output_type_description::<pagination::IdConnection<User>>(
         "A page of users with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Shop>>(
+        "A page of shops with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Collection>>(
+        "A page of collections with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<ProductConnection>(
+        "A page of products with cursors, page info and the total count.",
     );
     if let Some(state) = state {
         builder = builder.data(state);
