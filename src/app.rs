@@ -1,6 +1,12 @@
 //! The shared application state and the server's life: build, serve, shut down.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -19,6 +25,8 @@ pub struct AppState {
     pub keys: TokenKeys,
     pub login_throttle: Arc<Throttle>,
     pub events: EventBus,
+    /// SQL statements run since start; tests use it to prove queries are batched.
+    pub queries: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -29,6 +37,7 @@ impl AppState {
                 settings.auth.login_failure_window_secs,
             ))),
             events: EventBus::default(),
+            queries: Arc::new(AtomicU64::new(0)),
             settings: Arc::new(settings),
             db,
         })
@@ -37,11 +46,20 @@ impl AppState {
 
 /// Connects, migrates and builds the state.
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
-    let db = db::connect(&settings.database)
+    let mut db = db::connect(&settings.database)
         .await
         .context("connecting to the database")?;
     db::migrate(&db).await.context("applying migrations")?;
-    AppState::new(db, settings)
+    let queries = Arc::new(AtomicU64::new(0));
+    let counter = queries.clone();
+    db.set_metric_callback(move |info| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("db_queries_total", "failed" => if info.failed { "true" } else { "false" })
+            .increment(1);
+    });
+    let mut state = AppState::new(db, settings)?;
+    state.queries = queries;
+    Ok(state)
 }
 
 /// Serves on an already bound listener until `shutdown` completes, then drains requests.

@@ -3,6 +3,10 @@
 //! to it over HTTP and WebSocket like a client would.
 
 mod accounts;
+mod catalog_browse;
+mod catalog_helpers;
+mod catalog_products;
+mod catalog_shops;
 mod helpers;
 mod ops;
 mod schema;

@@ -152,9 +152,9 @@ impl CatalogQuery {
     async fn products(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "What to narrow the list to.", default)] filter: ProductFilterInput,
-        #[graphql(desc = "Order; RELEVANCE applies with `filter.search`.", default)]
-        sort: ProductSortKey,
+        #[graphql(desc = "What to narrow the list to.")] filter: Option<ProductFilterInput>,
+        #[graphql(desc = "Order (default NEWEST); RELEVANCE applies with `filter.search`.")]
+        sort: Option<ProductSortKey>,
         #[graphql(desc = "BCP 47 tag to read texts in; default from Accept-Language.")]
         language: Option<String>,
         #[graphql(desc = "ISO 4217 code to show prices (and price filters) in.")] currency: Option<
@@ -171,11 +171,11 @@ impl CatalogQuery {
     ) -> Result<ProductConnection> {
         let state = ctx.data::<AppState>()?;
         let view = View::new(ctx, language, currency)?;
-        let filter = product_filter(ctx, state, filter, view.currency).await?;
+        let filter = product_filter(ctx, state, filter.unwrap_or_default(), view.currency).await?;
         let page = listing::list(
             &state.db,
             &filter,
-            sort.into(),
+            sort.unwrap_or_default().into(),
             PageRequest {
                 first,
                 after,

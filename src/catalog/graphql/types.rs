@@ -156,7 +156,7 @@ impl Shop {
     async fn products(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Order of the products.", default)] sort: ProductSortKey,
+        #[graphql(desc = "Order of the products (default NEWEST).")] sort: Option<ProductSortKey>,
         #[graphql(desc = "Return the first n products after `after` (at most 100).")] first: Option<
             i64,
         >,
@@ -174,7 +174,7 @@ impl Shop {
         let page = listing::list(
             &state.db,
             &filter,
-            sort.into(),
+            sort.unwrap_or_default().into(),
             PageRequest {
                 first,
                 after,
@@ -624,7 +624,7 @@ impl Collection {
     async fn products(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Order of the products.", default)] sort: ProductSortKey,
+        #[graphql(desc = "Order of the products (default NEWEST).")] sort: Option<ProductSortKey>,
         #[graphql(desc = "Return the first n products after `after` (at most 100).")] first: Option<
             i64,
         >,
@@ -642,7 +642,7 @@ impl Collection {
         let page = listing::list(
             &state.db,
             &filter,
-            sort.into(),
+            sort.unwrap_or_default().into(),
             PageRequest {
                 first,
                 after,
