@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod entities;
 pub mod error;
 pub mod events;

@@ -28,6 +28,8 @@ enum Command {
         #[arg(default_value = "schema.graphql")]
         path: String,
     },
+    /// Fill an empty database with a deterministic demo catalogue (50 shops, 2,000 products).
+    SeedDemo,
     /// Create an ADMIN account. The password is read from DARKHAN_ADMIN_PASSWORD.
     CreateAdmin {
         #[arg(long)]
@@ -80,6 +82,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 std::fs::write(&path, sdl).with_context(|| format!("writing {path}"))?;
                 println!("wrote {path}");
             }
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let conn = db::connect(&settings.database).await?;
+            db::migrate(&conn).await?;
+            let seeded = darkhan::demo::seed(&conn)
+                .await
+                .map_err(darkhan::error::AppError::into_anyhow)?;
+            println!(
+                "seeded {} shops, {} products, {} variants; artisans sign in as artisanN@demo.darkhan.mn / {}",
+                seeded.shops,
+                seeded.products,
+                seeded.variants,
+                darkhan::demo::DEMO_PASSWORD
+            );
             Ok(())
         }
         Command::CreateAdmin {

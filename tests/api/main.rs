@@ -7,6 +7,7 @@ mod catalog_browse;
 mod catalog_helpers;
 mod catalog_products;
 mod catalog_shops;
+mod demo;
 mod helpers;
 mod ops;
 mod schema;
