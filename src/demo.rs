@@ -50,7 +50,16 @@ impl Lcg {
 }
 
 /// (category slug, Mongolian name, English name, materials, HS code, weight in grams)
-const KINDS: &[(&str, &str, &str, &[&str], &str, i32)] = &[
+type Kind = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    i32,
+);
+
+const KINDS: &[Kind] = &[
     (
         "felt-rugs",
         "ширдэг",

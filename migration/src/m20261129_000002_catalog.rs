@@ -835,16 +835,20 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         match manager.get_database_backend() {
             DbBackend::Sqlite => {
+                // product_id holds the product's 16-byte id so it compares with products.id;
+                // prefix indexes make "word*" queries cheap.
                 db.execute_unprepared(
                     "CREATE VIRTUAL TABLE product_search USING fts5(\
-                     product_id UNINDEXED, body, tokenize = 'unicode61 remove_diacritics 2')",
+                     product_id UNINDEXED, body, \
+                     tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4')",
                 )
                 .await?;
             }
             _ => {
                 db.execute_unprepared(
                     "CREATE TABLE product_search (\
-                     product_id text PRIMARY KEY, body text NOT NULL, \
+                     product_id uuid PRIMARY KEY REFERENCES products (id) ON DELETE CASCADE, \
+                     body text NOT NULL, \
                      document tsvector GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED)",
                 )
                 .await?;
@@ -906,7 +910,7 @@ async fn seed_categories(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 Categories::Position,
                 Categories::CreatedAt,
             ])
-            .values_panic([
+            .values([
                 id_of(slug).into(),
                 parent.map(id_of).into(),
                 (*slug).into(),
@@ -914,6 +918,7 @@ async fn seed_categories(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
                 (position as i32).into(),
                 now.into(),
             ])
+            .map_err(|e| DbErr::Custom(e.to_string()))?
             .to_owned();
         manager.exec_stmt(insert).await?;
     }

@@ -91,6 +91,8 @@ pub struct PageRequest {
     pub after: Option<String>,
     pub last: Option<i64>,
     pub before: Option<String>,
+    /// Whether to count every match; a count costs a scan, so only when asked for.
+    pub want_total: bool,
 }
 
 fn decode(field: &'static str, cursor: Option<&str>, sort: ProductSort) -> AppResult<Option<Mark>> {
@@ -258,33 +260,39 @@ pub async fn list(
     let before = decode("before", page.before.as_deref(), sort)?;
     let mut select = filtered(db, filter).await?;
 
-    let hits = match search {
-        Some(q) => {
-            let hits = search::find(db, q).await?;
-            select = select
-                .filter(products::Column::Id.is_in(hits.iter().map(|h| h.0).collect::<Vec<_>>()));
-            Some(hits)
+    if let Some(q) = search {
+        match search::condition(db.get_database_backend(), q) {
+            Some(matches) => select = select.filter(matches),
+            // No words to look for: nothing matches.
+            None => select = select.filter(products::Column::Id.is_in(Vec::<Uuid>::new())),
         }
-        None => None,
-    };
+    }
 
     if sort == ProductSort::Relevance {
-        let hits = hits.unwrap_or_default();
-        let ids: Vec<Uuid> = select
+        let hits = search::ranked(db, search.unwrap_or_default()).await?;
+        // The ranked matches that pass every other filter, in rank order.
+        let passing: std::collections::HashSet<Uuid> = select
+            .filter(products::Column::Id.is_in(hits.iter().map(|h| h.0).collect::<Vec<_>>()))
             .select_only()
             .column(products::Column::Id)
             .into_tuple::<Uuid>()
             .all(db)
-            .await?;
+            .await?
+            .into_iter()
+            .collect();
         let ranked: Vec<Uuid> = hits
             .iter()
             .map(|h| h.0)
-            .filter(|id| ids.contains(id))
+            .filter(|id| passing.contains(id))
             .collect();
         return relevance_page(db, sort, &ranked, after, before, size, backward).await;
     }
 
-    let total_count = select.clone().count(db).await? as i64;
+    let total_count = if page.want_total {
+        select.clone().count(db).await? as i64
+    } else {
+        0
+    };
     let price_sort = matches!(sort, ProductSort::PriceAsc | ProductSort::PriceDesc);
     let ascending = sort == ProductSort::PriceAsc;
     // Keyset conditions: strictly past `after`, strictly before `before`, in sort order.

@@ -21,13 +21,39 @@ async fn seed_demo_builds_a_browsable_catalogue() {
     assert_eq!(products["edges"].as_array().map(Vec::len), Some(20));
     assert_eq!(products["edges"][0]["node"]["price"]["currencyCode"], "USD");
 
-    let search = app.gql(None, "{ products(first: 20, filter: { search: \"эсгий\" }) { totalCount } }", json!({})).await;
+    let search = app
+        .gql(
+            None,
+            "{ products(first: 20, filter: { search: \"эсгий\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
     assert!(search.ok()["products"]["totalCount"].as_i64().unwrap_or(0) > 0);
-    let latin = app.gql(None, "{ products(first: 20, filter: { search: \"esgii\" }) { totalCount } }", json!({})).await;
-    assert_eq!(latin.ok()["products"]["totalCount"], search.ok()["products"]["totalCount"]);
+    let latin = app
+        .gql(
+            None,
+            "{ products(first: 20, filter: { search: \"esgii\" }) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        latin.ok()["products"]["totalCount"],
+        search.ok()["products"]["totalCount"]
+    );
 
-    let featured = app.gql(None, "{ collections(featured: true) { edges { node { products { totalCount } } } } }", json!({})).await;
-    assert_eq!(featured.ok()["collections"]["edges"][0]["node"]["products"]["totalCount"], 12);
-    let login = app.login("artisan1@demo.darkhan.mn", darkhan::demo::DEMO_PASSWORD).await;
+    let featured = app
+        .gql(
+            None,
+            "{ collections(featured: true) { edges { node { products { totalCount } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        featured.ok()["collections"]["edges"][0]["node"]["products"]["totalCount"],
+        12
+    );
+    let login = app
+        .login("artisan1@demo.darkhan.mn", darkhan::demo::DEMO_PASSWORD)
+        .await;
     assert!(login.is_ok());
 }

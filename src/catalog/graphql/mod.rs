@@ -111,6 +111,11 @@ pub async fn display(ctx: &Context<'_>, view: &View, money: MoneyValue) -> AppRe
     })
 }
 
+/// Whether the client selected `totalCount` on the connection being resolved.
+pub fn wants_total(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("totalCount").exists()
+}
+
 pub fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a Loaders> {
     ctx.data::<Loaders>()
         .map_err(|_| AppError::Internal(anyhow::anyhow!("loaders missing from request")))

@@ -11,7 +11,7 @@ use super::{
         Category, Collection, ExchangeRate, Product, ProductConnection, ProductSortKey, Shop,
         product_connection,
     },
-    uuid,
+    uuid, wants_total,
 };
 use crate::{
     app::AppState,
@@ -181,6 +181,7 @@ impl CatalogQuery {
                 after,
                 last,
                 before,
+                want_total: wants_total(ctx),
             },
         )
         .await?;

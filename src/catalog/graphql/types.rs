@@ -6,7 +6,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{Money, View, display, loaders};
+use super::{Money, View, display, loaders, wants_total};
 use crate::{
     catalog::{
         listing::{self, PageRequest, ProductFilter, ProductPage, ProductSort},
@@ -180,6 +180,7 @@ impl Shop {
                 after,
                 last,
                 before,
+                want_total: wants_total(ctx),
             },
         )
         .await?;
@@ -648,6 +649,7 @@ impl Collection {
                 after,
                 last,
                 before,
+                want_total: wants_total(ctx),
             },
         )
         .await?;
