@@ -12,6 +12,8 @@ use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
+use crate::http::cache::ResponseCache;
+
 use crate::{
     accounts::throttle::Throttle, auth::TokenKeys, config::Settings, db, events::EventBus, graphql,
     http,
@@ -27,6 +29,8 @@ pub struct AppState {
     pub events: EventBus,
     /// SQL statements run since start; tests use it to prove queries are batched.
     pub queries: Arc<AtomicU64>,
+    /// Anonymous query responses, emptied by every mutation.
+    pub response_cache: Arc<ResponseCache>,
 }
 
 impl AppState {
@@ -38,6 +42,9 @@ impl AppState {
             ))),
             events: EventBus::default(),
             queries: Arc::new(AtomicU64::new(0)),
+            response_cache: Arc::new(ResponseCache::new(Duration::from_millis(
+                settings.graphql.response_cache_ttl_ms,
+            ))),
             settings: Arc::new(settings),
             db,
         })

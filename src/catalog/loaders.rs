@@ -3,7 +3,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
@@ -49,17 +49,20 @@ where
     }
 }
 
+/// A batching loader that also remembers, for the rest of the request, what it loaded.
+pub type Batch<E> = DataLoader<ByColumn<E>, HashMapCache>;
+
 fn by_column<E: EntityTrait>(
     db: &DatabaseConnection,
     column: E::Column,
     order: E::Column,
     key: fn(&E::Model) -> Uuid,
-) -> DataLoader<ByColumn<E>>
+) -> Batch<E>
 where
     E::Model: Send + Sync + Clone,
     E::Column: Send + Sync,
 {
-    DataLoader::new(
+    DataLoader::with_cache(
         ByColumn {
             db: db.clone(),
             column,
@@ -67,19 +70,20 @@ where
             key,
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }
 
 /// The loaders of one request.
 pub struct Loaders {
     db: DatabaseConnection,
-    pub shops: DataLoader<ByColumn<shops::Entity>>,
-    pub makers: DataLoader<ByColumn<makers::Entity>>,
-    pub shop_makers: DataLoader<ByColumn<makers::Entity>>,
-    pub translations: DataLoader<ByColumn<product_translations::Entity>>,
-    pub variants: DataLoader<ByColumn<product_variants::Entity>>,
-    pub images: DataLoader<ByColumn<product_images::Entity>>,
-    pub product_makers: DataLoader<ByColumn<product_makers::Entity>>,
+    pub shops: Batch<shops::Entity>,
+    pub makers: Batch<makers::Entity>,
+    pub shop_makers: Batch<makers::Entity>,
+    pub translations: Batch<product_translations::Entity>,
+    pub variants: Batch<product_variants::Entity>,
+    pub images: Batch<product_images::Entity>,
+    pub product_makers: Batch<product_makers::Entity>,
     categories: OnceCell<Vec<categories::Model>>,
     rates: OnceCell<Rates>,
 }
@@ -136,7 +140,7 @@ impl Loaders {
     }
 
     /// The rows for `key` (empty when there are none).
-    pub async fn many<E>(loader: &DataLoader<ByColumn<E>>, key: Uuid) -> AppResult<Vec<E::Model>>
+    pub async fn many<E>(loader: &Batch<E>, key: Uuid) -> AppResult<Vec<E::Model>>
     where
         E: EntityTrait,
         E::Model: Send + Sync + Clone,
@@ -150,7 +154,7 @@ impl Loaders {
     }
 
     /// The row with primary key `key`.
-    pub async fn one<E>(loader: &DataLoader<ByColumn<E>>, key: Uuid) -> AppResult<Option<E::Model>>
+    pub async fn one<E>(loader: &Batch<E>, key: Uuid) -> AppResult<Option<E::Model>>
     where
         E: EntityTrait,
         E::Model: Send + Sync + Clone,

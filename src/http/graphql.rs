@@ -17,7 +17,7 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{HttpState, client_address};
+use super::{HttpState, cache::Cached, client_address};
 use crate::{
     auth::Caller,
     graphql::{
@@ -37,11 +37,15 @@ enum Media {
 }
 
 impl Media {
-    fn content_type(self) -> HeaderValue {
-        HeaderValue::from_static(match self {
+    fn content_type_str(self) -> &'static str {
+        match self {
             Self::GraphqlResponseJson => "application/graphql-response+json; charset=utf-8",
             Self::Json => "application/json; charset=utf-8",
-        })
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(self.content_type_str())
     }
 
     /// Picks the response type from `Accept`; a missing header means `application/json`.
@@ -254,7 +258,10 @@ async fn execute(
                 .extensions
                 .get_or_insert_with(Default::default)
                 .set("code", PARSE_FAILED);
-            return respond(media, GqlResponse::from_errors(vec![error]), false);
+            return cached_response(
+                render(media, GqlResponse::from_errors(vec![error]), false),
+                "bypass",
+            );
         }
     };
     let kind = operation_kind(&document, request.operation_name.as_deref());
@@ -283,21 +290,68 @@ async fn execute(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let executed = Executed::default();
     let accept_language = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    let request = crate::graphql::per_request(request, &state.app, accept_language);
-    let request = request
+    let cache = &state.app.response_cache;
+    // Only anonymous queries are shared: a signed-in caller may see their own drafts.
+    let cache_key = (authorization.is_none()
+        && kind == Some(OperationType::Query)
+        && cache.enabled())
+    .then(|| {
+        format!(
+            "{media:?}\n{}\n{}\n{}\n{}",
+            accept_language.unwrap_or(""),
+            request.operation_name.as_deref().unwrap_or(""),
+            serde_json::to_string(&request.variables).unwrap_or_default(),
+            request.query
+        )
+    });
+    if let Some(key) = &cache_key
+        && let Some(hit) = cache.get(key)
+    {
+        return cached_response(hit, "hit");
+    }
+    let generation = cache.generation();
+
+    let executed = Executed::default();
+    let request = crate::graphql::per_request(request, &state.app, accept_language)
         .data(Caller::from_bearer(&state.app.keys, authorization))
         .data(ClientAddress(client))
         .data(executed.clone());
     let response = state.schema.execute(request).await;
-    respond(media, response, executed.get())
+    if kind != Some(OperationType::Query) {
+        cache.invalidate();
+    }
+    let ok = response.errors.is_empty();
+    let rendered = render(media, response, executed.get());
+    match cache_key {
+        Some(key) if ok && executed.get() => {
+            cache.put(key, generation, rendered.clone());
+            cached_response(rendered, "miss")
+        }
+        _ => cached_response(rendered, "bypass"),
+    }
+}
+
+/// Writes a rendered response with an `x-cache` header saying where it came from.
+fn cached_response(rendered: Cached, source: &'static str) -> Response {
+    let mut http = (
+        StatusCode::from_u16(rendered.status).unwrap_or(StatusCode::OK),
+        rendered.body,
+    )
+        .into_response();
+    let headers = http.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(rendered.content_type),
+    );
+    headers.insert("x-cache", HeaderValue::from_static(source));
+    http
 }
 
 /// The type of the operation that will run, if the document names one unambiguously.
-fn operation_kind(
+pub(crate) fn operation_kind(
     document: &async_graphql::parser::types::ExecutableDocument,
     name: Option<&str>,
 ) -> Option<OperationType> {
@@ -312,9 +366,9 @@ fn operation_kind(
     }
 }
 
-/// Writes a GraphQL response. Request errors (nothing executed) omit `data` and, under
+/// Renders a GraphQL response. Request errors (nothing executed) omit `data` and, under
 /// `application/graphql-response+json`, answer 400.
-fn respond(media: Media, response: GqlResponse, executed: bool) -> Response {
+fn render(media: Media, response: GqlResponse, executed: bool) -> Cached {
     let mut body = Map::new();
     if !response.errors.is_empty() {
         for err in &response.errors {
@@ -348,10 +402,11 @@ fn respond(media: Media, response: GqlResponse, executed: bool) -> Response {
     } else {
         StatusCode::OK
     };
-    let mut http = (status, Value::Object(body).to_string()).into_response();
-    http.headers_mut()
-        .insert(header::CONTENT_TYPE, media.content_type());
-    http
+    Cached {
+        status: status.as_u16(),
+        content_type: media.content_type_str(),
+        body: Value::Object(body).to_string().into(),
+    }
 }
 
 #[cfg(test)]

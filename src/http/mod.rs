@@ -1,5 +1,6 @@
 //! HTTP routes and the layers every request passes through.
 
+pub mod cache;
 pub mod graphql;
 pub mod ops;
 pub mod ws;

@@ -3,7 +3,7 @@
 //! ack, 4403 rejected token, 4406 wrong subprotocol, 4408 init timeout, 4409 duplicate id,
 //! 4429 repeated init. Close reasons always fit the 123 bytes a close frame allows.
 
-use std::{collections::HashMap, net::SocketAddr, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use async_graphql::{Request as GqlRequest, Variables};
 use axum::{
@@ -18,7 +18,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::JoinHandle};
 
-use super::{HttpState, client_address};
+use super::{HttpState, cache::ResponseCache, client_address};
 use crate::{
     auth::Caller,
     graphql::{AppSchema, ClientAddress},
@@ -173,14 +173,25 @@ impl Connection {
                 {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
                 }
+                // A mutation over the socket changes data like one over HTTP.
+                let mutates = async_graphql::parser::parse_query(&request.query)
+                    .ok()
+                    .and_then(|doc| {
+                        super::graphql::operation_kind(&doc, request.operation_name.as_deref())
+                    })
+                    .is_some_and(|kind| {
+                        kind == async_graphql::parser::types::OperationType::Mutation
+                    });
                 let request = crate::graphql::per_request(request, &self.state.app, None)
                     .data(caller)
                     .data(ClientAddress(self.client.clone()));
+                let cache = self.state.app.response_cache.clone();
                 let task = tokio::spawn(run_operation(
                     self.state.schema.clone(),
                     id.clone(),
                     request,
                     out.clone(),
+                    mutates.then_some(cache),
                 ));
                 self.operations.insert(id, task);
                 Ok(())
@@ -224,10 +235,14 @@ async fn run_operation(
     id: String,
     request: GqlRequest,
     out: mpsc::Sender<String>,
+    invalidate: Option<Arc<ResponseCache>>,
 ) {
     let mut stream = schema.execute_stream(request);
     let mut first = true;
     while let Some(response) = stream.next().await {
+        if let Some(cache) = &invalidate {
+            cache.invalidate();
+        }
         let request_error = first
             && response.data == async_graphql::Value::Null
             && !response.errors.is_empty()

@@ -339,3 +339,60 @@ async fn passes_the_graphql_http_audit_suite() {
     );
     assert!(stdout.contains("0 failed"), "{stdout}");
 }
+
+async fn cache_header(
+    app: &TestApp,
+    token: Option<&str>,
+    query: &str,
+) -> (String, serde_json::Value) {
+    let mut req = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("post");
+    let source = res
+        .headers()
+        .get("x-cache")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (source, res.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn anonymous_queries_are_cached_until_a_mutation() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let q = "{ exchangeRates { pair rate } }";
+    assert_eq!(cache_header(&app, None, q).await.0, "miss");
+    let (source, body) = cache_header(&app, None, q).await;
+    assert_eq!(
+        (source.as_str(), &body["data"]["exchangeRates"]),
+        ("hit", &json!([]))
+    );
+    // Signed-in callers are never served from, or stored in, the shared cache.
+    assert_eq!(cache_header(&app, Some(&admin.access), q).await.0, "bypass");
+
+    app.set_rate(&admin, "USD", "MNT", "3450").await;
+    let (source, body) = cache_header(&app, None, q).await;
+    assert_eq!(source, "miss", "a mutation empties the cache");
+    assert_eq!(body["data"]["exchangeRates"][0]["rate"], "3450");
+
+    // Errors are not kept.
+    let missing = "{ shop(slug: \"nope\") { id } }";
+    assert_eq!(cache_header(&app, None, missing).await.0, "bypass");
+    assert_eq!(cache_header(&app, None, missing).await.0, "bypass");
+}
+
+#[tokio::test]
+async fn the_response_cache_can_be_turned_off() {
+    let app =
+        TestApp::spawn_with(|f| f.merge(Serialized::default("graphql.response_cache_ttl_ms", 0)))
+            .await;
+    let q = "{ exchangeRates { pair } }";
+    assert_eq!(cache_header(&app, None, q).await.0, "bypass");
+    assert_eq!(cache_header(&app, None, q).await.0, "bypass");
+}
