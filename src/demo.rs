@@ -3,7 +3,8 @@
 
 use chrono::{Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set, TransactionTrait,
+    ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -506,6 +507,9 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
         .await?;
     }
     txn.commit().await?;
+    // Fresh planner statistics: without them PostgreSQL plans the search join as if the
+    // tables were empty (22 ms instead of 0.7 ms per query, measured).
+    db.execute_unprepared("ANALYZE").await?;
     Ok(Seeded {
         shops: 50,
         products: product_count,

@@ -36,6 +36,8 @@ struct Entry {
     response: Cached,
     stored: Instant,
     generation: u64,
+    /// Someone is recomputing this expired entry; others keep getting it meanwhile.
+    refreshing: bool,
 }
 
 pub struct ResponseCache {
@@ -57,16 +59,25 @@ impl ResponseCache {
         !self.ttl.is_zero()
     }
 
-    /// The fresh response for `key`, if any.
+    /// The response for `key`, if fresh. When it has just expired, the first caller gets
+    /// `None` and recomputes while the others are served the expired copy for up to one more
+    /// TTL, so a popular page costs one recomputation instead of one per waiting client.
     pub fn get(&self, key: &str) -> Option<Cached> {
         if !self.enabled() {
             return None;
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(key)?;
-        (entry.generation == generation && entry.stored.elapsed() < self.ttl)
-            .then(|| entry.response.clone())
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = entries.get_mut(key)?;
+        if entry.generation != generation {
+            return None;
+        }
+        let age = entry.stored.elapsed();
+        if age < self.ttl || (entry.refreshing && age < self.ttl * 2) {
+            return Some(entry.response.clone());
+        }
+        entry.refreshing = true;
+        None
     }
 
     /// Keeps a response computed while the cache was at `generation`; if data changed since,
@@ -88,6 +99,7 @@ impl ResponseCache {
                 response,
                 stored: Instant::now(),
                 generation,
+                refreshing: false,
             },
         );
     }
@@ -135,7 +147,16 @@ mod tests {
         assert!(cache.get("k").is_none());
         cache.put("k".into(), cache.generation(), response("b"));
         std::thread::sleep(Duration::from_millis(60));
-        assert!(cache.get("k").is_none(), "expired");
+        assert!(
+            cache.get("k").is_none(),
+            "expired: the first caller recomputes"
+        );
+        assert!(
+            cache.get("k").is_some(),
+            "the others get the old copy meanwhile"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(cache.get("k").is_none(), "but not forever");
     }
 
     #[test]
