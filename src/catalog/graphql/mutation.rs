@@ -10,19 +10,21 @@ use super::{
         SetExchangeRateInput, SetShopSuspendedInput, UpdateCollectionInput, UpdateMakerInput,
         UpdateProductInput, UpdateShopInput, VariantInput, pairs,
     },
+    loaders,
     types::{Category, Collection, ExchangeRate, Maker, Product, Shop},
     uuid,
 };
 use crate::{
     app::AppState,
     auth::CallerExt,
+    catalog::loaders::Loaders,
     catalog::{
         products::{self as product_service, OptionValue, ProductInput},
         rates,
         shops::{self as shop_service, MakerInput, ShopInput},
         taxonomy::{self, CollectionInput},
     },
-    entities::products::ProductStatus,
+    entities::{makers, products::ProductStatus},
     error::AppResult,
 };
 
@@ -128,6 +130,16 @@ fn maybe<T, U>(
     })
 }
 
+/// A maker's texts fall back to their shop's language.
+async fn maker_payload(ctx: &Context<'_>, maker: makers::Model) -> Result<MakerPayload> {
+    let language = Loaders::one(&loaders(ctx)?.shops, maker.shop_id)
+        .await?
+        .map_or_else(|| "en".to_owned(), |shop| shop.default_language);
+    Ok(MakerPayload {
+        maker: Maker(maker, language, view(ctx)?),
+    })
+}
+
 fn view(ctx: &Context<'_>) -> AppResult<View> {
     View::new(ctx, None, None)
 }
@@ -230,9 +242,7 @@ impl CatalogMutation {
             },
         )
         .await?;
-        Ok(MakerPayload {
-            maker: Maker(maker, String::from("en"), view(ctx)?),
-        })
+        maker_payload(ctx, maker).await
     }
 
     /// Changes a maker.
@@ -255,9 +265,7 @@ impl CatalogMutation {
             },
         )
         .await?;
-        Ok(MakerPayload {
-            maker: Maker(maker, String::from("en"), view(ctx)?),
-        })
+        maker_payload(ctx, maker).await
     }
 
     /// Lists a new product as a draft.

@@ -1,92 +1,23 @@
-//! Products: create, change, publish and archive, with every rule about what a product must
-//! have; and the search document kept in step with each change.
+//! The rows around a product: validating and writing translations, variants, images and
+//! maker credits, and keeping materials, sort price and the search document in step.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-};
-use serde::{Deserialize, Serialize};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
-use super::{
-    rates, search,
-    shops::{editable_shop, visible},
-    texts::{Texts, slug},
-};
+use super::ProductInput;
 use crate::{
-    app::AppState,
-    auth::{Caller, CurrentUser},
+    catalog::{rates, search, texts::Texts},
     entities::{
-        categories, makers, product_images, product_makers, product_materials,
-        product_translations, product_variants,
-        products::{self, ProductStatus},
-        shops,
-        users::Role,
+        makers, product_images, product_makers, product_materials, product_translations,
+        product_variants, products, shops,
     },
     error::{AppError, AppResult, OnConflict},
     i18n::LanguageTag,
     money::{Currency, Money},
 };
-
-/// A product's title and description in one language.
-#[derive(Debug, Clone)]
-pub struct TranslationInput {
-    pub language: String,
-    pub title: String,
-    pub description: String,
-}
-
-/// One option of a variant, such as size L or colour red.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OptionValue {
-    pub name: String,
-    pub value: String,
-}
-
-#[derive(Debug, Clone)]
-pub struct VariantInput {
-    pub sku: String,
-    pub options: Vec<OptionValue>,
-    /// A price in the shop's currency that replaces the product's base price.
-    pub price: Option<String>,
-    pub stock: i32,
-}
-
-#[derive(Debug, Clone)]
-pub struct ImageInput {
-    pub url: String,
-    pub alt: Vec<(String, String)>,
-}
-
-#[derive(Debug, Clone)]
-pub struct MakerRoleInput {
-    pub maker_id: Uuid,
-    pub role: String,
-}
-
-/// Fields of a product; on update `None` keeps what is there and lists replace wholesale.
-#[derive(Debug, Clone, Default)]
-pub struct ProductInput {
-    pub slug: Option<String>,
-    pub translations: Option<Vec<TranslationInput>>,
-    /// `Some(None)` removes the category.
-    pub category_id: Option<Option<Uuid>>,
-    pub price: Option<String>,
-    pub handmade: Option<bool>,
-    pub made_to_order: Option<bool>,
-    pub processing_days: Option<i32>,
-    pub materials: Option<Vec<String>>,
-    pub techniques: Option<Vec<String>>,
-    pub origin_region: Option<Option<String>>,
-    pub hs_code: Option<Option<String>>,
-    pub weight_grams: Option<Option<i32>>,
-    pub variants: Option<Vec<VariantInput>>,
-    pub images: Option<Vec<ImageInput>>,
-    pub makers: Option<Vec<MakerRoleInput>>,
-}
 
 /// Checks an HS code: 6 to 10 digits (dots and spaces ignored).
 pub fn hs_code(input: &str) -> AppResult<String> {
@@ -98,7 +29,7 @@ pub fn hs_code(input: &str) -> AppResult<String> {
     }
 }
 
-fn words(field: &'static str, list: Vec<String>) -> AppResult<Vec<String>> {
+pub(super) fn words(field: &'static str, list: Vec<String>) -> AppResult<Vec<String>> {
     if list.len() > 20 {
         return Err(AppError::invalid(field, "at most 20 entries"));
     }
@@ -118,7 +49,7 @@ fn words(field: &'static str, list: Vec<String>) -> AppResult<Vec<String>> {
     Ok(out)
 }
 
-fn price(field: &'static str, input: &str, currency: Currency) -> AppResult<i64> {
+pub(super) fn price(field: &'static str, input: &str, currency: Currency) -> AppResult<i64> {
     let money = Money::parse(input, currency).ok_or_else(|| {
         AppError::invalid(
             field,
@@ -135,20 +66,20 @@ fn price(field: &'static str, input: &str, currency: Currency) -> AppResult<i64>
     Ok(money.minor)
 }
 
-fn shop_currency(shop: &shops::Model) -> AppResult<Currency> {
+pub(super) fn shop_currency(shop: &shops::Model) -> AppResult<Currency> {
     Currency::parse(&shop.settlement_currency)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("shop currency unreadable")))
 }
 
 /// Validated child rows of a product, ready to write.
-struct Children {
+pub(super) struct Children {
     translations: Option<Vec<product_translations::Model>>,
     variants: Option<Vec<product_variants::Model>>,
     images: Option<Vec<product_images::Model>>,
     makers: Option<Vec<product_makers::Model>>,
 }
 
-async fn children(
+pub(super) async fn children(
     db: &impl ConnectionTrait,
     shop: &shops::Model,
     product_id: Uuid,
@@ -315,7 +246,7 @@ async fn children(
                 rows.push(product_makers::Model {
                     product_id,
                     maker_id: m.maker_id,
-                    role: super::texts::required("makers", &m.role, 100)?,
+                    role: crate::catalog::texts::required("makers", &m.role, 100)?,
                     position: position as i32,
                 });
             }
@@ -330,72 +261,7 @@ async fn children(
     })
 }
 
-/// Applies scalar fields to the product row.
-async fn apply(
-    db: &impl ConnectionTrait,
-    shop: &shops::Model,
-    active: &mut products::ActiveModel,
-    input: ProductInput,
-) -> AppResult<()> {
-    if let Some(v) = input.slug {
-        active.slug = Set(slug("slug", &v, 120)?);
-    }
-    if let Some(category) = input.category_id {
-        if let Some(id) = category
-            && categories::Entity::find_by_id(id).one(db).await?.is_none()
-        {
-            return Err(AppError::invalid("categoryId", "no such category"));
-        }
-        active.category_id = Set(category);
-    }
-    if let Some(p) = input.price {
-        active.price_minor = Set(price("price", &p, shop_currency(shop)?)?);
-    }
-    if let Some(v) = input.handmade {
-        active.handmade = Set(v);
-    }
-    if let Some(v) = input.made_to_order {
-        active.made_to_order = Set(v);
-    }
-    if let Some(days) = input.processing_days {
-        if !(0..=365).contains(&days) {
-            return Err(AppError::invalid(
-                "processingDays",
-                "must be between 0 and 365",
-            ));
-        }
-        active.processing_days = Set(days);
-    }
-    if let Some(list) = input.materials {
-        active.materials =
-            Set(serde_json::to_string(&words("materials", list)?).unwrap_or_default());
-    }
-    if let Some(list) = input.techniques {
-        active.techniques =
-            Set(serde_json::to_string(&words("techniques", list)?).unwrap_or_default());
-    }
-    if let Some(region) = input.origin_region {
-        let region = region
-            .map(|r| super::texts::required("originRegion", &r, 100))
-            .transpose()?;
-        active.origin_region = Set(region);
-    }
-    if let Some(code) = input.hs_code {
-        active.hs_code = Set(code.as_deref().map(hs_code).transpose()?);
-    }
-    if let Some(weight) = input.weight_grams {
-        if weight.is_some_and(|w| !(1..=1_000_000).contains(&w)) {
-            return Err(AppError::invalid(
-                "weightGrams",
-                "weight must be 1 to 1000000 grams",
-            ));
-        }
-        active.weight_grams = Set(weight);
-    }
-    Ok(())
-}
-
-async fn write_children(
+pub(super) async fn write_children(
     db: &impl ConnectionTrait,
     product_id: Uuid,
     children: Children,
@@ -479,7 +345,10 @@ async fn write_children(
 }
 
 /// Rewrites the lower-cased material rows, the MNT sort price and the search document.
-async fn refresh_derived(db: &impl ConnectionTrait, product: &products::Model) -> AppResult<()> {
+pub(super) async fn refresh_derived(
+    db: &impl ConnectionTrait,
+    product: &products::Model,
+) -> AppResult<()> {
     product_materials::Entity::delete_many()
         .filter(product_materials::Column::ProductId.eq(product.id))
         .exec(db)
@@ -553,236 +422,6 @@ pub async fn reindex_products(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppRes
         search::write(db, product.id, &body).await?;
     }
     Ok(())
-}
-
-/// Lists a new DRAFT product in a shop the caller may edit.
-#[tracing::instrument(skip_all, fields(user = %caller.id))]
-pub async fn create_product(
-    state: &AppState,
-    caller: CurrentUser,
-    shop_id: Uuid,
-    mut input: ProductInput,
-) -> AppResult<products::Model> {
-    let shop = editable_shop(&state.db, caller, shop_id).await?;
-    for (field, present) in [
-        ("slug", input.slug.is_some()),
-        ("price", input.price.is_some()),
-        ("variants", input.variants.is_some()),
-    ] {
-        if !present {
-            return Err(AppError::invalid(field, "is required"));
-        }
-    }
-    let id = Uuid::now_v7();
-    let now = Utc::now();
-    let txn = state.db.begin().await?;
-    let children = children(&txn, &shop, id, &mut input).await?;
-    let mut active = products::ActiveModel {
-        id: Set(id),
-        shop_id: Set(shop.id),
-        status: Set(ProductStatus::Draft),
-        category_id: Set(None),
-        currency: Set(shop.settlement_currency.clone()),
-        sort_price: Set(0),
-        handmade: Set(true),
-        made_to_order: Set(false),
-        processing_days: Set(3),
-        origin_region: Set(None),
-        hs_code: Set(None),
-        weight_grams: Set(None),
-        materials: Set("[]".into()),
-        techniques: Set("[]".into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-        published_at: Set(None),
-        ..Default::default()
-    };
-    apply(&txn, &shop, &mut active, input).await?;
-    let product = active
-        .insert(&txn)
-        .await
-        .on_conflict("this shop already has a product at that address")?;
-    write_children(&txn, id, children).await?;
-    refresh_derived(&txn, &product).await?;
-    txn.commit().await?;
-    Ok(product)
-}
-
-/// The product, if the caller may change it.
-async fn editable_product(
-    db: &impl ConnectionTrait,
-    caller: CurrentUser,
-    product_id: Uuid,
-) -> AppResult<(products::Model, shops::Model)> {
-    let product = products::Entity::find_by_id(product_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such product".into()))?;
-    let shop = editable_shop(db, caller, product.shop_id).await?;
-    Ok((product, shop))
-}
-
-/// Changes a product; lists given replace the old ones.
-#[tracing::instrument(skip_all, fields(user = %caller.id))]
-pub async fn update_product(
-    state: &AppState,
-    caller: CurrentUser,
-    product_id: Uuid,
-    mut input: ProductInput,
-) -> AppResult<products::Model> {
-    let txn = state.db.begin().await?;
-    let (product, shop) = editable_product(&txn, caller, product_id).await?;
-    let children = children(&txn, &shop, product.id, &mut input).await?;
-    let status = product.status;
-    let mut active: products::ActiveModel = product.into();
-    apply(&txn, &shop, &mut active, input).await?;
-    active.updated_at = Set(Utc::now());
-    let product = active
-        .update(&txn)
-        .await
-        .on_conflict("this shop already has a product at that address")?;
-    write_children(&txn, product.id, children).await?;
-    if status == ProductStatus::Active {
-        publishable(&txn, &shop, &product).await?;
-    }
-    refresh_derived(&txn, &product).await?;
-    txn.commit().await?;
-    Ok(product)
-}
-
-/// What a product needs before buyers may see it.
-async fn publishable(
-    db: &impl ConnectionTrait,
-    shop: &shops::Model,
-    product: &products::Model,
-) -> AppResult<()> {
-    let has_title = product_translations::Entity::find()
-        .filter(product_translations::Column::ProductId.eq(product.id))
-        .filter(product_translations::Column::Language.eq(&shop.default_language))
-        .one(db)
-        .await?
-        .is_some();
-    if !has_title {
-        return Err(AppError::invalid(
-            "translations",
-            format!(
-                "a title in the shop's language ({}) is needed",
-                shop.default_language
-            ),
-        ));
-    }
-    if product.price_minor <= 0 {
-        return Err(AppError::invalid("price", "a price is needed"));
-    }
-    let variants = product_variants::Entity::find()
-        .filter(product_variants::Column::ProductId.eq(product.id))
-        .one(db)
-        .await?;
-    if variants.is_none() {
-        return Err(AppError::invalid(
-            "variants",
-            "at least one variant is needed",
-        ));
-    }
-    Ok(())
-}
-
-/// Moves a product to ACTIVE (published) or ARCHIVED. Illegal moves give `CONFLICT`.
-#[tracing::instrument(skip_all, fields(user = %caller.id))]
-pub async fn set_status(
-    state: &AppState,
-    caller: CurrentUser,
-    product_id: Uuid,
-    to: ProductStatus,
-) -> AppResult<products::Model> {
-    let txn = state.db.begin().await?;
-    let (product, shop) = editable_product(&txn, caller, product_id).await?;
-    let allowed = matches!(
-        (product.status, to),
-        (
-            ProductStatus::Draft | ProductStatus::Archived,
-            ProductStatus::Active
-        ) | (
-            ProductStatus::Draft | ProductStatus::Active,
-            ProductStatus::Archived
-        )
-    );
-    if !allowed {
-        return Err(AppError::Conflict(format!(
-            "a {:?} product cannot become {:?}",
-            product.status, to
-        )));
-    }
-    if to == ProductStatus::Active {
-        publishable(&txn, &shop, &product).await?;
-    }
-    let now = Utc::now();
-    let published_at = product.published_at;
-    let mut active: products::ActiveModel = product.into();
-    active.status = Set(to);
-    active.updated_at = Set(now);
-    if to == ProductStatus::Active && published_at.is_none() {
-        active.published_at = Set(Some(now));
-    }
-    let product = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(product)
-}
-
-/// Whether the caller may see this product: ACTIVE products of visible shops are public;
-/// owners and admins see everything of theirs.
-pub fn product_visible(product: &products::Model, shop: &shops::Model, caller: Caller) -> bool {
-    let privileged =
-        matches!(caller, Caller::User(u) if u.role == Role::Admin || u.id == shop.owner_id);
-    privileged
-        || (product.status == ProductStatus::Active
-            && visible(shop, caller)
-            && shop.status == shops::ShopStatus::Active)
-}
-
-/// One product by id, as the caller may see it.
-pub async fn product_by_id(
-    db: &impl ConnectionTrait,
-    caller: Caller,
-    id: Uuid,
-) -> AppResult<products::Model> {
-    let not_found = || AppError::NotFound("no such product".into());
-    let product = products::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
-    let shop = shops::Entity::find_by_id(product.shop_id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
-    product_visible(&product, &shop, caller)
-        .then_some(product)
-        .ok_or_else(not_found)
-}
-
-/// One product by its shop's slug and its own, as the caller may see it.
-pub async fn product_by_slug(
-    db: &impl ConnectionTrait,
-    caller: Caller,
-    shop_slug: &str,
-    slug: &str,
-) -> AppResult<products::Model> {
-    let not_found = || AppError::NotFound("no such product".into());
-    let shop = shops::Entity::find()
-        .filter(shops::Column::Slug.eq(shop_slug.trim().to_ascii_lowercase()))
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
-    let product = products::Entity::find()
-        .filter(products::Column::ShopId.eq(shop.id))
-        .filter(products::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
-        .order_by_asc(products::Column::Id)
-        .one(db)
-        .await?
-        .ok_or_else(not_found)?;
-    product_visible(&product, &shop, caller)
-        .then_some(product)
-        .ok_or_else(not_found)
 }
 
 #[cfg(test)]

@@ -1,0 +1,98 @@
+//! Catalogue object types. Each wraps an entity with the `View` it is read in.
+
+mod product;
+mod shop;
+mod taxonomy;
+
+pub use product::*;
+pub use shop::*;
+pub use taxonomy::*;
+
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, Object, Result, SimpleObject,
+    connection::{Connection, Edge},
+};
+use chrono::{DateTime, Utc};
+
+use super::{Money, View, display, loaders, wants_total};
+use crate::{
+    catalog::{
+        listing::{self, PageRequest, ProductFilter, ProductPage, ProductSort},
+        loaders::Loaders,
+        products::OptionValue,
+        texts::Texts,
+    },
+    entities::{
+        categories, collections, exchange_rates, makers, product_images, product_variants,
+        products::{self, ProductStatus as DbProductStatus},
+        shops::{self, ShopStatus as DbShopStatus},
+    },
+    error::AppError,
+    graphql::pagination::{self, TotalCount},
+    money::{Currency, Money as MoneyValue},
+};
+
+/// Whether a shop is open.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ShopStatus {
+    /// Open: its active products are public.
+    Active,
+    /// Suspended by an admin: hidden from buyers.
+    Suspended,
+}
+
+/// Where a product is in its life.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ProductStatus {
+    /// Being prepared; only the shop sees it.
+    Draft,
+    /// Published: buyers see it.
+    Active,
+    /// Withdrawn; only the shop sees it.
+    Archived,
+}
+
+/// How to order products.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum ProductSortKey {
+    /// Best text matches first (with `search`; otherwise newest).
+    Relevance,
+    /// Most recently listed first.
+    #[default]
+    Newest,
+    /// Cheapest first.
+    PriceAsc,
+    /// Most expensive first.
+    PriceDesc,
+}
+
+impl From<ProductSortKey> for ProductSort {
+    fn from(k: ProductSortKey) -> Self {
+        match k {
+            ProductSortKey::Relevance => Self::Relevance,
+            ProductSortKey::Newest => Self::Newest,
+            ProductSortKey::PriceAsc => Self::PriceAsc,
+            ProductSortKey::PriceDesc => Self::PriceDesc,
+        }
+    }
+}
+
+/// A page of products with cursors, page info and the total count.
+pub type ProductConnection = Connection<String, Product, TotalCount>;
+
+/// Turns a listing page into a connection in the given view.
+pub fn product_connection(page: ProductPage, view: &View) -> ProductConnection {
+    let mut connection = Connection::with_additional_fields(
+        page.has_previous_page,
+        page.has_next_page,
+        TotalCount {
+            total_count: page.total_count,
+        },
+    );
+    connection.edges = page
+        .items
+        .into_iter()
+        .map(|(model, cursor)| Edge::new(cursor, Product(model, view.clone())))
+        .collect();
+    connection
+}

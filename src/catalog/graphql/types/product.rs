@@ -1,0 +1,303 @@
+//! Products, variants, images and credits.
+
+use super::*;
+
+/// A maker's part in a product.
+#[derive(SimpleObject)]
+pub struct ProductMaker {
+    /// Who.
+    pub maker: Maker,
+    /// What they did, e.g. carver or felt-maker.
+    pub role: String,
+}
+
+/// A product's title and description in one language.
+#[derive(SimpleObject)]
+pub struct ProductTranslation {
+    /// BCP 47 language tag.
+    pub language: String,
+    /// Title in that language.
+    pub title: String,
+    /// Description in that language.
+    pub description: String,
+}
+
+/// One option of a variant.
+#[derive(SimpleObject)]
+pub struct VariantOption {
+    /// Option name, e.g. size or colour.
+    pub name: String,
+    /// Option value, e.g. L or red.
+    pub value: String,
+}
+
+/// A product listed by a shop.
+pub struct Product(pub products::Model, pub View);
+
+impl Product {
+    async fn shop_model(&self, ctx: &Context<'_>) -> Result<shops::Model> {
+        Ok(Loaders::one(&loaders(ctx)?.shops, self.0.shop_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("shop missing".into()))?)
+    }
+
+    async fn text(&self, ctx: &Context<'_>) -> Result<Option<(String, String, String)>> {
+        let shop = self.shop_model(ctx).await?;
+        let translations = Loaders::many(&loaders(ctx)?.translations, self.0.id).await?;
+        let available: Vec<&str> = translations.iter().map(|t| t.language.as_str()).collect();
+        let chosen =
+            crate::i18n::pick_language(&available, &self.1.languages, &shop.default_language);
+        Ok(chosen.and_then(|lang| {
+            translations
+                .iter()
+                .find(|t| t.language == lang)
+                .map(|t| (t.language.clone(), t.title.clone(), t.description.clone()))
+        }))
+    }
+
+    fn base_price(&self) -> Result<MoneyValue> {
+        let currency = Currency::parse(&self.0.currency)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("product currency unreadable")))?;
+        Ok(MoneyValue::new(self.0.price_minor, currency))
+    }
+}
+
+/// A product listed by a shop, read in the requested language and currency.
+#[Object]
+impl Product {
+    /// Stable identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Address within the shop: `darkhan.mn/{shop}/{slug}`.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+    /// Draft, active or archived.
+    async fn status(&self) -> ProductStatus {
+        match self.0.status {
+            DbProductStatus::Draft => ProductStatus::Draft,
+            DbProductStatus::Active => ProductStatus::Active,
+            DbProductStatus::Archived => ProductStatus::Archived,
+        }
+    }
+    /// The shop selling it.
+    async fn shop(&self, ctx: &Context<'_>) -> Result<Shop> {
+        Ok(Shop(self.shop_model(ctx).await?, self.1.clone()))
+    }
+    /// Title in the reader's language (see `language`).
+    async fn title(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.text(ctx).await?.map(|t| t.1))
+    }
+    /// Description in the reader's language (see `language`).
+    async fn description(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.text(ctx).await?.map(|t| t.2))
+    }
+    /// The language `title` and `description` are in: the one asked for when written, else
+    /// the shop's, else English.
+    async fn language(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(self.text(ctx).await?.map(|t| t.0))
+    }
+    /// Every translation, for editing.
+    async fn translations(&self, ctx: &Context<'_>) -> Result<Vec<ProductTranslation>> {
+        let rows = Loaders::many(&loaders(ctx)?.translations, self.0.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|t| ProductTranslation {
+                language: t.language,
+                title: t.title,
+                description: t.description,
+            })
+            .collect())
+    }
+    /// The category it is listed under.
+    async fn category(&self, ctx: &Context<'_>) -> Result<Option<Category>> {
+        let Some(id) = self.0.category_id else {
+            return Ok(None);
+        };
+        let all = loaders(ctx)?.categories().await?;
+        Ok(all
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| Category(c.clone(), self.1.clone())))
+    }
+    /// Base price in the requested currency (converted at today's rate), or in the shop's.
+    async fn price(&self, ctx: &Context<'_>) -> Result<Money> {
+        Ok(display(ctx, &self.1, self.base_price()?).await?)
+    }
+    /// Base price as the shop set it, in the shop's currency.
+    async fn original_price(&self) -> Result<Money> {
+        Ok(self.base_price()?.into())
+    }
+    /// Made by hand.
+    async fn handmade(&self) -> bool {
+        self.0.handmade
+    }
+    /// Made after the order is placed.
+    async fn made_to_order(&self) -> bool {
+        self.0.made_to_order
+    }
+    /// Days to make or prepare before shipping.
+    async fn processing_days(&self) -> i32 {
+        self.0.processing_days
+    }
+    /// Materials, e.g. sheep wool, silver.
+    async fn materials(&self) -> Vec<String> {
+        serde_json::from_str(&self.0.materials).unwrap_or_default()
+    }
+    /// Techniques, e.g. wet felting, filigree.
+    async fn techniques(&self) -> Vec<String> {
+        serde_json::from_str(&self.0.techniques).unwrap_or_default()
+    }
+    /// Region the craft comes from.
+    async fn origin_region(&self) -> Option<&str> {
+        self.0.origin_region.as_deref()
+    }
+    /// Harmonized System code for customs, 6 to 10 digits.
+    async fn hs_code(&self) -> Option<&str> {
+        self.0.hs_code.as_deref()
+    }
+    /// Shipping weight in grams.
+    async fn weight_grams(&self) -> Option<i32> {
+        self.0.weight_grams
+    }
+    /// Buyable versions, each with SKU, options, price and stock.
+    async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Variant>> {
+        let rows = Loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|v| {
+                Variant(
+                    v,
+                    self.0.currency.clone(),
+                    self.0.price_minor,
+                    self.1.clone(),
+                )
+            })
+            .collect())
+    }
+    /// Whether any variant has stock.
+    async fn in_stock(&self, ctx: &Context<'_>) -> Result<bool> {
+        let rows = Loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
+        Ok(rows.iter().any(|v| v.stock > 0))
+    }
+    /// Photos in display order.
+    async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
+        let shop = self.shop_model(ctx).await?;
+        let rows = Loaders::many(&loaders(ctx)?.images, self.0.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|i| Image(i, shop.default_language.clone(), self.1.clone()))
+            .collect())
+    }
+    /// Who made it, and how.
+    async fn makers(&self, ctx: &Context<'_>) -> Result<Vec<ProductMaker>> {
+        let loaders = loaders(ctx)?;
+        let links = Loaders::many(&loaders.product_makers, self.0.id).await?;
+        let ids: Vec<uuid::Uuid> = links.iter().map(|l| l.maker_id).collect();
+        let makers = loaders
+            .makers
+            .load_many(ids)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("loading makers: {e}")))?;
+        let shop = self.shop_model(ctx).await?;
+        Ok(links
+            .into_iter()
+            .filter_map(|link| {
+                let maker = makers.get(&link.maker_id)?.first()?.clone();
+                Some(ProductMaker {
+                    maker: Maker(maker, shop.default_language.clone(), self.1.clone()),
+                    role: link.role,
+                })
+            })
+            .collect())
+    }
+    /// When it was listed (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When it was first published (UTC).
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at
+    }
+}
+
+/// A buyable version of a product.
+pub struct Variant(pub product_variants::Model, pub String, pub i64, pub View);
+
+impl Variant {
+    fn own_price(&self) -> Result<MoneyValue> {
+        let currency = Currency::parse(&self.1)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("currency unreadable")))?;
+        Ok(MoneyValue::new(
+            self.0.price_override_minor.unwrap_or(self.2),
+            currency,
+        ))
+    }
+}
+
+/// A buyable version of a product, with its own SKU, options and stock.
+#[Object]
+impl Variant {
+    /// Stable identifier; carts and orders refer to it.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Stock-keeping unit, unique within the shop.
+    async fn sku(&self) -> &str {
+        &self.0.sku
+    }
+    /// Option values such as size and colour.
+    async fn options(&self) -> Vec<VariantOption> {
+        serde_json::from_str::<Vec<OptionValue>>(&self.0.options)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|o| VariantOption {
+                name: o.name,
+                value: o.value,
+            })
+            .collect()
+    }
+    /// Price in the requested currency.
+    async fn price(&self, ctx: &Context<'_>) -> Result<Money> {
+        Ok(display(ctx, &self.3, self.own_price()?).await?)
+    }
+    /// Price as the shop set it.
+    async fn original_price(&self) -> Result<Money> {
+        Ok(self.own_price()?.into())
+    }
+    /// Units available now.
+    async fn stock(&self) -> i32 {
+        self.0.stock
+    }
+    /// Whether at least one unit is available.
+    async fn in_stock(&self) -> bool {
+        self.0.stock > 0
+    }
+}
+
+/// A product photo.
+pub struct Image(pub product_images::Model, pub String, pub View);
+
+/// A product photo with alt text in the reader's language.
+#[Object]
+impl Image {
+    /// Stable identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Where the photo is.
+    async fn url(&self) -> &str {
+        &self.0.url
+    }
+    /// Description of the photo for screen readers, in the reader's language.
+    async fn alt(&self) -> Option<String> {
+        Texts::from_json(&self.0.alt)
+            .pick(&self.2.languages, &self.1)
+            .map(|(_, t)| t.to_owned())
+    }
+    /// Display order, from 0.
+    async fn position(&self) -> i32 {
+        self.0.position
+    }
+}
