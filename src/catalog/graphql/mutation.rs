@@ -140,6 +140,19 @@ async fn maker_payload(ctx: &Context<'_>, maker: makers::Model) -> Result<MakerP
     })
 }
 
+async fn set_status(
+    ctx: &Context<'_>,
+    input: ProductIdInput,
+    to: ProductStatus,
+) -> Result<ProductPayload> {
+    let state = ctx.data::<AppState>()?;
+    let id = uuid("productId", &input.product_id)?;
+    let product = product_service::set_status(state, ctx.current_user()?, id, to).await?;
+    Ok(ProductPayload {
+        product: Product(product, view(ctx)?),
+    })
+}
+
 fn view(ctx: &Context<'_>) -> AppResult<View> {
     View::new(ctx, None, None)
 }
@@ -351,17 +364,7 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The product.")] input: ProductIdInput,
     ) -> Result<ProductPayload> {
-        let state = ctx.data::<AppState>()?;
-        let product = product_service::set_status(
-            state,
-            ctx.current_user()?,
-            uuid("productId", &input.product_id)?,
-            ProductStatus::Active,
-        )
-        .await?;
-        Ok(ProductPayload {
-            product: Product(product, view(ctx)?),
-        })
+        set_status(ctx, input, ProductStatus::Active).await
     }
 
     /// Withdraws a product from sale.
@@ -370,17 +373,7 @@ impl CatalogMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The product.")] input: ProductIdInput,
     ) -> Result<ProductPayload> {
-        let state = ctx.data::<AppState>()?;
-        let product = product_service::set_status(
-            state,
-            ctx.current_user()?,
-            uuid("productId", &input.product_id)?,
-            ProductStatus::Archived,
-        )
-        .await?;
-        Ok(ProductPayload {
-            product: Product(product, view(ctx)?),
-        })
+        set_status(ctx, input, ProductStatus::Archived).await
     }
 
     /// Creates or changes a category (admins).

@@ -9,17 +9,14 @@ use super::{
     loaders,
     types::{
         Category, Collection, ExchangeRate, Product, ProductConnection, ProductSortKey, Shop,
-        product_connection,
+        list_products,
     },
-    uuid, wants_total,
+    uuid,
 };
 use crate::{
     app::AppState,
     auth::CallerExt,
-    catalog::{
-        listing::{self, PageRequest, ProductFilter},
-        products, shops, taxonomy,
-    },
+    catalog::{listing::ProductFilter, products, shops, taxonomy},
     entities::{
         collections, exchange_rates, products as product_rows,
         shops::{self as shop_rows, ShopStatus},
@@ -172,20 +169,7 @@ impl CatalogQuery {
         let state = ctx.data::<AppState>()?;
         let view = View::new(ctx, language, currency)?;
         let filter = product_filter(ctx, state, filter.unwrap_or_default(), view.currency).await?;
-        let page = listing::list(
-            &state.db,
-            &filter,
-            sort.unwrap_or_default().into(),
-            PageRequest {
-                first,
-                after,
-                last,
-                before,
-                want_total: wants_total(ctx),
-            },
-        )
-        .await?;
-        Ok(product_connection(page, &view))
+        list_products(ctx, &filter, sort, first, after, last, before, &view).await
     }
 
     /// The category tree: top-level categories, each with its children.

@@ -80,6 +80,30 @@ impl From<ProductSortKey> for ProductSort {
 /// A page of products with cursors, page info and the total count.
 pub type ProductConnection = Connection<String, Product, TotalCount>;
 
+/// Lists products for a connection field: the service's page, as nodes in the view.
+#[allow(clippy::too_many_arguments)]
+pub async fn list_products(
+    ctx: &Context<'_>,
+    filter: &ProductFilter,
+    sort: Option<ProductSortKey>,
+    first: Option<i64>,
+    after: Option<String>,
+    last: Option<i64>,
+    before: Option<String>,
+    view: &View,
+) -> Result<ProductConnection> {
+    let state = ctx.data::<crate::app::AppState>()?;
+    let page = PageRequest {
+        first,
+        after,
+        last,
+        before,
+        want_total: wants_total(ctx),
+    };
+    let page = listing::list(&state.db, filter, sort.unwrap_or_default().into(), page).await?;
+    Ok(product_connection(page, view))
+}
+
 /// Turns a listing page into a connection in the given view.
 pub fn product_connection(page: ProductPage, view: &View) -> ProductConnection {
     let mut connection = Connection::with_additional_fields(

@@ -79,25 +79,11 @@ impl Shop {
         >,
         #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
     ) -> Result<ProductConnection> {
-        let state = ctx.data::<crate::app::AppState>()?;
         let filter = ProductFilter {
             shop_id: Some(self.0.id),
             ..Default::default()
         };
-        let page = listing::list(
-            &state.db,
-            &filter,
-            sort.unwrap_or_default().into(),
-            PageRequest {
-                first,
-                after,
-                last,
-                before,
-                want_total: wants_total(ctx),
-            },
-        )
-        .await?;
-        Ok(product_connection(page, &self.1))
+        list_products(ctx, &filter, sort, first, after, last, before, &self.1).await
     }
     /// When the shop opened (UTC).
     async fn created_at(&self) -> DateTime<Utc> {
