@@ -143,6 +143,12 @@ async fn filters_and_sorts() {
         ["silver-ring"]
     );
 
+    // Shops by what they sell.
+    let shops = app
+        .gql(None, "query($c: ID) { shops(categoryId: $c) { edges { node { slug } } } }", json!({ "c": felt }))
+        .await;
+    assert_eq!(field(&shops.ok()["shops"], "slug"), ["ulaanbaatar"]);
+
     let asc = list(&app, json!({ "s": "PRICE_ASC", "c": "USD" })).await;
     assert_eq!(
         field(&asc, "slug"),
