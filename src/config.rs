@@ -27,7 +27,14 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub graphql: GraphqlSettings,
+    pub orders: OrderSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct OrderSettings {
+    /// Minutes an unpaid order holds its stock.
+    pub payment_window_minutes: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

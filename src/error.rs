@@ -21,6 +21,12 @@ pub enum AppError {
     TooManyRequests {
         retry_after_secs: u64,
     },
+    /// A business rule refused the request with its own code, e.g. `OUT_OF_STOCK`,
+    /// `SHIPPING_UNAVAILABLE`, `PAYMENT_METHOD_UNAVAILABLE`.
+    Refused {
+        code: &'static str,
+        message: String,
+    },
     Db(DbErr),
     Internal(anyhow::Error),
 }
@@ -56,7 +62,8 @@ impl AppError {
             | Self::Unauthenticated(m)
             | Self::Forbidden(m)
             | Self::Conflict(m)
-            | Self::Invalid { message: m, .. } => m.clone(),
+            | Self::Invalid { message: m, .. }
+            | Self::Refused { message: m, .. } => m.clone(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("too many attempts; try again in {retry_after_secs} seconds")
             }
@@ -82,6 +89,7 @@ impl AppError {
             Self::Invalid { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::TooManyRequests { .. } => "TOO_MANY_REQUESTS",
+            Self::Refused { code, .. } => code,
             Self::Db(_) | Self::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }

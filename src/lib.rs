@@ -14,4 +14,5 @@ pub mod graphql;
 pub mod http;
 pub mod i18n;
 pub mod money;
+pub mod orders;
 pub mod telemetry;

@@ -142,6 +142,11 @@ impl Rate {
         (num > 0).then_some(Self { num, den })
     }
 
+    /// The exact rate as `numerator/denominator`, as orders store it.
+    pub fn to_fraction(self) -> String {
+        format!("{}/{}", self.num, self.den)
+    }
+
     fn inverse(self) -> Self {
         Self {
             num: self.den,

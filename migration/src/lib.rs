@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_accounts;
 mod m20261129_000002_catalog;
+mod m20261129_000003_orders;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_accounts::Migration),
             Box::new(m20261129_000002_catalog::Migration),
+            Box::new(m20261129_000003_orders::Migration),
         ]
     }
 }

@@ -16,15 +16,19 @@ use crate::{
         loaders::Loaders,
     },
     config::GraphqlSettings,
+    orders::{
+        graphql::Order,
+        resolvers::{OrderMutation, OrderQuery},
+    },
 };
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, CatalogQuery);
+pub struct Query(AccountQuery, CatalogQuery, OrderQuery);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation, CatalogMutation);
+pub struct Mutation(AccountMutation, CatalogMutation, OrderMutation);
 
 /// Every subscription of the API.
 #[derive(MergedSubscription, Default)]
@@ -72,6 +76,9 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .override_output_type_description::<pagination::IdConnection<Collection>>(
         "A page of collections with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Order>>(
+        "A page of orders with cursors, page info and the total count.",
     )
     .override_output_type_description::<ProductConnection>(
         "A page of products with cursors, page info and the total count.",

@@ -145,7 +145,11 @@ async fn filters_and_sorts() {
 
     // Shops by what they sell.
     let shops = app
-        .gql(None, "query($c: ID) { shops(categoryId: $c) { edges { node { slug } } } }", json!({ "c": felt }))
+        .gql(
+            None,
+            "query($c: ID) { shops(categoryId: $c) { edges { node { slug } } } }",
+            json!({ "c": felt }),
+        )
         .await;
     assert_eq!(field(&shops.ok()["shops"], "slug"), ["ulaanbaatar"]);
 

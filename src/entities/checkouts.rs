@@ -1,0 +1,23 @@
+//! `checkouts`: one payment covering one order per shop.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "checkouts")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub buyer_id: Uuid,
+    pub idempotency_key: String,
+    pub currency: String,
+    pub total_minor: i64,
+    pub payment_method: String,
+    /// JSON snapshot of the address shipped to.
+    pub shipping_address: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,58 @@
+//! `orders`: one shop's part of a checkout, with prices snapshotted.
+
+use sea_orm::entity::prelude::*;
+
+/// Where an order is in its life; changes go through `orders::lifecycle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(20))")]
+pub enum OrderStatus {
+    #[sea_orm(string_value = "PENDING_PAYMENT")]
+    PendingPayment,
+    #[sea_orm(string_value = "PAID")]
+    Paid,
+    #[sea_orm(string_value = "SHIPPED")]
+    Shipped,
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+    #[sea_orm(string_value = "CANCELLED")]
+    Cancelled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub checkout_id: Uuid,
+    pub shop_id: Uuid,
+    pub buyer_id: Uuid,
+    /// Human number such as `DK-2026-000123`.
+    pub number: String,
+    pub status: OrderStatus,
+    /// The buyer's currency and amounts in it.
+    pub currency: String,
+    pub subtotal_minor: i64,
+    pub shipping_minor: i64,
+    pub total_minor: i64,
+    /// The shop's settlement currency and amounts in it.
+    pub shop_currency: String,
+    pub shop_subtotal_minor: i64,
+    pub shop_shipping_minor: i64,
+    pub shop_total_minor: i64,
+    /// The rate from shop to buyer currency locked at checkout, as `numerator/denominator`.
+    pub exchange_rate: String,
+    /// JSON snapshot of the address shipped to.
+    pub shipping_address: String,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    /// An unpaid order is cancelled after this, and its stock returned.
+    pub expires_at: DateTimeUtc,
+    pub paid_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,310 @@
+//! The buyer's cart, and pricing it: the one place that turns catalogue prices, shipping
+//! zones and exchange rates into what the buyer pays. Checkout prices with the same code.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+use uuid::Uuid;
+
+use super::shipping::{self, Quote};
+use crate::{
+    app::AppState,
+    auth::CurrentUser,
+    catalog::rates,
+    entities::{
+        cart_items, product_translations, product_variants,
+        products::{self, ProductStatus},
+        shops::{self, ShopStatus},
+    },
+    error::{AppError, AppResult},
+    i18n::pick_language,
+    money::{Currency, Money, Rate, Rates},
+};
+
+/// Most units of one variant in a cart.
+pub const MAX_QUANTITY: i32 = 100;
+
+/// Why a line cannot be bought as it stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineProblem {
+    /// The product was withdrawn or its shop suspended.
+    Unavailable,
+    /// Fewer units are in stock than asked for.
+    InsufficientStock,
+}
+
+/// A cart line with prices.
+#[derive(Debug, Clone)]
+pub struct PricedLine {
+    pub variant: product_variants::Model,
+    pub product: products::Model,
+    pub title: String,
+    pub title_en: String,
+    pub quantity: i32,
+    /// Unit price in the shop's currency and in the buyer's.
+    pub shop_unit: i64,
+    pub unit: i64,
+    pub problem: Option<LineProblem>,
+}
+
+/// One shop's part of a cart.
+#[derive(Debug, Clone)]
+pub struct ShopPart {
+    pub shop: shops::Model,
+    pub lines: Vec<PricedLine>,
+    /// Shop currency to buyer currency, locked into the order at checkout.
+    pub rate: Rate,
+    pub shop_subtotal: i64,
+    pub subtotal: i64,
+    /// `None` when no destination was given; `Some(None)` when the shop does not ship there.
+    pub shipping: Option<Option<(Quote, i64)>>,
+}
+
+/// A priced cart in the buyer's currency.
+#[derive(Debug, Clone)]
+pub struct PricedCart {
+    pub currency: Currency,
+    pub shops: Vec<ShopPart>,
+    pub subtotal: i64,
+    /// `None` until every shop has a shipping quote.
+    pub shipping: Option<i64>,
+}
+
+impl PricedCart {
+    pub fn total(&self) -> Option<i64> {
+        self.shipping.map(|s| self.subtotal + s)
+    }
+}
+
+fn convert(rates: &Rates, minor: i64, from: Currency, to: Currency) -> AppResult<i64> {
+    rates
+        .convert(Money::new(minor, from), to)
+        .map(|m| m.minor)
+        .ok_or_else(|| {
+            AppError::invalid(
+                "currency",
+                format!("no exchange rate from {} to {}", from.code(), to.code()),
+            )
+        })
+}
+
+/// Prices `items` (variant, quantity) in `currency`, with shipping to `country` if given.
+/// Repeated variants are summed.
+pub async fn price(
+    db: &impl ConnectionTrait,
+    items: &[(Uuid, i32)],
+    currency: Currency,
+    country: Option<&str>,
+    languages: &[String],
+) -> AppResult<PricedCart> {
+    let mut quantities: BTreeMap<Uuid, i32> = BTreeMap::new();
+    for (variant, qty) in items {
+        *quantities.entry(*variant).or_default() += qty;
+    }
+    let ids: Vec<Uuid> = quantities.keys().copied().collect();
+    let variants = product_variants::Entity::find()
+        .filter(product_variants::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    let product_ids: Vec<Uuid> = variants.iter().map(|v| v.product_id).collect();
+    let products: HashMap<Uuid, products::Model> = products::Entity::find()
+        .filter(products::Column::Id.is_in(product_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let shop_ids: Vec<Uuid> = products.values().map(|p| p.shop_id).collect();
+    let shops: HashMap<Uuid, shops::Model> = shops::Entity::find()
+        .filter(shops::Column::Id.is_in(shop_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    let translations = product_translations::Entity::find()
+        .filter(product_translations::Column::ProductId.is_in(product_ids))
+        .all(db)
+        .await?;
+    let rates = rates::load(db).await?;
+
+    let mut parts: BTreeMap<Uuid, ShopPart> = BTreeMap::new();
+    for variant in variants {
+        let (Some(product), Some(quantity)) = (
+            products.get(&variant.product_id),
+            quantities.get(&variant.id),
+        ) else {
+            continue;
+        };
+        let Some(shop) = shops.get(&product.shop_id) else {
+            continue;
+        };
+        let shop_currency = Currency::parse(&product.currency)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("product currency unreadable")))?;
+        let texts: Vec<&product_translations::Model> = translations
+            .iter()
+            .filter(|t| t.product_id == product.id)
+            .collect();
+        let available: Vec<&str> = texts.iter().map(|t| t.language.as_str()).collect();
+        let title_in = |want: &[String]| {
+            pick_language(&available, want, &shop.default_language)
+                .and_then(|l| texts.iter().find(|t| t.language == l))
+                .map_or_else(|| product.slug.clone(), |t| t.title.clone())
+        };
+        let shop_unit = variant.price_override_minor.unwrap_or(product.price_minor);
+        let unit = convert(&rates, shop_unit, shop_currency, currency)?;
+        let problem =
+            if product.status != ProductStatus::Active || shop.status != ShopStatus::Active {
+                Some(LineProblem::Unavailable)
+            } else if variant.stock < *quantity {
+                Some(LineProblem::InsufficientStock)
+            } else {
+                None
+            };
+        let rate = rates.rate(shop_currency, currency).ok_or_else(|| {
+            AppError::invalid(
+                "currency",
+                format!(
+                    "no exchange rate from {} to {}",
+                    shop_currency.code(),
+                    currency.code()
+                ),
+            )
+        })?;
+        let part = parts.entry(shop.id).or_insert_with(|| ShopPart {
+            shop: shop.clone(),
+            lines: Vec::new(),
+            rate,
+            shop_subtotal: 0,
+            subtotal: 0,
+            shipping: None,
+        });
+        part.shop_subtotal += shop_unit * i64::from(*quantity);
+        part.subtotal += unit * i64::from(*quantity);
+        part.lines.push(PricedLine {
+            title: title_in(languages),
+            title_en: title_in(&["en".to_owned()]),
+            variant,
+            product: product.clone(),
+            quantity: *quantity,
+            shop_unit,
+            unit,
+            problem,
+        });
+    }
+
+    let mut shipping_total = Some(0);
+    for part in parts.values_mut() {
+        let Some(country) = country else {
+            shipping_total = None;
+            continue;
+        };
+        let zones = shipping::zones_of(db, part.shop.id).await?;
+        let items: i32 = part.lines.iter().map(|l| l.quantity).sum();
+        let shop_currency = Currency::parse(&part.shop.settlement_currency)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("shop currency unreadable")))?;
+        part.shipping = Some(match shipping::quote(&zones, country, items) {
+            Some(quote) => {
+                let cost = convert(&rates, quote.cost_minor, shop_currency, currency)?;
+                shipping_total = shipping_total.map(|t| t + cost);
+                Some((quote, cost))
+            }
+            None => {
+                shipping_total = None;
+                None
+            }
+        });
+    }
+    let subtotal = parts.values().map(|p| p.subtotal).sum();
+    Ok(PricedCart {
+        currency,
+        shops: parts.into_values().collect(),
+        subtotal,
+        shipping: shipping_total,
+    })
+}
+
+/// The caller's cart lines as (variant, quantity), oldest first.
+pub async fn items(db: &impl ConnectionTrait, buyer: Uuid) -> AppResult<Vec<(Uuid, i32)>> {
+    Ok(cart_items::Entity::find()
+        .filter(cart_items::Column::UserId.eq(buyer))
+        .order_by_asc(cart_items::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.variant_id, i.quantity))
+        .collect())
+}
+
+/// Sets how many units of a variant the cart holds; 0 removes the line.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn set_quantity(
+    state: &AppState,
+    caller: CurrentUser,
+    variant_id: Uuid,
+    quantity: i32,
+    add: bool,
+) -> AppResult<()> {
+    if !(0..=MAX_QUANTITY).contains(&quantity) || (add && quantity == 0) {
+        return Err(AppError::invalid(
+            "quantity",
+            format!("a quantity is 1 to {MAX_QUANTITY}"),
+        ));
+    }
+    let existing = cart_items::Entity::find()
+        .filter(cart_items::Column::UserId.eq(caller.id))
+        .filter(cart_items::Column::VariantId.eq(variant_id))
+        .one(&state.db)
+        .await?;
+    let quantity = if add {
+        existing.as_ref().map_or(0, |e| e.quantity) + quantity
+    } else {
+        quantity
+    };
+    if quantity > MAX_QUANTITY {
+        return Err(AppError::invalid(
+            "quantity",
+            format!("at most {MAX_QUANTITY} of one item"),
+        ));
+    }
+    match (existing, quantity) {
+        (Some(item), 0) => {
+            cart_items::Entity::delete_by_id(item.id)
+                .exec(&state.db)
+                .await?;
+        }
+        (Some(item), q) => {
+            let mut active: cart_items::ActiveModel = item.into();
+            active.quantity = Set(q);
+            active.update(&state.db).await?;
+        }
+        (None, 0) => {}
+        (None, q) => {
+            // Only what buyers can see can go into a cart.
+            let variant = product_variants::Entity::find_by_id(variant_id)
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| AppError::NotFound("no such variant".into()))?;
+            crate::catalog::products::product_by_id(
+                &state.db,
+                crate::auth::Caller::Anonymous,
+                variant.product_id,
+            )
+            .await
+            .map_err(|_| AppError::NotFound("no such variant".into()))?;
+            cart_items::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                user_id: Set(caller.id),
+                variant_id: Set(variant_id),
+                quantity: Set(q),
+                created_at: Set(Utc::now()),
+            }
+            .insert(&state.db)
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,319 @@
+//! Placing an order: one checkout, one order per shop, stock taken in the same transaction.
+
+use chrono::{Datelike, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set, Statement, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::{
+    addresses,
+    cart::{self, LineProblem, PricedCart},
+};
+use crate::{
+    app::AppState,
+    auth::CurrentUser,
+    entities::{
+        cart_items, checkouts, order_events, order_lines,
+        orders::{self, OrderStatus},
+        users::Role,
+    },
+    error::{AppError, AppResult, OnConflict},
+    money::Currency,
+};
+
+/// How the buyer pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentMethod {
+    /// Bank transfer; an admin confirms receipt with `confirmManualPayment`.
+    BankTransfer,
+    /// Card through Stripe (with the payments work).
+    Card,
+}
+
+impl PaymentMethod {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::BankTransfer => "BANK_TRANSFER",
+            Self::Card => "CARD",
+        }
+    }
+}
+
+/// What `placeOrder` needs; prices are never among it.
+#[derive(Debug, Clone)]
+pub struct PlaceOrder {
+    pub address_id: Uuid,
+    pub currency: String,
+    pub payment_method: PaymentMethod,
+    pub idempotency_key: String,
+    pub languages: Vec<String>,
+}
+
+/// Places the caller's cart. The same idempotency key returns the same checkout.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn place_order(
+    state: &AppState,
+    caller: CurrentUser,
+    input: PlaceOrder,
+) -> AppResult<checkouts::Model> {
+    caller.require_role(&[Role::Buyer, Role::Artisan, Role::Admin])?;
+    let key = input.idempotency_key.trim();
+    if key.is_empty() || key.len() > 100 {
+        return Err(AppError::invalid(
+            "idempotencyKey",
+            "an idempotency key is 1 to 100 characters",
+        ));
+    }
+    if let Some(existing) = existing_checkout(&state.db, caller.id, key).await? {
+        return Ok(existing);
+    }
+    if input.payment_method == PaymentMethod::Card {
+        return Err(AppError::Refused {
+            code: "PAYMENT_METHOD_UNAVAILABLE",
+            message: "card payments are not available yet; choose BANK_TRANSFER".into(),
+        });
+    }
+    let currency = Currency::parse(&input.currency)
+        .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?;
+    let address = addresses::own(state, caller, input.address_id).await?;
+    let items = cart::items(&state.db, caller.id).await?;
+    if items.is_empty() {
+        return Err(AppError::invalid("cart", "the cart is empty"));
+    }
+    let priced = cart::price(
+        &state.db,
+        &items,
+        currency,
+        Some(&address.country),
+        &input.languages,
+    )
+    .await?;
+    check_buyable(&priced, &address.country)?;
+    let total = priced
+        .total()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("total missing after shipping check")))?;
+    let address_json = serde_json::to_string(&address).map_err(|e| AppError::Internal(e.into()))?;
+
+    let txn = state.db.begin().await?;
+    // Stock first: the first statement writes, so SQLite takes its write lock at once, and the
+    // conditional update is what makes overselling impossible on both databases.
+    for part in &priced.shops {
+        for line in &part.lines {
+            take_stock(&txn, line.variant.id, line.quantity).await?;
+        }
+    }
+    let now = Utc::now();
+    let checkout = checkouts::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        buyer_id: Set(caller.id),
+        idempotency_key: Set(key.to_owned()),
+        currency: Set(currency.code().to_owned()),
+        total_minor: Set(total),
+        payment_method: Set(input.payment_method.as_str().to_owned()),
+        shipping_address: Set(address_json.clone()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await;
+    let checkout = match checkout.on_conflict("retried") {
+        Ok(c) => c,
+        // A concurrent request with the same key won; answer with its checkout.
+        Err(AppError::Conflict(_)) => {
+            txn.rollback().await?;
+            return existing_checkout(&state.db, caller.id, key)
+                .await?
+                .ok_or_else(|| AppError::Conflict("the checkout is being placed; retry".into()));
+        }
+        Err(e) => return Err(e),
+    };
+    let expires_at = now + Duration::minutes(state.settings.orders.payment_window_minutes);
+    for part in &priced.shops {
+        let (_, shipping) = part
+            .shipping
+            .clone()
+            .flatten()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("quote missing")))?;
+        let shop_shipping = part
+            .shipping
+            .clone()
+            .flatten()
+            .map_or(0, |(q, _)| q.cost_minor);
+        let order = orders::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            checkout_id: Set(checkout.id),
+            shop_id: Set(part.shop.id),
+            buyer_id: Set(caller.id),
+            number: Set(next_number(&txn).await?),
+            status: Set(OrderStatus::PendingPayment),
+            currency: Set(currency.code().to_owned()),
+            subtotal_minor: Set(part.subtotal),
+            shipping_minor: Set(shipping),
+            total_minor: Set(part.subtotal + shipping),
+            shop_currency: Set(part.shop.settlement_currency.clone()),
+            shop_subtotal_minor: Set(part.shop_subtotal),
+            shop_shipping_minor: Set(shop_shipping),
+            shop_total_minor: Set(part.shop_subtotal + shop_shipping),
+            exchange_rate: Set(part.rate.to_fraction()),
+            shipping_address: Set(address_json.clone()),
+            carrier: Set(None),
+            tracking_number: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            expires_at: Set(expires_at),
+            paid_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+        for (position, line) in part.lines.iter().enumerate() {
+            order_lines::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                order_id: Set(order.id),
+                product_id: Set(line.product.id),
+                variant_id: Set(line.variant.id),
+                title: Set(line.title.clone()),
+                title_en: Set(line.title_en.clone()),
+                sku: Set(line.variant.sku.clone()),
+                unit_price_minor: Set(line.unit),
+                shop_unit_price_minor: Set(line.shop_unit),
+                quantity: Set(line.quantity),
+                hs_code: Set(line.product.hs_code.clone()),
+                origin_country: Set(part.shop.country.clone()),
+                weight_grams: Set(line.product.weight_grams),
+                position: Set(position as i32),
+            }
+            .insert(&txn)
+            .await?;
+        }
+        order_events::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            order_id: Set(order.id),
+            from_status: Set(None),
+            to_status: Set(OrderStatus::PendingPayment),
+            actor_id: Set(Some(caller.id)),
+            note: Set(Some(format!(
+                "placed, paying by {}",
+                input.payment_method.as_str()
+            ))),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    cart_items::Entity::delete_many()
+        .filter(cart_items::Column::UserId.eq(caller.id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(checkout)
+}
+
+/// Refuses a cart that cannot be bought as priced, before anything is written.
+fn check_buyable(priced: &PricedCart, country: &str) -> AppResult<()> {
+    for part in &priced.shops {
+        for line in &part.lines {
+            match line.problem {
+                Some(LineProblem::Unavailable) => {
+                    return Err(AppError::Conflict(format!(
+                        "{} is no longer available",
+                        line.title
+                    )));
+                }
+                Some(LineProblem::InsufficientStock) => {
+                    return Err(AppError::Refused {
+                        code: "OUT_OF_STOCK",
+                        message: format!(
+                            "not enough of {} ({}) in stock",
+                            line.title, line.variant.sku
+                        ),
+                    });
+                }
+                None => {}
+            }
+        }
+        if !matches!(part.shipping, Some(Some(_))) {
+            return Err(AppError::Refused {
+                code: "SHIPPING_UNAVAILABLE",
+                message: format!("{} does not ship to {country}", part.shop.name),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn existing_checkout(
+    db: &impl ConnectionTrait,
+    buyer: Uuid,
+    key: &str,
+) -> AppResult<Option<checkouts::Model>> {
+    Ok(checkouts::Entity::find()
+        .filter(checkouts::Column::BuyerId.eq(buyer))
+        .filter(checkouts::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?)
+}
+
+/// Takes `quantity` units, or fails with `OUT_OF_STOCK` when fewer are left.
+async fn take_stock(txn: &DatabaseTransaction, variant: Uuid, quantity: i32) -> AppResult<()> {
+    use crate::entities::product_variants;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let taken = product_variants::Entity::update_many()
+        .col_expr(
+            product_variants::Column::Stock,
+            Expr::col(product_variants::Column::Stock).sub(quantity),
+        )
+        .filter(product_variants::Column::Id.eq(variant))
+        .filter(product_variants::Column::Stock.gte(quantity))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    if taken == 1 {
+        Ok(())
+    } else {
+        Err(AppError::Refused {
+            code: "OUT_OF_STOCK",
+            message: "an item sold out while you were checking out".into(),
+        })
+    }
+}
+
+/// The next human order number of this year, `DK-2026-000123`.
+async fn next_number(txn: &DatabaseTransaction) -> AppResult<String> {
+    let backend = txn.get_database_backend();
+    let year = Utc::now().year();
+    let (insert, update, select) = match backend {
+        sea_orm::DbBackend::Postgres => (
+            "INSERT INTO order_counters (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
+            "UPDATE order_counters SET last = last + 1 WHERE year = $1",
+            "SELECT last FROM order_counters WHERE year = $1",
+        ),
+        _ => (
+            "INSERT INTO order_counters (year, last) VALUES (?, 0) ON CONFLICT (year) DO NOTHING",
+            "UPDATE order_counters SET last = last + 1 WHERE year = ?",
+            "SELECT last FROM order_counters WHERE year = ?",
+        ),
+    };
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        insert,
+        [year.into()],
+    ))
+    .await?;
+    txn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        update,
+        [year.into()],
+    ))
+    .await?;
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            select,
+            [year.into()],
+        ))
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order counter missing")))?;
+    let last: i64 = row.try_get("", "last")?;
+    Ok(format!("DK-{year}-{last:06}"))
+}

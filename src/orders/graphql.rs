@@ -1,0 +1,480 @@
+//! GraphQL face of orders: addresses, shipping zones, the cart, checkout and order views.
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+
+use super::cart::{LineProblem, PricedCart};
+use crate::{
+    app::AppState,
+    catalog::{
+        graphql::{Money, Shop, View},
+        loaders::Loaders,
+    },
+    entities::{
+        addresses as address_rows, order_events, order_lines,
+        orders::{self as order_rows, OrderStatus as DbStatus},
+        shipping_zones,
+    },
+    error::AppError,
+    money::{Currency, Money as MoneyValue},
+};
+
+pub fn money(minor: i64, code: &str) -> Money {
+    match Currency::parse(code) {
+        Some(c) => MoneyValue::new(minor, c).into(),
+        None => Money {
+            amount: minor.to_string(),
+            currency_code: code.to_owned(),
+        },
+    }
+}
+
+/// A postal address.
+#[derive(SimpleObject, Clone)]
+pub struct Address {
+    /// Stable identifier (for address-book entries).
+    pub id: ID,
+    /// Recipient's name.
+    pub name: String,
+    /// Street and number.
+    pub line1: String,
+    /// Flat, building, district.
+    pub line2: Option<String>,
+    /// City or soum.
+    pub city: String,
+    /// Region, state or aimag.
+    pub region: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// Phone number for the carrier.
+    pub phone: Option<String>,
+}
+
+impl From<address_rows::Model> for Address {
+    fn from(a: address_rows::Model) -> Self {
+        Self {
+            id: ID(a.id.to_string()),
+            name: a.name,
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+            phone: a.phone,
+        }
+    }
+}
+
+/// A shop's shipping rate to a set of countries.
+#[derive(SimpleObject)]
+pub struct ShippingZone {
+    /// Stable identifier.
+    pub id: ID,
+    /// Name, e.g. Europe.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 codes; empty for the rest of the world.
+    pub countries: Vec<String>,
+    /// Cost of the first item, in the shop's currency.
+    pub first_item: Money,
+    /// Cost of each further item, in the shop's currency.
+    pub additional_item: Money,
+    /// Fewest days to deliver.
+    pub min_days: i32,
+    /// Most days to deliver.
+    pub max_days: i32,
+}
+
+pub fn zone(z: shipping_zones::Model, currency: &str) -> ShippingZone {
+    ShippingZone {
+        id: ID(z.id.to_string()),
+        name: z.name.clone(),
+        countries: serde_json::from_str(&z.countries).unwrap_or_default(),
+        first_item: money(z.first_item_minor, currency),
+        additional_item: money(z.additional_item_minor, currency),
+        min_days: z.min_days,
+        max_days: z.max_days,
+    }
+}
+
+/// Why a cart line cannot be bought as it stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum CartLineProblem {
+    /// The product was withdrawn or its shop suspended.
+    Unavailable,
+    /// Fewer units are in stock than the cart holds.
+    InsufficientStock,
+}
+
+/// A line of the cart.
+#[derive(SimpleObject)]
+pub struct CartLine {
+    /// The variant.
+    pub variant_id: ID,
+    /// The product.
+    pub product_id: ID,
+    /// Title in the reader's language.
+    pub title: String,
+    /// Variant SKU.
+    pub sku: String,
+    /// Units.
+    pub quantity: i32,
+    /// Units in stock now.
+    pub stock: i32,
+    /// Price of one unit in the cart's currency.
+    pub unit_price: Money,
+    /// Price of the line in the cart's currency.
+    pub line_total: Money,
+    /// Set when the line cannot be bought as it stands.
+    pub problem: Option<CartLineProblem>,
+}
+
+/// Shipping from one shop to the destination.
+#[derive(SimpleObject)]
+pub struct ShippingQuote {
+    /// Cost in the cart's currency.
+    pub cost: Money,
+    /// Fewest days to deliver.
+    pub min_days: i32,
+    /// Most days to deliver.
+    pub max_days: i32,
+}
+
+/// One shop's part of the cart.
+#[derive(SimpleObject)]
+pub struct CartShop {
+    /// The shop.
+    pub shop: Shop,
+    /// Its lines.
+    pub lines: Vec<CartLine>,
+    /// Sum of the lines.
+    pub subtotal: Money,
+    /// Shipping to the destination; null when none was given or the shop does not ship there.
+    pub shipping: Option<ShippingQuote>,
+    /// False when a destination was given and the shop does not ship there.
+    pub ships_to_destination: bool,
+}
+
+/// The buyer's cart, grouped by shop and priced in one currency.
+#[derive(SimpleObject)]
+pub struct Cart {
+    /// ISO 4217 currency of every amount.
+    pub currency: String,
+    /// The destination country quoted for, if given.
+    pub destination: Option<String>,
+    /// One entry per shop.
+    pub shops: Vec<CartShop>,
+    /// Sum of all lines.
+    pub subtotal: Money,
+    /// Shipping from every shop; null until every shop can ship to the destination.
+    pub shipping: Option<Money>,
+    /// What the buyer pays; null until shipping is known.
+    pub total: Option<Money>,
+}
+
+pub fn cart_view(priced: PricedCart, country: Option<String>, view: &View) -> Cart {
+    let code = priced.currency.code();
+    Cart {
+        currency: code.to_owned(),
+        shops: priced
+            .shops
+            .iter()
+            .map(|part| CartShop {
+                shop: Shop(part.shop.clone(), view.clone()),
+                lines: part
+                    .lines
+                    .iter()
+                    .map(|l| CartLine {
+                        variant_id: ID(l.variant.id.to_string()),
+                        product_id: ID(l.product.id.to_string()),
+                        title: l.title.clone(),
+                        sku: l.variant.sku.clone(),
+                        quantity: l.quantity,
+                        stock: l.variant.stock,
+                        unit_price: money(l.unit, code),
+                        line_total: money(l.unit * i64::from(l.quantity), code),
+                        problem: l.problem.map(|p| match p {
+                            LineProblem::Unavailable => CartLineProblem::Unavailable,
+                            LineProblem::InsufficientStock => CartLineProblem::InsufficientStock,
+                        }),
+                    })
+                    .collect(),
+                subtotal: money(part.subtotal, code),
+                shipping: part
+                    .shipping
+                    .clone()
+                    .flatten()
+                    .map(|(q, cost)| ShippingQuote {
+                        cost: money(cost, code),
+                        min_days: q.min_days,
+                        max_days: q.max_days,
+                    }),
+                ships_to_destination: !matches!(part.shipping, Some(None)),
+            })
+            .collect(),
+        subtotal: money(priced.subtotal, code),
+        shipping: priced.shipping.map(|s| money(s, code)),
+        total: priced.total().map(|t| money(t, code)),
+        destination: country,
+    }
+}
+
+/// Where an order is in its life.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum OrderStatus {
+    /// Placed; waiting for payment. Stock is held until it expires.
+    PendingPayment,
+    /// Paid; the shop prepares it.
+    Paid,
+    /// On its way.
+    Shipped,
+    /// Arrived.
+    Delivered,
+    /// Cancelled; stock returned if nothing was shipped.
+    Cancelled,
+}
+
+impl From<DbStatus> for OrderStatus {
+    fn from(s: DbStatus) -> Self {
+        match s {
+            DbStatus::PendingPayment => Self::PendingPayment,
+            DbStatus::Paid => Self::Paid,
+            DbStatus::Shipped => Self::Shipped,
+            DbStatus::Delivered => Self::Delivered,
+            DbStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<OrderStatus> for DbStatus {
+    fn from(s: OrderStatus) -> Self {
+        match s {
+            OrderStatus::PendingPayment => Self::PendingPayment,
+            OrderStatus::Paid => Self::Paid,
+            OrderStatus::Shipped => Self::Shipped,
+            OrderStatus::Delivered => Self::Delivered,
+            OrderStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// A line of an order, as it was at checkout.
+#[derive(SimpleObject)]
+pub struct OrderLine {
+    /// The product.
+    pub product_id: ID,
+    /// The variant.
+    pub variant_id: ID,
+    /// Title in the buyer's language at checkout.
+    pub title: String,
+    /// SKU, for packing.
+    pub sku: String,
+    /// Units.
+    pub quantity: i32,
+    /// Unit price in the order's currency.
+    pub unit_price: Money,
+    /// Unit price in the shop's currency.
+    pub shop_unit_price: Money,
+}
+
+/// A change of an order's status.
+#[derive(SimpleObject)]
+pub struct OrderEvent {
+    /// The status before; null for placing the order.
+    pub from: Option<OrderStatus>,
+    /// The status after.
+    pub to: OrderStatus,
+    /// Who made the change; null for the system.
+    pub actor_id: Option<ID>,
+    /// Why, if said.
+    pub note: Option<String>,
+    /// When (UTC).
+    pub at: DateTime<Utc>,
+}
+
+/// One item on a CN22/CN23 customs declaration.
+#[derive(SimpleObject)]
+pub struct CustomsItem {
+    /// Description in English.
+    pub description: String,
+    /// Harmonized System code.
+    pub hs_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country of origin.
+    pub origin_country: String,
+    /// Units.
+    pub quantity: i32,
+    /// Net weight of all units, in grams.
+    pub weight_grams: Option<i32>,
+    /// Value of all units, in the order's currency.
+    pub value: Money,
+}
+
+/// What a CN22/CN23 customs declaration needs.
+#[derive(SimpleObject)]
+pub struct CustomsDeclaration {
+    /// One entry per line.
+    pub items: Vec<CustomsItem>,
+    /// Total weight in grams (lines without a weight are left out).
+    pub total_weight_grams: i32,
+    /// Total declared value of the goods.
+    pub total_value: Money,
+}
+
+/// One shop's part of a checkout.
+pub struct Order(pub order_rows::Model, pub View);
+
+impl Order {
+    async fn lines_of(&self, ctx: &Context<'_>) -> Result<Vec<order_lines::Model>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(order_lines::Entity::find()
+            .filter(order_lines::Column::OrderId.eq(self.0.id))
+            .order_by_asc(order_lines::Column::Position)
+            .all(&state.db)
+            .await
+            .map_err(AppError::from)?)
+    }
+}
+
+/// One shop's part of a checkout, with prices and address as they were when it was placed.
+#[Object]
+impl Order {
+    /// Stable identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Human number, e.g. DK-2026-000123.
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+    /// Where the order is in its life.
+    async fn status(&self) -> OrderStatus {
+        self.0.status.into()
+    }
+    /// The checkout (payment) this order belongs to.
+    async fn checkout_id(&self) -> ID {
+        ID(self.0.checkout_id.to_string())
+    }
+    /// The shop fulfilling it.
+    async fn shop(&self, ctx: &Context<'_>) -> Result<Shop> {
+        let loaders = ctx.data::<Loaders>()?;
+        let shop = Loaders::one(&loaders.shops, self.0.shop_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("shop missing".into()))?;
+        Ok(Shop(shop, self.1.clone()))
+    }
+    /// Sum of the lines, in the buyer's currency.
+    async fn subtotal(&self) -> Money {
+        money(self.0.subtotal_minor, &self.0.currency)
+    }
+    /// Shipping, in the buyer's currency.
+    async fn shipping(&self) -> Money {
+        money(self.0.shipping_minor, &self.0.currency)
+    }
+    /// What the buyer pays for this order.
+    async fn total(&self) -> Money {
+        money(self.0.total_minor, &self.0.currency)
+    }
+    /// The same total in the shop's currency, at the locked rate.
+    async fn shop_total(&self) -> Money {
+        money(self.0.shop_total_minor, &self.0.shop_currency)
+    }
+    /// The rate from the shop's to the buyer's currency locked at checkout, as an exact fraction.
+    async fn exchange_rate(&self) -> &str {
+        &self.0.exchange_rate
+    }
+    /// Where it goes.
+    async fn shipping_address(&self) -> Result<Address> {
+        let a: address_rows::Model = serde_json::from_str(&self.0.shipping_address)
+            .map_err(|e| AppError::Internal(e.into()))?;
+        Ok(a.into())
+    }
+    /// What to pack.
+    async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<OrderLine>> {
+        let (cur, shop_cur) = (&self.0.currency, &self.0.shop_currency);
+        Ok(self
+            .lines_of(ctx)
+            .await?
+            .into_iter()
+            .map(|l| OrderLine {
+                product_id: ID(l.product_id.to_string()),
+                variant_id: ID(l.variant_id.to_string()),
+                title: l.title,
+                sku: l.sku,
+                quantity: l.quantity,
+                unit_price: money(l.unit_price_minor, cur),
+                shop_unit_price: money(l.shop_unit_price_minor, shop_cur),
+            })
+            .collect())
+    }
+    /// Every status change, oldest first.
+    async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
+        let state = ctx.data::<AppState>()?;
+        let rows = order_events::Entity::find()
+            .filter(order_events::Column::OrderId.eq(self.0.id))
+            .order_by_asc(order_events::Column::Id)
+            .all(&state.db)
+            .await
+            .map_err(AppError::from)?;
+        Ok(rows
+            .into_iter()
+            .map(|e| OrderEvent {
+                from: e.from_status.map(Into::into),
+                to: e.to_status.into(),
+                actor_id: e.actor_id.map(|a| ID(a.to_string())),
+                note: e.note,
+                at: e.created_at,
+            })
+            .collect())
+    }
+    /// The carrier, once shipped.
+    async fn carrier(&self) -> Option<&str> {
+        self.0.carrier.as_deref()
+    }
+    /// The tracking number, once shipped.
+    async fn tracking_number(&self) -> Option<&str> {
+        self.0.tracking_number.as_deref()
+    }
+    /// What a customs declaration needs.
+    async fn customs(&self, ctx: &Context<'_>) -> Result<CustomsDeclaration> {
+        let lines = self.lines_of(ctx).await?;
+        let cur = &self.0.currency;
+        let total_weight = lines
+            .iter()
+            .filter_map(|l| l.weight_grams.map(|w| w * l.quantity))
+            .sum();
+        let total_value: i64 = lines
+            .iter()
+            .map(|l| l.unit_price_minor * i64::from(l.quantity))
+            .sum();
+        Ok(CustomsDeclaration {
+            items: lines
+                .into_iter()
+                .map(|l| CustomsItem {
+                    description: l.title_en,
+                    hs_code: l.hs_code,
+                    origin_country: l.origin_country,
+                    quantity: l.quantity,
+                    weight_grams: l.weight_grams.map(|w| w * l.quantity),
+                    value: money(l.unit_price_minor * i64::from(l.quantity), cur),
+                })
+                .collect(),
+            total_weight_grams: total_weight,
+            total_value: money(total_value, cur),
+        })
+    }
+    /// When it was placed (UTC).
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// When an unpaid order expires (UTC).
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+    /// When payment was confirmed (UTC).
+    async fn paid_at(&self) -> Option<DateTime<Utc>> {
+        self.0.paid_at
+    }
+}

@@ -1,0 +1,159 @@
+//! Moving orders through their states: every change checked by `state::check`, written with
+//! a conditional update (so two racing changes cannot both win), and recorded as an event.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use uuid::Uuid;
+
+use super::state::{self, Party};
+use crate::{
+    app::AppState,
+    auth::CurrentUser,
+    entities::{
+        order_events, order_lines,
+        orders::{self, OrderStatus},
+        product_variants, shops,
+    },
+    error::{AppError, AppResult},
+};
+
+/// Shipment details given when marking an order shipped.
+#[derive(Debug, Clone)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_number: String,
+}
+
+/// The order and the caller's part in it; `NOT_FOUND` for anyone without one, so order ids
+/// reveal nothing.
+pub async fn order_for(
+    db: &impl ConnectionTrait,
+    caller: CurrentUser,
+    id: Uuid,
+) -> AppResult<(orders::Model, Party)> {
+    let not_found = || AppError::NotFound("no such order".into());
+    let order = orders::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let shop = shops::Entity::find_by_id(order.shop_id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let party = Party::of(
+        caller.role,
+        order.buyer_id == caller.id,
+        shop.owner_id == caller.id,
+    )
+    .ok_or_else(not_found)?;
+    Ok((order, party))
+}
+
+/// Moves an order to `to` on behalf of the caller.
+#[tracing::instrument(skip_all, fields(user = %caller.id, order = %id))]
+pub async fn transition(
+    state: &AppState,
+    caller: CurrentUser,
+    id: Uuid,
+    to: OrderStatus,
+    note: Option<String>,
+    shipment: Option<Shipment>,
+) -> AppResult<orders::Model> {
+    let (order, party) = order_for(&state.db, caller, id).await?;
+    apply(state, order, to, party, Some(caller.id), note, shipment).await
+}
+
+/// Applies a checked transition; also used by the system (expiry) with no actor.
+pub async fn apply(
+    state: &AppState,
+    order: orders::Model,
+    to: OrderStatus,
+    party: Party,
+    actor: Option<Uuid>,
+    note: Option<String>,
+    shipment: Option<Shipment>,
+) -> AppResult<orders::Model> {
+    let from = order.status;
+    state::check(from, to, party)?;
+    let note = note
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(500).collect::<String>());
+    if to == OrderStatus::Shipped {
+        let ok = shipment.as_ref().is_some_and(|s| {
+            !s.carrier.trim().is_empty()
+                && !s.tracking_number.trim().is_empty()
+                && s.carrier.len() <= 100
+                && s.tracking_number.len() <= 100
+        });
+        if !ok {
+            return Err(AppError::invalid(
+                "trackingNumber",
+                "a carrier and tracking number are needed",
+            ));
+        }
+    }
+    let now = Utc::now();
+    let txn = state.db.begin().await?;
+    let mut update = orders::Entity::update_many()
+        .col_expr(orders::Column::Status, Expr::value(to))
+        .col_expr(orders::Column::UpdatedAt, Expr::value(now))
+        .filter(orders::Column::Id.eq(order.id))
+        .filter(orders::Column::Status.eq(from));
+    if to == OrderStatus::Paid {
+        update = update.col_expr(orders::Column::PaidAt, Expr::value(Some(now)));
+    }
+    if let Some(s) = &shipment {
+        update = update
+            .col_expr(
+                orders::Column::Carrier,
+                Expr::value(Some(s.carrier.trim().to_owned())),
+            )
+            .col_expr(
+                orders::Column::TrackingNumber,
+                Expr::value(Some(s.tracking_number.trim().to_owned())),
+            );
+    }
+    if update.exec(&txn).await?.rows_affected != 1 {
+        return Err(AppError::Conflict(
+            "the order changed meanwhile; reload it".into(),
+        ));
+    }
+    if state::returns_stock(from, to) {
+        let lines = order_lines::Entity::find()
+            .filter(order_lines::Column::OrderId.eq(order.id))
+            .all(&txn)
+            .await?;
+        for line in lines {
+            product_variants::Entity::update_many()
+                .col_expr(
+                    product_variants::Column::Stock,
+                    Expr::col(product_variants::Column::Stock).add(line.quantity),
+                )
+                .filter(product_variants::Column::Id.eq(line.variant_id))
+                .exec(&txn)
+                .await?;
+        }
+    }
+    order_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order.id),
+        from_status: Set(Some(from)),
+        to_status: Set(to),
+        actor_id: Set(actor),
+        note: Set(note),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let order = orders::Entity::find_by_id(order.id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such order".into()))?;
+    txn.commit().await?;
+    Ok(order)
+}

@@ -1,0 +1,10 @@
+//! Orders: addresses, shipping zones, the cart, checkout and the order lifecycle.
+
+pub mod addresses;
+pub mod cart;
+pub mod checkout;
+pub mod graphql;
+pub mod lifecycle;
+pub mod resolvers;
+pub mod shipping;
+pub mod state;

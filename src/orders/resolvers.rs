@@ -1,0 +1,636 @@
+//! Order queries and mutations: thin calls into the services.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use super::{
+    addresses::{self, AddressInput},
+    cart,
+    checkout::{self, PaymentMethod as ServiceMethod, PlaceOrder},
+    graphql::{Address, Cart, Order, OrderStatus, ShippingZone, cart_view, zone},
+    lifecycle::{self, Shipment},
+    shipping::{self, ZoneInput},
+};
+use crate::{
+    app::AppState,
+    auth::{CallerExt, CurrentUser},
+    catalog::{
+        graphql::{AcceptLanguage, View, uuid},
+        shops::{shop_by_slug, shop_of},
+    },
+    entities::{
+        orders::{self as order_rows, OrderStatus as DbStatus},
+        users::Role,
+    },
+    error::{AppError, AppResult},
+    graphql::pagination::{self, IdConnection, PageArgs},
+    money::Currency,
+};
+
+/// How the buyer pays.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum PaymentMethod {
+    /// Bank transfer; an admin confirms receipt.
+    BankTransfer,
+    /// Card through Stripe (coming with card payments).
+    Card,
+}
+
+/// A new address.
+#[derive(InputObject)]
+pub struct AddAddressInput {
+    /// Recipient's name.
+    pub name: String,
+    /// Street and number.
+    pub line1: String,
+    /// Flat, building, district.
+    pub line2: Option<String>,
+    /// City.
+    pub city: String,
+    /// Region or state.
+    pub region: Option<String>,
+    /// Postal code.
+    pub postal_code: Option<String>,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// Phone number for the carrier.
+    pub phone: Option<String>,
+}
+
+/// An address to remove.
+#[derive(InputObject)]
+pub struct RemoveAddressInput {
+    /// The address.
+    pub address_id: ID,
+}
+
+/// One shipping zone.
+#[derive(InputObject)]
+pub struct ShippingZoneInput {
+    /// Name, e.g. Europe.
+    pub name: String,
+    /// ISO 3166-1 alpha-2 codes; empty for the rest of the world.
+    #[graphql(default)]
+    pub countries: Vec<String>,
+    /// Cost of the first item in the shop's currency (decimal string).
+    pub first_item: String,
+    /// Cost of each further item in the shop's currency (decimal string).
+    pub additional_item: String,
+    /// Fewest days to deliver.
+    pub min_days: i32,
+    /// Most days to deliver.
+    pub max_days: i32,
+}
+
+/// A shop's shipping zones, replacing the old ones.
+#[derive(InputObject)]
+pub struct SetShippingZonesInput {
+    /// The shop.
+    pub shop_id: ID,
+    /// Every zone; a country may be in one zone only.
+    pub zones: Vec<ShippingZoneInput>,
+}
+
+/// A cart change.
+#[derive(InputObject)]
+pub struct CartLineInput {
+    /// The variant.
+    pub variant_id: ID,
+    /// Units to add (`addToCart`) or to hold (`setCartQuantity`, 0 removes the line).
+    pub quantity: i32,
+}
+
+/// Placing the cart as orders.
+#[derive(InputObject)]
+pub struct PlaceOrderInput {
+    /// One of the buyer's addresses.
+    pub address_id: ID,
+    /// ISO 4217 currency to pay in.
+    pub currency: String,
+    /// How the buyer pays.
+    pub payment_method: PaymentMethod,
+    /// A key the client makes once per checkout attempt; retries with it return the same
+    /// checkout and never place a second one.
+    pub idempotency_key: String,
+}
+
+/// An order to act on, with an optional note.
+#[derive(InputObject)]
+pub struct OrderActionInput {
+    /// The order.
+    pub order_id: ID,
+    /// Why, for the order's history.
+    pub note: Option<String>,
+}
+
+/// Marking an order shipped.
+#[derive(InputObject)]
+pub struct MarkOrderShippedInput {
+    /// The order.
+    pub order_id: ID,
+    /// The carrier, e.g. Mongol Post or DHL.
+    pub carrier: String,
+    /// The carrier's tracking number.
+    pub tracking_number: String,
+}
+
+/// Confirming a bank transfer for a whole checkout.
+#[derive(InputObject)]
+pub struct ConfirmManualPaymentInput {
+    /// The checkout paid for.
+    pub checkout_id: ID,
+    /// The bank's reference, for the history.
+    pub reference: String,
+}
+
+/// Result of `addAddress`.
+#[derive(SimpleObject)]
+pub struct AddressPayload {
+    /// The new address.
+    pub address: Address,
+}
+
+/// Result of `removeAddress`.
+#[derive(SimpleObject)]
+pub struct RemoveAddressPayload {
+    /// True once removed.
+    pub success: bool,
+}
+
+/// Result of `setShippingZones`.
+#[derive(SimpleObject)]
+pub struct ShippingZonesPayload {
+    /// The shop's zones now.
+    pub zones: Vec<ShippingZone>,
+}
+
+/// Result of a cart change.
+#[derive(SimpleObject)]
+pub struct CartPayload {
+    /// The cart after the change, in the buyer's preferred currency.
+    pub cart: Cart,
+}
+
+/// Result of `placeOrder`.
+#[derive(SimpleObject)]
+pub struct PlaceOrderPayload {
+    /// The checkout: one payment for all its orders.
+    pub checkout_id: ID,
+    /// One order per shop.
+    pub orders: Vec<Order>,
+    /// What the buyer pays in all.
+    pub total: crate::catalog::graphql::Money,
+}
+
+/// Result of an order change.
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    /// The order after the change.
+    pub order: Order,
+}
+
+/// Result of `confirmManualPayment`.
+#[derive(SimpleObject)]
+pub struct ConfirmManualPaymentPayload {
+    /// The checkout's orders, now paid.
+    pub orders: Vec<Order>,
+}
+
+fn languages(ctx: &Context<'_>) -> Vec<String> {
+    ctx.data_opt::<AcceptLanguage>()
+        .map(|a| a.0.clone())
+        .unwrap_or_default()
+}
+
+async fn preferred_currency(state: &AppState, user: CurrentUser) -> AppResult<Currency> {
+    let me = crate::accounts::service::me(&state.db, user).await?;
+    Currency::parse(&me.preferred_currency)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("currency unreadable")))
+}
+
+async fn cart_of(
+    ctx: &Context<'_>,
+    user: CurrentUser,
+    currency: Option<String>,
+    country: Option<String>,
+) -> Result<Cart> {
+    let state = ctx.data::<AppState>()?;
+    let currency = match currency {
+        Some(c) => Currency::parse(&c)
+            .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?,
+        None => preferred_currency(state, user).await?,
+    };
+    let country = country
+        .map(|c| {
+            crate::i18n::CountryCode::parse(&c)
+                .map(|c| c.as_str().to_owned())
+                .ok_or_else(|| {
+                    AppError::invalid("country", "country must be an ISO 3166-1 alpha-2 code")
+                })
+        })
+        .transpose()?;
+    let items = cart::items(&state.db, user.id).await?;
+    let priced = cart::price(
+        &state.db,
+        &items,
+        currency,
+        country.as_deref(),
+        &languages(ctx),
+    )
+    .await?;
+    Ok(cart_view(priced, country, &View::new(ctx, None, None)?))
+}
+
+async fn orders_page(
+    ctx: &Context<'_>,
+    select: sea_orm::Select<order_rows::Entity>,
+    args: (Option<i64>, Option<String>, Option<i64>, Option<String>),
+) -> Result<IdConnection<Order>> {
+    let state = ctx.data::<AppState>()?;
+    let view = View::new(ctx, None, None)?;
+    let page = PageArgs::new(args.0, args.1, args.2, args.3)?;
+    let page = pagination::by_id(&state.db, select, order_rows::Column::Id, page).await?;
+    Ok(page.into_connection(|o| o.id, |o| Order(o, view.clone())))
+}
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    /// The signed-in user's address book.
+    async fn my_addresses(&self, ctx: &Context<'_>) -> Result<Vec<Address>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(addresses::list(state, ctx.current_user()?)
+            .await?
+            .into_iter()
+            .map(Address::from)
+            .collect())
+    }
+
+    /// A shop's shipping zones.
+    async fn shipping_zones(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shop's slug.")] shop_slug: String,
+    ) -> Result<Vec<ShippingZone>> {
+        let state = ctx.data::<AppState>()?;
+        let shop = shop_by_slug(&state.db, ctx.caller(), &shop_slug).await?;
+        let zones = shipping::zones_of(&state.db, shop.id).await?;
+        Ok(zones
+            .into_iter()
+            .map(|z| zone(z, &shop.settlement_currency))
+            .collect())
+    }
+
+    /// The signed-in buyer's cart, grouped by shop, priced in `currency`, with shipping quoted
+    /// to `country` when given.
+    async fn cart(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "ISO 4217 currency; default the buyer's preferred one.")] currency: Option<
+            String,
+        >,
+        #[graphql(desc = "ISO 3166-1 alpha-2 destination to quote shipping for.")] country: Option<
+            String,
+        >,
+    ) -> Result<Cart> {
+        cart_of(ctx, ctx.current_user()?, currency, country).await
+    }
+
+    /// One order: for its buyer, its shop and admins.
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order's id.")] id: ID,
+    ) -> Result<Order> {
+        let state = ctx.data::<AppState>()?;
+        let (order, _) =
+            lifecycle::order_for(&state.db, ctx.current_user()?, uuid("id", &id)?).await?;
+        Ok(Order(order, View::new(ctx, None, None)?))
+    }
+
+    /// The signed-in buyer's orders, oldest first.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn my_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n orders after `after` (at most 100).")] first: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n orders before `before` (at most 100).")] last: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<IdConnection<Order>> {
+        let user = ctx.current_user()?;
+        let select = order_rows::Entity::find().filter(order_rows::Column::BuyerId.eq(user.id));
+        orders_page(ctx, select, (first, after, last, before)).await
+    }
+
+    /// The signed-in artisan's shop's orders, oldest first: what to pack and where to send it.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn shop_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only orders in this status.")] status: Option<OrderStatus>,
+        #[graphql(desc = "Return the first n orders after `after` (at most 100).")] first: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n orders before `before` (at most 100).")] last: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<IdConnection<Order>> {
+        let state = ctx.data::<AppState>()?;
+        let user = ctx.current_user()?;
+        let shop = shop_of(&state.db, user.id)
+            .await?
+            .ok_or_else(|| AppError::Forbidden("you have no shop".into()))?;
+        let mut select = order_rows::Entity::find().filter(order_rows::Column::ShopId.eq(shop.id));
+        if let Some(status) = status {
+            select = select.filter(order_rows::Column::Status.eq(DbStatus::from(status)));
+        }
+        orders_page(ctx, select, (first, after, last, before)).await
+    }
+
+    /// Every order, oldest first. Admins only.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only orders in this status.")] status: Option<OrderStatus>,
+        #[graphql(desc = "Return the first n orders after `after` (at most 100).")] first: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n orders before `before` (at most 100).")] last: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<IdConnection<Order>> {
+        ctx.current_user()?.require_role(&[Role::Admin])?;
+        let mut select = order_rows::Entity::find();
+        if let Some(status) = status {
+            select = select.filter(order_rows::Column::Status.eq(DbStatus::from(status)));
+        }
+        orders_page(ctx, select, (first, after, last, before)).await
+    }
+}
+
+#[derive(Default)]
+pub struct OrderMutation;
+
+#[Object]
+impl OrderMutation {
+    /// Adds an address to the signed-in user's book.
+    async fn add_address(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address.")] input: AddAddressInput,
+    ) -> Result<AddressPayload> {
+        let state = ctx.data::<AppState>()?;
+        let address = addresses::add(
+            state,
+            ctx.current_user()?,
+            AddressInput {
+                name: input.name,
+                line1: input.line1,
+                line2: input.line2,
+                city: input.city,
+                region: input.region,
+                postal_code: input.postal_code,
+                country: input.country,
+                phone: input.phone,
+            },
+        )
+        .await?;
+        Ok(AddressPayload {
+            address: address.into(),
+        })
+    }
+
+    /// Removes an address from the signed-in user's book.
+    async fn remove_address(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The address.")] input: RemoveAddressInput,
+    ) -> Result<RemoveAddressPayload> {
+        let state = ctx.data::<AppState>()?;
+        addresses::remove(
+            state,
+            ctx.current_user()?,
+            uuid("addressId", &input.address_id)?,
+        )
+        .await?;
+        Ok(RemoveAddressPayload { success: true })
+    }
+
+    /// Replaces a shop's shipping zones (its owner or an admin).
+    async fn set_shipping_zones(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The zones.")] input: SetShippingZonesInput,
+    ) -> Result<ShippingZonesPayload> {
+        let state = ctx.data::<AppState>()?;
+        let shop_id = uuid("shopId", &input.shop_id)?;
+        let zones = input
+            .zones
+            .into_iter()
+            .map(|z| ZoneInput {
+                name: z.name,
+                countries: z.countries,
+                first_item: z.first_item,
+                additional_item: z.additional_item,
+                min_days: z.min_days,
+                max_days: z.max_days,
+            })
+            .collect();
+        let rows = shipping::set_zones(state, ctx.current_user()?, shop_id, zones).await?;
+        let currency = crate::entities::shops::Entity::find_by_id(shop_id)
+            .one(&state.db)
+            .await
+            .map_err(AppError::from)?
+            .map(|s| s.settlement_currency)
+            .unwrap_or_default();
+        Ok(ShippingZonesPayload {
+            zones: rows.into_iter().map(|z| zone(z, &currency)).collect(),
+        })
+    }
+
+    /// Adds units of a variant to the signed-in buyer's cart.
+    async fn add_to_cart(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The variant and units.")] input: CartLineInput,
+    ) -> Result<CartPayload> {
+        let state = ctx.data::<AppState>()?;
+        let user = ctx.current_user()?;
+        cart::set_quantity(
+            state,
+            user,
+            uuid("variantId", &input.variant_id)?,
+            input.quantity,
+            true,
+        )
+        .await?;
+        Ok(CartPayload {
+            cart: cart_of(ctx, user, None, None).await?,
+        })
+    }
+
+    /// Sets how many units of a variant the cart holds; 0 removes the line.
+    async fn set_cart_quantity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The variant and units.")] input: CartLineInput,
+    ) -> Result<CartPayload> {
+        let state = ctx.data::<AppState>()?;
+        let user = ctx.current_user()?;
+        cart::set_quantity(
+            state,
+            user,
+            uuid("variantId", &input.variant_id)?,
+            input.quantity,
+            false,
+        )
+        .await?;
+        Ok(CartPayload {
+            cart: cart_of(ctx, user, None, None).await?,
+        })
+    }
+
+    /// Places the cart: one checkout, one order per shop, prices computed by the server, stock
+    /// taken at once. Retries with the same `idempotencyKey` return the same checkout.
+    async fn place_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Where, in what currency, how to pay.")] input: PlaceOrderInput,
+    ) -> Result<PlaceOrderPayload> {
+        let state = ctx.data::<AppState>()?;
+        let user = ctx.current_user()?;
+        let checkout = checkout::place_order(
+            state,
+            user,
+            PlaceOrder {
+                address_id: uuid("addressId", &input.address_id)?,
+                currency: input.currency,
+                payment_method: match input.payment_method {
+                    PaymentMethod::BankTransfer => ServiceMethod::BankTransfer,
+                    PaymentMethod::Card => ServiceMethod::Card,
+                },
+                idempotency_key: input.idempotency_key,
+                languages: languages(ctx),
+            },
+        )
+        .await?;
+        let orders = order_rows::Entity::find()
+            .filter(order_rows::Column::CheckoutId.eq(checkout.id))
+            .all(&state.db)
+            .await
+            .map_err(AppError::from)?;
+        let view = View::new(ctx, None, None)?;
+        Ok(PlaceOrderPayload {
+            checkout_id: ID(checkout.id.to_string()),
+            total: super::graphql::money(checkout.total_minor, &checkout.currency),
+            orders: orders.into_iter().map(|o| Order(o, view.clone())).collect(),
+        })
+    }
+
+    /// Cancels an order: the buyer while unpaid; the shop or an admin also once paid.
+    async fn cancel_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order and why.")] input: OrderActionInput,
+    ) -> Result<OrderPayload> {
+        self_transition(ctx, &input.order_id, DbStatus::Cancelled, input.note, None).await
+    }
+
+    /// Marks a paid order shipped, with the carrier and tracking number (its shop or an admin).
+    async fn mark_order_shipped(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order and its shipment.")] input: MarkOrderShippedInput,
+    ) -> Result<OrderPayload> {
+        let shipment = Shipment {
+            carrier: input.carrier,
+            tracking_number: input.tracking_number,
+        };
+        self_transition(
+            ctx,
+            &input.order_id,
+            DbStatus::Shipped,
+            None,
+            Some(shipment),
+        )
+        .await
+    }
+
+    /// Marks a shipped order delivered (its buyer, its shop or an admin).
+    async fn mark_order_delivered(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order.")] input: OrderActionInput,
+    ) -> Result<OrderPayload> {
+        self_transition(ctx, &input.order_id, DbStatus::Delivered, input.note, None).await
+    }
+
+    /// Records that a bank transfer for a checkout arrived; its orders become PAID. Admins only.
+    async fn confirm_manual_payment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The checkout and the bank reference.")] input: ConfirmManualPaymentInput,
+    ) -> Result<ConfirmManualPaymentPayload> {
+        let state = ctx.data::<AppState>()?;
+        let user = ctx.current_user()?;
+        user.require_role(&[Role::Admin])?;
+        let reference = input.reference.trim().to_owned();
+        if reference.is_empty() {
+            return Err(AppError::invalid("reference", "the bank reference is required").into());
+        }
+        let checkout_id = uuid("checkoutId", &input.checkout_id)?;
+        let orders = order_rows::Entity::find()
+            .filter(order_rows::Column::CheckoutId.eq(checkout_id))
+            .all(&state.db)
+            .await
+            .map_err(AppError::from)?;
+        if orders.is_empty() {
+            return Err(AppError::NotFound("no such checkout".into()).into());
+        }
+        let view = View::new(ctx, None, None)?;
+        let mut paid = Vec::new();
+        for order in orders {
+            let note = Some(format!("bank transfer {reference}"));
+            let order =
+                lifecycle::transition(state, user, order.id, DbStatus::Paid, note, None).await?;
+            paid.push(Order(order, view.clone()));
+        }
+        Ok(ConfirmManualPaymentPayload { orders: paid })
+    }
+}
+
+async fn self_transition(
+    ctx: &Context<'_>,
+    id: &ID,
+    to: DbStatus,
+    note: Option<String>,
+    shipment: Option<Shipment>,
+) -> Result<OrderPayload> {
+    let state = ctx.data::<AppState>()?;
+    let order = lifecycle::transition(
+        state,
+        ctx.current_user()?,
+        uuid("orderId", id)?,
+        to,
+        note,
+        shipment,
+    )
+    .await?;
+    Ok(OrderPayload {
+        order: Order(order, View::new(ctx, None, None)?),
+    })
+}

@@ -1,0 +1,134 @@
+//! The order state machine, in one place.
+//!
+//! `PENDING_PAYMENT -> PAID -> SHIPPED -> DELIVERED`; `PENDING_PAYMENT -> CANCELLED` (buyer,
+//! expiry, admin); `PAID -> CANCELLED` (the shop cannot fulfil, admins; refunds come with the
+//! payments work). Anything else is a `CONFLICT`.
+
+use crate::{
+    entities::{orders::OrderStatus, users::Role},
+    error::{AppError, AppResult},
+};
+
+/// Who asks for a change, relative to the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Party {
+    Buyer,
+    Shop,
+    Admin,
+    /// The server itself, e.g. expiring unpaid orders.
+    System,
+}
+
+impl Party {
+    /// The party a signed-in user is for an order, if any.
+    pub fn of(role: Role, is_buyer: bool, is_shop_owner: bool) -> Option<Self> {
+        if role == Role::Admin {
+            Some(Self::Admin)
+        } else if is_shop_owner {
+            Some(Self::Shop)
+        } else if is_buyer {
+            Some(Self::Buyer)
+        } else {
+            None
+        }
+    }
+}
+
+/// Checks a transition: `FORBIDDEN` when this party may never make it, `CONFLICT` when the
+/// order is not in a state it can move from.
+pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
+    use OrderStatus::*;
+    let allowed_parties: &[Party] = match to {
+        Paid => &[Party::Admin, Party::System],
+        Shipped => &[Party::Shop, Party::Admin],
+        Delivered => &[Party::Shop, Party::Buyer, Party::Admin],
+        Cancelled => match from {
+            PendingPayment => &[Party::Buyer, Party::Shop, Party::Admin, Party::System],
+            _ => &[Party::Shop, Party::Admin],
+        },
+        PendingPayment => &[],
+    };
+    if !allowed_parties.contains(&by) {
+        return Err(AppError::Forbidden(format!(
+            "you cannot mark this order {}",
+            name(to)
+        )));
+    }
+    let legal = matches!(
+        (from, to),
+        (PendingPayment, Paid)
+            | (Paid, Shipped)
+            | (Shipped, Delivered)
+            | (PendingPayment, Cancelled)
+            | (Paid, Cancelled)
+    );
+    if legal {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(format!(
+            "a {} order cannot become {}",
+            name(from),
+            name(to)
+        )))
+    }
+}
+
+pub fn name(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::PendingPayment => "PENDING_PAYMENT",
+        OrderStatus::Paid => "PAID",
+        OrderStatus::Shipped => "SHIPPED",
+        OrderStatus::Delivered => "DELIVERED",
+        OrderStatus::Cancelled => "CANCELLED",
+    }
+}
+
+/// Whether leaving `from` for `to` gives the stock back (nothing was shipped).
+pub fn returns_stock(from: OrderStatus, to: OrderStatus) -> bool {
+    to == OrderStatus::Cancelled && matches!(from, OrderStatus::PendingPayment | OrderStatus::Paid)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderStatus::*;
+
+    fn code(r: AppResult<()>) -> &'static str {
+        r.err().map_or("OK", |e| e.code())
+    }
+
+    #[test]
+    fn the_happy_path() {
+        assert_eq!(code(check(PendingPayment, Paid, Party::Admin)), "OK");
+        assert_eq!(code(check(Paid, Shipped, Party::Shop)), "OK");
+        assert_eq!(code(check(Shipped, Delivered, Party::Buyer)), "OK");
+        assert_eq!(code(check(Shipped, Delivered, Party::Shop)), "OK");
+    }
+
+    #[test]
+    fn illegal_moves_conflict() {
+        assert_eq!(
+            code(check(PendingPayment, Shipped, Party::Shop)),
+            "CONFLICT"
+        );
+        assert_eq!(code(check(Delivered, Cancelled, Party::Admin)), "CONFLICT");
+        assert_eq!(code(check(Cancelled, Paid, Party::Admin)), "CONFLICT");
+        assert_eq!(code(check(Shipped, Shipped, Party::Shop)), "CONFLICT");
+    }
+
+    #[test]
+    fn parties_are_limited() {
+        assert_eq!(code(check(PendingPayment, Paid, Party::Buyer)), "FORBIDDEN");
+        assert_eq!(code(check(PendingPayment, Paid, Party::Shop)), "FORBIDDEN");
+        assert_eq!(code(check(Paid, Shipped, Party::Buyer)), "FORBIDDEN");
+        assert_eq!(code(check(Paid, Cancelled, Party::Buyer)), "FORBIDDEN");
+        assert_eq!(code(check(PendingPayment, Cancelled, Party::Buyer)), "OK");
+    }
+
+    #[test]
+    fn stock_comes_back_only_for_unshipped_cancellations() {
+        assert!(returns_stock(PendingPayment, Cancelled));
+        assert!(returns_stock(Paid, Cancelled));
+        assert!(!returns_stock(Paid, Shipped));
+    }
+}
