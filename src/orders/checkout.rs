@@ -80,6 +80,10 @@ pub async fn place_order(
     let address = addresses::own(state, caller, input.address_id).await?;
     let items = cart::items(&state.db, caller.id).await?;
     if items.is_empty() {
+        // A concurrent retry with this key may have just placed the cart.
+        if let Some(existing) = existing_checkout(&state.db, caller.id, key).await? {
+            return Ok(existing);
+        }
         return Err(AppError::invalid("cart", "the cart is empty"));
     }
     let priced = cart::price(

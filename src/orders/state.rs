@@ -34,8 +34,8 @@ impl Party {
     }
 }
 
-/// Checks a transition: `FORBIDDEN` when this party may never make it, `CONFLICT` when the
-/// order is not in a state it can move from.
+/// Checks a transition: `CONFLICT` when the order cannot move from its state to `to`, then
+/// `FORBIDDEN` when this party may not make that move.
 pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
     use OrderStatus::*;
     let allowed_parties: &[Party] = match to {
@@ -48,12 +48,6 @@ pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
         },
         PendingPayment => &[],
     };
-    if !allowed_parties.contains(&by) {
-        return Err(AppError::Forbidden(format!(
-            "you cannot mark this order {}",
-            name(to)
-        )));
-    }
     let legal = matches!(
         (from, to),
         (PendingPayment, Paid)
@@ -62,12 +56,18 @@ pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
             | (PendingPayment, Cancelled)
             | (Paid, Cancelled)
     );
-    if legal {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(format!(
+    if !legal {
+        return Err(AppError::Conflict(format!(
             "a {} order cannot become {}",
             name(from),
+            name(to)
+        )));
+    }
+    if allowed_parties.contains(&by) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "you cannot mark this order {}",
             name(to)
         )))
     }

@@ -10,6 +10,7 @@ mod catalog_shops;
 mod demo;
 mod helpers;
 mod ops;
+mod orders;
 mod schema;
 mod transport;
 mod ws;

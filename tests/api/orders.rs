@@ -1,0 +1,497 @@
+//! Cart, checkout across shops, overselling, idempotency and the order lifecycle.
+
+use serde_json::{Value, json};
+
+use crate::{
+    catalog_helpers::ShopFixture,
+    helpers::{Session, TestApp},
+};
+
+const ZONES: &str = "mutation($i: SetShippingZonesInput!) { setShippingZones(input: $i) { zones { name countries firstItem { amount currencyCode } } } }";
+const ADD_ADDRESS: &str =
+    "mutation($i: AddAddressInput!) { addAddress(input: $i) { address { id country } } }";
+const ADD: &str = "mutation($v: ID!, $q: Int!) { addToCart(input: { variantId: $v, quantity: $q }) { cart { currency subtotal { amount } shops { lines { sku quantity } } } } }";
+const CART: &str = "query($c: String, $d: String) { cart(currency: $c, country: $d) { currency destination subtotal { amount currencyCode } shipping { amount } total { amount currencyCode }
+  shops { shop { slug } shipsToDestination subtotal { amount } shipping { cost { amount } minDays maxDays } lines { sku quantity unitPrice { amount } lineTotal { amount } problem } } } }";
+const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { checkoutId total { amount currencyCode } orders { id number status total { amount currencyCode } shopTotal { amount currencyCode } exchangeRate shop { slug } shippingAddress { city country } lines { sku quantity unitPrice { amount } } } } }";
+const ORDER: &str = "query($id: ID!) { order(id: $id) { number status carrier trackingNumber events { from to note } customs { totalWeightGrams totalValue { amount currencyCode } items { description hsCode originCountry quantity weightGrams value { amount } } } } }";
+
+/// A shop shipping to Europe and the rest of the world, with one published product.
+async fn stocked_shop(app: &TestApp, slug: &str, price: &str, stock: i32) -> (ShopFixture, String) {
+    let shop = app.shop(slug, "MN").await;
+    app.gql(
+        Some(&shop.owner.access),
+        ZONES,
+        json!({ "i": { "shopId": shop.id, "zones": [
+            { "name": "Europe", "countries": ["DE", "FR"], "firstItem": "40000", "additionalItem": "10000", "minDays": 7, "maxDays": 14 },
+            { "name": "Asia", "countries": ["JP", "KR", "CN"], "firstItem": "30000", "additionalItem": "5000", "minDays": 5, "maxDays": 10 }
+        ] } }),
+    )
+    .await
+    .ok();
+    let sku = format!("{}-A", slug.to_uppercase());
+    let product = app
+        .published(&shop, "item", json!({ "price": price, "hsCode": "570500", "weightGrams": 2000, "variants": [{ "sku": sku, "stock": stock }] }))
+        .await;
+    let r = app
+        .gql(
+            None,
+            "query($id: ID!) { product(id: $id) { variants { id } } }",
+            json!({ "id": product }),
+        )
+        .await;
+    let variant = r.ok()["product"]["variants"][0]["id"]
+        .as_str()
+        .expect("variant")
+        .to_owned();
+    (shop, variant)
+}
+
+async fn buyer_in(app: &TestApp, email: &str, country: &str) -> (Session, String) {
+    let buyer = app.register(email, "BUYER").await;
+    let r = app
+        .gql(
+            Some(&buyer.access),
+            ADD_ADDRESS,
+            json!({ "i": { "name": "Anna Schmidt", "line1": "Torstraße 1", "city": "Berlin", "postalCode": "10119", "country": country, "phone": "+49 30 1234" } }),
+        )
+        .await;
+    let address = r.ok()["addAddress"]["address"]["id"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    (buyer, address)
+}
+
+fn place(address: &str, key: &str) -> Value {
+    json!({ "i": { "addressId": address, "currency": "EUR", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": key } })
+}
+
+#[tokio::test]
+async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (felt, rug) = stocked_shop(&app, "felt", "370000", 3).await;
+    let (silver, ring) = stocked_shop(&app, "silver", "185000", 5).await;
+    let (anna, address) = buyer_in(&app, "anna@example.de", "DE").await;
+
+    app.gql(Some(&anna.access), ADD, json!({ "v": rug, "q": 1 }))
+        .await
+        .ok();
+    app.gql(Some(&anna.access), ADD, json!({ "v": ring, "q": 1 }))
+        .await
+        .ok();
+    // Adding the same variant again sums the lines.
+    app.gql(Some(&anna.access), ADD, json!({ "v": ring, "q": 1 }))
+        .await
+        .ok();
+
+    let cart = app
+        .gql(Some(&anna.access), CART, json!({ "c": "EUR", "d": "DE" }))
+        .await;
+    let cart = &cart.ok()["cart"];
+    // Rug 370,000 MNT = 100.00 EUR; two rings 2 x 50.00; shipping 40,000 MNT = 10.81 EUR for
+    // the rug, 40,000 + 10,000 MNT = 13.51 EUR for the rings.
+    assert_eq!(
+        cart["subtotal"],
+        json!({ "amount": "200.00", "currencyCode": "EUR" })
+    );
+    assert_eq!(cart["shipping"]["amount"], "24.32");
+    assert_eq!(
+        cart["total"],
+        json!({ "amount": "224.32", "currencyCode": "EUR" })
+    );
+    assert_eq!(cart["shops"].as_array().map(Vec::len), Some(2));
+
+    let r = app
+        .gql(Some(&anna.access), PLACE, place(&address, "berlin-1"))
+        .await;
+    let placed = &r.ok()["placeOrder"];
+    assert_eq!(
+        placed["total"],
+        json!({ "amount": "224.32", "currencyCode": "EUR" })
+    );
+    let orders = placed["orders"].as_array().expect("orders").clone();
+    assert_eq!(orders.len(), 2);
+    for order in &orders {
+        assert_eq!(order["status"], "PENDING_PAYMENT");
+        assert!(order["number"].as_str().unwrap_or("").starts_with("DK-"));
+        assert_eq!(
+            order["shippingAddress"],
+            json!({ "city": "Berlin", "country": "DE" })
+        );
+        assert_eq!(
+            order["exchangeRate"], "1/3700",
+            "1 MNT = 1/3700 EUR, locked on the order"
+        );
+    }
+    let rug_order = orders
+        .iter()
+        .find(|o| o["shop"]["slug"] == "felt")
+        .expect("felt order");
+    assert_eq!(rug_order["total"]["amount"], "110.81");
+    assert_eq!(
+        rug_order["shopTotal"],
+        json!({ "amount": "410000.00", "currencyCode": "MNT" })
+    );
+
+    // The cart is empty, stock is taken.
+    let after = app.gql(Some(&anna.access), CART, json!({})).await;
+    assert_eq!(after.ok()["cart"]["shops"], json!([]));
+    let stock = app
+        .gql(
+            None,
+            "query($s: String!) { product(shopSlug: $s, slug: \"item\") { variants { stock } } }",
+            json!({ "s": "silver" }),
+        )
+        .await;
+    assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 3);
+
+    // Customs for the rug.
+    let id = rug_order["id"].as_str().expect("id");
+    let r = app
+        .gql(Some(&anna.access), ORDER, json!({ "id": id }))
+        .await;
+    let customs = &r.ok()["order"]["customs"];
+    assert_eq!(customs["items"][0]["hsCode"], "570500");
+    assert_eq!(customs["items"][0]["originCountry"], "MN");
+    assert_eq!(customs["items"][0]["description"], "Work item");
+    assert_eq!(customs["totalWeightGrams"], 2000);
+    assert_eq!(customs["totalValue"]["amount"], "100.00");
+
+    // The bank transfer arrives; each artisan ships; the buyer confirms.
+    let confirm = "mutation($c: ID!) { confirmManualPayment(input: { checkoutId: $c, reference: \"DEUTDEFF-123\" }) { orders { status } } }";
+    assert_eq!(
+        app.gql(
+            Some(&anna.access),
+            confirm,
+            json!({ "c": placed["checkoutId"] })
+        )
+        .await
+        .code(),
+        "FORBIDDEN"
+    );
+    let r = app
+        .gql(
+            Some(&admin.access),
+            confirm,
+            json!({ "c": placed["checkoutId"] }),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["confirmManualPayment"]["orders"],
+        json!([{ "status": "PAID" }, { "status": "PAID" }])
+    );
+    let ship = "mutation($o: ID!) { markOrderShipped(input: { orderId: $o, carrier: \"Mongol Post\", trackingNumber: \"RR123456789MN\" }) { order { status carrier } } }";
+    assert_eq!(
+        app.gql(Some(&silver.owner.access), ship, json!({ "o": id }))
+            .await
+            .code(),
+        "NOT_FOUND",
+        "another shop's order"
+    );
+    assert_eq!(
+        app.gql(Some(&anna.access), ship, json!({ "o": id }))
+            .await
+            .code(),
+        "FORBIDDEN"
+    );
+    let r = app
+        .gql(Some(&felt.owner.access), ship, json!({ "o": id }))
+        .await;
+    assert_eq!(r.ok()["markOrderShipped"]["order"]["status"], "SHIPPED");
+    let deliver = "mutation($o: ID!) { markOrderDelivered(input: { orderId: $o, note: \"Arrived, beautiful\" }) { order { status } } }";
+    let r = app
+        .gql(Some(&anna.access), deliver, json!({ "o": id }))
+        .await;
+    assert_eq!(r.ok()["markOrderDelivered"]["order"]["status"], "DELIVERED");
+    let r = app
+        .gql(Some(&felt.owner.access), ORDER, json!({ "id": id }))
+        .await;
+    let events: Vec<(Value, Value)> = r.ok()["order"]["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| (e["from"].clone(), e["to"].clone()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (Value::Null, json!("PENDING_PAYMENT")),
+            (json!("PENDING_PAYMENT"), json!("PAID")),
+            (json!("PAID"), json!("SHIPPED")),
+            (json!("SHIPPED"), json!("DELIVERED")),
+        ]
+    );
+    assert_eq!(r.ok()["order"]["trackingNumber"], "RR123456789MN");
+
+    // Views: each artisan sees their own order; the buyer both; admins all.
+    let shop_orders = app
+        .gql(
+            Some(&felt.owner.access),
+            "{ shopOrders { totalCount edges { node { shop { slug } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(shop_orders.ok()["shopOrders"]["totalCount"], 1);
+    let mine = app
+        .gql(Some(&anna.access), "{ myOrders { totalCount } }", json!({}))
+        .await;
+    assert_eq!(mine.ok()["myOrders"]["totalCount"], 2);
+    let all = app
+        .gql(
+            Some(&admin.access),
+            "{ orders(status: PAID) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(all.ok()["orders"]["totalCount"], 1);
+    assert_eq!(
+        app.gql(Some(&anna.access), "{ orders { totalCount } }", json!({}))
+            .await
+            .code(),
+        "FORBIDDEN"
+    );
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_returns_the_same_checkout() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, variant) = stocked_shop(&app, "idem", "37000", 10).await;
+    let (buyer, address) = buyer_in(&app, "retry@example.de", "DE").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 2 }))
+        .await
+        .ok();
+    let (a, b) = tokio::join!(
+        app.gql(Some(&buyer.access), PLACE, place(&address, "key-1")),
+        app.gql(Some(&buyer.access), PLACE, place(&address, "key-1")),
+    );
+    let c = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "key-1"))
+        .await;
+    let id = |r: &crate::helpers::Reply| r.ok()["placeOrder"]["checkoutId"].clone();
+    assert_eq!(id(&a), id(&b));
+    assert_eq!(id(&a), id(&c));
+    let mine = app
+        .gql(
+            Some(&buyer.access),
+            "{ myOrders { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(mine.ok()["myOrders"]["totalCount"], 1);
+    let stock = app
+        .gql(
+            None,
+            "{ product(shopSlug: \"idem\", slug: \"item\") { variants { stock } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        stock.ok()["product"]["variants"][0]["stock"],
+        8,
+        "taken once"
+    );
+}
+
+#[tokio::test]
+async fn fifty_buyers_race_for_five_units() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, variant) = stocked_shop(&app, "race", "37000", 5).await;
+    let mut buyers = Vec::new();
+    for i in 0..50 {
+        let (buyer, address) = buyer_in(&app, &format!("racer{i}@example.de"), "DE").await;
+        app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 1 }))
+            .await
+            .ok();
+        buyers.push((buyer, address));
+    }
+    let attempts = buyers.iter().enumerate().map(|(i, (buyer, address))| {
+        let app = &app;
+        async move {
+            app.gql(
+                Some(&buyer.access),
+                PLACE,
+                place(address, &format!("race-{i}")),
+            )
+            .await
+        }
+    });
+    let results = futures_util::future::join_all(attempts).await;
+    let won = results
+        .iter()
+        .filter(|r| r.body.get("errors").is_none())
+        .count();
+    let sold_out = results
+        .iter()
+        .filter(|r| r.code() == "OUT_OF_STOCK")
+        .count();
+    assert_eq!(won, 5, "exactly as many orders as units");
+    assert_eq!(
+        sold_out,
+        45,
+        "{:?}",
+        results
+            .iter()
+            .map(|r| r.code().to_owned())
+            .collect::<Vec<_>>()
+    );
+    let stock = app
+        .gql(
+            None,
+            "{ product(shopSlug: \"race\", slug: \"item\") { variants { stock } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 0);
+}
+
+#[tokio::test]
+async fn unshippable_destinations_and_bad_carts_are_refused_before_payment() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "USD", "MNT", "3450").await;
+    let (_, variant) = stocked_shop(&app, "nowhere", "34500", 2).await;
+    let (buyer, us_address) = buyer_in(&app, "us@example.com", "US").await;
+    let empty = app
+        .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": us_address, "currency": "USD", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": "e" } }))
+        .await;
+    assert_eq!((empty.code(), empty.field()), ("BAD_USER_INPUT", "cart"));
+    app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 2 }))
+        .await
+        .ok();
+
+    let cart = app
+        .gql(Some(&buyer.access), CART, json!({ "c": "USD", "d": "US" }))
+        .await;
+    assert_eq!(cart.ok()["cart"]["shops"][0]["shipsToDestination"], false);
+    assert_eq!(cart.ok()["cart"]["total"], Value::Null);
+    let r = app
+        .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": us_address, "currency": "USD", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": "us-1" } }))
+        .await;
+    assert_eq!(r.code(), "SHIPPING_UNAVAILABLE");
+    let card = app
+        .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": us_address, "currency": "USD", "paymentMethod": "CARD", "idempotencyKey": "us-2" } }))
+        .await;
+    assert_eq!(card.code(), "PAYMENT_METHOD_UNAVAILABLE");
+
+    // Asking for more than the stock shows on the cart and refuses the order.
+    let r = app.gql(Some(&buyer.access), "mutation($v: ID!) { setCartQuantity(input: { variantId: $v, quantity: 3 }) { cart { shops { lines { quantity problem } } } } }", json!({ "v": variant })).await;
+    assert_eq!(
+        r.ok()["setCartQuantity"]["cart"]["shops"][0]["lines"][0]["problem"],
+        "INSUFFICIENT_STOCK"
+    );
+    let (_, jp_address) = {
+        let r = app
+            .gql(
+                Some(&buyer.access),
+                ADD_ADDRESS,
+                json!({ "i": { "name": "B", "line1": "1-1", "city": "Tokyo", "country": "JP" } }),
+            )
+            .await;
+        (
+            (),
+            r.ok()["addAddress"]["address"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        )
+    };
+    let r = app
+        .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": jp_address, "currency": "JPY", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": "jp-1" } }))
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT", "no JPY rate yet: {}", r.body);
+    app.set_rate(&admin, "JPY", "MNT", "23").await;
+    let r = app
+        .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": jp_address, "currency": "JPY", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": "jp-2" } }))
+        .await;
+    assert_eq!(r.code(), "OUT_OF_STOCK");
+
+    // Someone else's address is not yours to ship to.
+    let (other, _) = buyer_in(&app, "other@example.de", "DE").await;
+    let r = app
+        .gql(Some(&other.access), PLACE, json!({ "i": { "addressId": jp_address, "currency": "JPY", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": "x" } }))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    let zones = app
+        .gql(
+            Some(&other.access),
+            ZONES,
+            json!({ "i": { "shopId": "01930000-0000-7000-8000-000000000001", "zones": [] } }),
+        )
+        .await;
+    assert_eq!(zones.code(), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn cancelling_returns_stock_and_illegal_moves_conflict() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (shop, variant) = stocked_shop(&app, "cancel", "37000", 4).await;
+    let (buyer, address) = buyer_in(&app, "c@example.de", "DE").await;
+    let (stranger, _) = buyer_in(&app, "s@example.de", "DE").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 3 }))
+        .await
+        .ok();
+    let r = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "c-1"))
+        .await;
+    let id = r.ok()["placeOrder"]["orders"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    assert_eq!(
+        app.gql(Some(&stranger.access), ORDER, json!({ "id": id }))
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+    let ship = "mutation($o: ID!) { markOrderShipped(input: { orderId: $o, carrier: \"DHL\", trackingNumber: \"1\" }) { order { status } } }";
+    assert_eq!(
+        app.gql(Some(&shop.owner.access), ship, json!({ "o": id }))
+            .await
+            .code(),
+        "CONFLICT",
+        "unpaid"
+    );
+    let cancel = "mutation($o: ID!) { cancelOrder(input: { orderId: $o, note: \"changed my mind\" }) { order { status } } }";
+    assert_eq!(
+        app.gql(Some(&stranger.access), cancel, json!({ "o": id }))
+            .await
+            .code(),
+        "NOT_FOUND"
+    );
+    let r = app
+        .gql(Some(&buyer.access), cancel, json!({ "o": id }))
+        .await;
+    assert_eq!(r.ok()["cancelOrder"]["order"]["status"], "CANCELLED");
+    assert_eq!(
+        app.gql(Some(&buyer.access), cancel, json!({ "o": id }))
+            .await
+            .code(),
+        "CONFLICT"
+    );
+    let stock = app
+        .gql(
+            None,
+            "{ product(shopSlug: \"cancel\", slug: \"item\") { variants { stock } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        stock.ok()["product"]["variants"][0]["stock"],
+        4,
+        "stock came back"
+    );
+    let r = app
+        .gql(Some(&buyer.access), ORDER, json!({ "id": id }))
+        .await;
+    assert_eq!(r.ok()["order"]["events"][1]["note"], "changed my mind");
+}
