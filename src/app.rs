@@ -76,6 +76,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let schema = graphql::build_schema(&state.settings.graphql, Some(state.clone()));
+    let sweeper = crate::orders::expiry::spawn_sweeper(
+        state.clone(),
+        Duration::from_secs(state.settings.orders.expiry_sweep_secs.max(1)),
+    );
     let router = http::router(state, schema);
     axum::serve(
         listener,
@@ -83,7 +87,9 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
-    .context("serving")
+    .context("serving")?;
+    sweeper.abort();
+    Ok(())
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -35,6 +35,8 @@ pub struct Settings {
 pub struct OrderSettings {
     /// Minutes an unpaid order holds its stock.
     pub payment_window_minutes: i64,
+    /// Seconds between sweeps for expired unpaid orders.
+    pub expiry_sweep_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -3,6 +3,7 @@
 pub mod addresses;
 pub mod cart;
 pub mod checkout;
+pub mod expiry;
 pub mod graphql;
 pub mod lifecycle;
 pub mod resolvers;

@@ -495,3 +495,61 @@ async fn cancelling_returns_stock_and_illegal_moves_conflict() {
         .await;
     assert_eq!(r.ok()["order"]["events"][1]["note"], "changed my mind");
 }
+
+#[tokio::test]
+async fn unpaid_orders_expire_and_give_their_stock_back() {
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "orders.payment_window_minutes",
+            0,
+        ))
+        .merge(figment::providers::Serialized::default(
+            "orders.expiry_sweep_secs",
+            1,
+        ))
+    })
+    .await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, variant) = stocked_shop(&app, "expire", "37000", 2).await;
+    let (buyer, address) = buyer_in(&app, "slow@example.de", "DE").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 2 }))
+        .await
+        .ok();
+    let r = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "slow"))
+        .await;
+    let id = r.ok()["placeOrder"]["orders"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut status = Value::Null;
+    for _ in 0..50 {
+        let r = app
+            .gql(Some(&buyer.access), ORDER, json!({ "id": id }))
+            .await;
+        status = r.ok()["order"]["status"].clone();
+        if status == "CANCELLED" {
+            assert_eq!(
+                r.ok()["order"]["events"][1]["note"],
+                "payment window expired"
+            );
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "CANCELLED");
+    let stock = app
+        .gql(
+            None,
+            "{ product(shopSlug: \"expire\", slug: \"item\") { variants { stock } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 2);
+    // Sweeping again, as a second server would, finds nothing left to do.
+    assert_eq!(
+        darkhan::orders::expiry::expire_due(&app.state).await.ok(),
+        Some(0)
+    );
+}
