@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, DbBackend};
 use tokio::net::TcpListener;
 
 use crate::http::cache::ResponseCache;
@@ -40,7 +40,7 @@ impl AppState {
             login_throttle: Arc::new(Throttle::new(Duration::from_secs(
                 settings.auth.login_failure_window_secs,
             ))),
-            events: EventBus::default(),
+            events: EventBus::local(),
             queries: Arc::new(AtomicU64::new(0)),
             response_cache: Arc::new(ResponseCache::new(Duration::from_millis(
                 settings.graphql.response_cache_ttl_ms,
@@ -64,8 +64,15 @@ pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
         metrics::counter!("db_queries_total", "failed" => if info.failed { "true" } else { "false" })
             .increment(1);
     });
+    let events = match db.get_database_backend() {
+        DbBackend::Postgres => EventBus::postgres(db.clone(), &settings.database.url)
+            .await
+            .context("listening for events on PostgreSQL")?,
+        _ => EventBus::local(),
+    };
     let mut state = AppState::new(db, settings)?;
     state.queries = queries;
+    state.events = events;
     Ok(state)
 }
 

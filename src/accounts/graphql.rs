@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
-use futures_util::{Stream, StreamExt, stream};
+use futures_util::{Stream, StreamExt};
 use sea_orm::EntityTrait;
 
 use super::service::{self, NewAccount, ProfileChanges, Session};
@@ -343,22 +343,17 @@ impl AccountSubscription {
     /// The signed-in user's profile each time it changes, e.g. from another device.
     async fn profile_updated(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = User>> {
         let state = ctx.data::<AppState>()?;
-        let me = ctx.current_user()?.id;
-        let receiver = state.events.subscribe();
-        let events = stream::unfold(receiver, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(event) => return Some((event, rx)),
-                    // A slow subscriber skips what it missed rather than ending.
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+        let me = ctx.current_user()?;
+        let db = state.db.clone();
+        Ok(state.events.stream().filter_map(move |event| {
+            let db = db.clone();
+            async move {
+                match event {
+                    DomainEvent::ProfileUpdated { user_id } if user_id == me.id => {
+                        service::me(&db, me).await.ok().map(User)
+                    }
+                    _ => None,
                 }
-            }
-        });
-        Ok(events.filter_map(move |event| async move {
-            match event {
-                DomainEvent::ProfileUpdated(user) if user.id == me => Some(User(user)),
-                DomainEvent::ProfileUpdated(_) => None,
             }
         }))
     }

@@ -340,7 +340,8 @@ pub async fn update_profile(
     let user = active.update(&state.db).await?;
     state
         .events
-        .publish(DomainEvent::ProfileUpdated(user.clone()));
+        .publish(DomainEvent::ProfileUpdated { user_id: user.id })
+        .await;
     Ok(user)
 }
 

@@ -18,7 +18,7 @@ use crate::{
     config::GraphqlSettings,
     orders::{
         graphql::Order,
-        resolvers::{OrderMutation, OrderQuery},
+        resolvers::{OrderMutation, OrderQuery, OrderSubscription},
     },
 };
 
@@ -32,7 +32,7 @@ pub struct Mutation(AccountMutation, CatalogMutation, OrderMutation);
 
 /// Every subscription of the API.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(AccountSubscription);
+pub struct Subscription(AccountSubscription, OrderSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 

@@ -20,6 +20,7 @@ use crate::{
         users::Role,
     },
     error::{AppError, AppResult, OnConflict},
+    events::DomainEvent,
     money::Currency,
 };
 
@@ -133,6 +134,7 @@ pub async fn place_order(
         Err(e) => return Err(e),
     };
     let expires_at = now + Duration::minutes(state.settings.orders.payment_window_minutes);
+    let mut placed = Vec::new();
     for part in &priced.shops {
         let (_, shipping) = part
             .shipping
@@ -170,6 +172,11 @@ pub async fn place_order(
         }
         .insert(&txn)
         .await?;
+        placed.push(DomainEvent::OrderUpdated {
+            order_id: order.id,
+            buyer_id: order.buyer_id,
+            shop_id: order.shop_id,
+        });
         for (position, line) in part.lines.iter().enumerate() {
             order_lines::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -210,6 +217,9 @@ pub async fn place_order(
         .exec(&txn)
         .await?;
     txn.commit().await?;
+    for event in placed {
+        state.events.publish(event).await;
+    }
     Ok(checkout)
 }
 

@@ -19,6 +19,7 @@ use crate::{
         product_variants, shops,
     },
     error::{AppError, AppResult},
+    events::DomainEvent,
 };
 
 /// Shipment details given when marking an order shipped.
@@ -155,5 +156,13 @@ pub async fn apply(
         .await?
         .ok_or_else(|| AppError::NotFound("no such order".into()))?;
     txn.commit().await?;
+    state
+        .events
+        .publish(DomainEvent::OrderUpdated {
+            order_id: order.id,
+            buyer_id: order.buyer_id,
+            shop_id: order.shop_id,
+        })
+        .await;
     Ok(order)
 }

@@ -1,6 +1,7 @@
 //! Order queries and mutations: thin calls into the services.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
+use futures_util::{Stream, StreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use super::{
@@ -23,6 +24,7 @@ use crate::{
         users::Role,
     },
     error::{AppError, AppResult},
+    events::DomainEvent,
     graphql::pagination::{self, IdConnection, PageArgs},
     money::Currency,
 };
@@ -633,4 +635,39 @@ async fn self_transition(
     Ok(OrderPayload {
         order: Order(order, View::new(ctx, None, None)?),
     })
+}
+
+#[derive(Default)]
+pub struct OrderSubscription;
+
+#[Subscription]
+impl OrderSubscription {
+    /// Orders of the signed-in user each time they change: as buyer, or as the shop's owner.
+    /// Works across servers when they share PostgreSQL.
+    async fn order_updated(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Order>> {
+        let state = ctx.data::<AppState>()?;
+        let me = ctx.current_user()?;
+        let my_shop = shop_of(&state.db, me.id).await?.map(|s| s.id);
+        let view = View::new(ctx, None, None)?;
+        let db = state.db.clone();
+        Ok(state.events.stream().filter_map(move |event| {
+            let (db, view) = (db.clone(), view.clone());
+            async move {
+                match event {
+                    DomainEvent::OrderUpdated {
+                        order_id,
+                        buyer_id,
+                        shop_id,
+                    } if buyer_id == me.id || Some(shop_id) == my_shop => {
+                        let order = order_rows::Entity::find_by_id(order_id)
+                            .one(&db)
+                            .await
+                            .ok()??;
+                        Some(Order(order, view))
+                    }
+                    _ => None,
+                }
+            }
+        }))
+    }
 }

@@ -74,6 +74,19 @@ impl TestApp {
     /// Starts a server whose settings `tune` may change.
     pub async fn spawn_with(tune: impl FnOnce(Figment) -> Figment) -> Self {
         let (url, dir) = fresh_database().await;
+        Self::spawn_on(url, dir, tune).await
+    }
+
+    /// A second server on this one's database, as behind a load balancer.
+    pub async fn sibling(&self) -> Self {
+        Self::spawn_on(self.state.settings.database.url.clone(), None, |f| f).await
+    }
+
+    async fn spawn_on(
+        url: String,
+        dir: Option<tempfile::TempDir>,
+        tune: impl FnOnce(Figment) -> Figment,
+    ) -> Self {
         let figment = Settings::figment("test")
             .merge(Serialized::default("database.url", url))
             .merge(Serialized::default("server.port", 0));

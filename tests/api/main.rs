@@ -11,6 +11,7 @@ mod demo;
 mod helpers;
 mod ops;
 mod orders;
+mod orders_live;
 mod schema;
 mod transport;
 mod ws;

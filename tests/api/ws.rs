@@ -12,9 +12,9 @@ use tokio_tungstenite::{
 
 use crate::helpers::TestApp;
 
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(app: &TestApp, protocol: Option<&str>) -> Ws {
+pub async fn connect(app: &TestApp, protocol: Option<&str>) -> Ws {
     let mut req = format!("ws://{}/graphql/ws", app.addr)
         .into_client_request()
         .expect("request");
@@ -27,14 +27,14 @@ async fn connect(app: &TestApp, protocol: Option<&str>) -> Ws {
     connect_async(req).await.expect("connect").0
 }
 
-async fn send(ws: &mut Ws, message: Value) {
+pub async fn send(ws: &mut Ws, message: Value) {
     ws.send(Message::Text(message.to_string().into()))
         .await
         .expect("send");
 }
 
 /// The next text message, as JSON.
-async fn next(ws: &mut Ws) -> Value {
+pub async fn next(ws: &mut Ws) -> Value {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
             .await
@@ -66,7 +66,7 @@ async fn closed(ws: &mut Ws) -> (u16, String) {
     }
 }
 
-async fn init(ws: &mut Ws, token: Option<&str>) {
+pub async fn init(ws: &mut Ws, token: Option<&str>) {
     let payload = token.map_or(
         json!({}),
         |t| json!({ "authorization": format!("Bearer {t}") }),
