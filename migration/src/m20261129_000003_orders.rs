@@ -160,23 +160,49 @@ impl MigrationTrait for Migration {
         .await?;
         index(manager, "addresses", &["user_id"], false).await?;
 
+        // Carts of visitors who have not signed in, known by a token stored as a hash.
+        table(
+            manager,
+            "guest_carts",
+            vec![uuid_pk("id"), text("token_hash", 64), time("created_at")],
+            vec![],
+        )
+        .await?;
+        index(manager, "guest_carts", &["token_hash"], true).await?;
+
+        // A line belongs to a user's cart or to a guest cart.
         table(
             manager,
             "cart_items",
             vec![
                 uuid_pk("id"),
-                uuid_col("user_id"),
+                ColumnDef::new(Alias::new("user_id"))
+                    .uuid()
+                    .null()
+                    .to_owned(),
+                ColumnDef::new(Alias::new("guest_cart_id"))
+                    .uuid()
+                    .null()
+                    .to_owned(),
                 uuid_col("variant_id"),
                 int("quantity"),
                 time("created_at"),
             ],
             vec![
                 fk("cart_items", "user_id", "users", Cascade),
+                fk("cart_items", "guest_cart_id", "guest_carts", Cascade),
                 fk("cart_items", "variant_id", "product_variants", Cascade),
             ],
         )
         .await?;
         index(manager, "cart_items", &["user_id", "variant_id"], true).await?;
+        index(
+            manager,
+            "cart_items",
+            &["guest_cart_id", "variant_id"],
+            true,
+        )
+        .await?;
 
         table(
             manager,

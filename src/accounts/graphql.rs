@@ -142,6 +142,8 @@ pub struct RegisterInput {
     pub preferred_language: String,
     /// ISO 4217 currency code, e.g. `MNT`, `USD`, `EUR`.
     pub preferred_currency: String,
+    /// A guest cart to move into the new account's cart.
+    pub cart_token: Option<String>,
 }
 
 /// Credentials to sign in with.
@@ -151,6 +153,8 @@ pub struct LoginInput {
     pub email: String,
     /// The account's password.
     pub password: String,
+    /// A guest cart to move into the account's cart.
+    pub cart_token: Option<String>,
 }
 
 /// A refresh token to exchange for a new session.
@@ -203,6 +207,15 @@ pub struct UpdateProfilePayload {
     pub user: User,
 }
 
+/// Moves a guest cart into the account just signed in to. A token that opens no cart (say,
+/// already merged on another device) must not fail the sign-in, so it is skipped.
+async fn merge_cart(state: &AppState, token: &str, session: &Session) -> Result<()> {
+    match crate::orders::cart::merge_guest_cart(state, token, session.user.id).await {
+        Ok(()) | Err(crate::error::AppError::Invalid { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[derive(Default)]
 pub struct AccountQuery;
 
@@ -249,6 +262,7 @@ impl AccountMutation {
         #[graphql(desc = "The new account.")] input: RegisterInput,
     ) -> Result<AuthPayload> {
         let state = ctx.data::<AppState>()?;
+        let cart_token = input.cart_token;
         let session = service::register(
             state,
             NewAccount {
@@ -262,6 +276,9 @@ impl AccountMutation {
             },
         )
         .await?;
+        if let Some(token) = cart_token {
+            merge_cart(state, &token, &session).await?;
+        }
         Ok(AuthPayload(session))
     }
 
@@ -274,6 +291,9 @@ impl AccountMutation {
         let state = ctx.data::<AppState>()?;
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0.as_deref());
         let session = service::login(state, &input.email, &input.password, client).await?;
+        if let Some(token) = input.cart_token {
+            merge_cart(state, &token, &session).await?;
+        }
         Ok(AuthPayload(session))
     }
 

@@ -1,4 +1,4 @@
-//! `cart_items`: what a signed-in buyer intends to buy.
+//! `cart_items`: what a buyer, signed in or guest, intends to buy.
 
 use sea_orm::entity::prelude::*;
 
@@ -7,7 +7,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
-    pub user_id: Uuid,
+    /// The signed-in owner, or none for a guest cart's line.
+    pub user_id: Option<Uuid>,
+    pub guest_cart_id: Option<Uuid>,
     pub variant_id: Uuid,
     pub quantity: i32,
     pub created_at: DateTimeUtc,

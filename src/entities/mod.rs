@@ -7,6 +7,7 @@ pub mod checkouts;
 pub mod collection_products;
 pub mod collections;
 pub mod exchange_rates;
+pub mod guest_carts;
 pub mod makers;
 pub mod order_events;
 pub mod order_lines;

@@ -6,16 +6,16 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::shipping::{self, Quote};
 use crate::{
     app::AppState,
-    auth::CurrentUser,
     catalog::rates,
     entities::{
-        cart_items, product_translations, product_variants,
+        cart_items, guest_carts, product_translations, product_variants,
         products::{self, ProductStatus},
         shops::{self, ShopStatus},
     },
@@ -227,10 +227,28 @@ pub async fn price(
     })
 }
 
-/// The caller's cart lines as (variant, quantity), oldest first.
-pub async fn items(db: &impl ConnectionTrait, buyer: Uuid) -> AppResult<Vec<(Uuid, i32)>> {
+/// Whose cart: a signed-in user's, or a guest's known by its token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CartOwner {
+    User(Uuid),
+    Guest(Uuid),
+}
+
+impl CartOwner {
+    fn condition(self) -> sea_orm::Condition {
+        match self {
+            Self::User(id) => sea_orm::Condition::all().add(cart_items::Column::UserId.eq(id)),
+            Self::Guest(id) => {
+                sea_orm::Condition::all().add(cart_items::Column::GuestCartId.eq(id))
+            }
+        }
+    }
+}
+
+/// The cart's lines as (variant, quantity), oldest first.
+pub async fn items(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<Vec<(Uuid, i32)>> {
     Ok(cart_items::Entity::find()
-        .filter(cart_items::Column::UserId.eq(buyer))
+        .filter(owner.condition())
         .order_by_asc(cart_items::Column::Id)
         .all(db)
         .await?
@@ -239,11 +257,82 @@ pub async fn items(db: &impl ConnectionTrait, buyer: Uuid) -> AppResult<Vec<(Uui
         .collect())
 }
 
-/// Sets how many units of a variant the cart holds; 0 removes the line.
-#[tracing::instrument(skip_all, fields(user = %caller.id))]
+/// Empties a cart.
+pub async fn clear(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<()> {
+    cart_items::Entity::delete_many()
+        .filter(owner.condition())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Starts a guest cart; the token is shown once and only its hash is kept.
+pub async fn open_guest_cart(db: &impl ConnectionTrait) -> AppResult<(Uuid, String)> {
+    let token = crate::accounts::tokens::generate();
+    let id = Uuid::now_v7();
+    guest_carts::ActiveModel {
+        id: Set(id),
+        token_hash: Set(crate::accounts::tokens::hash(&token)),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok((id, token))
+}
+
+/// The guest cart a token opens.
+pub async fn guest_cart(db: &impl ConnectionTrait, token: &str) -> AppResult<Uuid> {
+    guest_carts::Entity::find()
+        .filter(guest_carts::Column::TokenHash.eq(crate::accounts::tokens::hash(token.trim())))
+        .one(db)
+        .await?
+        .map(|c| c.id)
+        .ok_or_else(|| AppError::invalid("cartToken", "no cart has this token"))
+}
+
+/// Moves a guest cart into a user's cart, adding quantities of variants in both (up to the
+/// per-line limit), and forgets the guest cart.
+#[tracing::instrument(skip_all, fields(user = %user))]
+pub async fn merge_guest_cart(state: &AppState, token: &str, user: Uuid) -> AppResult<()> {
+    let guest = guest_cart(&state.db, token).await?;
+    let txn = state.db.begin().await?;
+    let theirs = cart_items::Entity::find()
+        .filter(cart_items::Column::GuestCartId.eq(guest))
+        .all(&txn)
+        .await?;
+    for item in theirs {
+        let mine = cart_items::Entity::find()
+            .filter(cart_items::Column::UserId.eq(user))
+            .filter(cart_items::Column::VariantId.eq(item.variant_id))
+            .one(&txn)
+            .await?;
+        match mine {
+            Some(line) => {
+                let quantity = (line.quantity + item.quantity).min(MAX_QUANTITY);
+                let mut active: cart_items::ActiveModel = line.into();
+                active.quantity = Set(quantity);
+                active.update(&txn).await?;
+                cart_items::Entity::delete_by_id(item.id).exec(&txn).await?;
+            }
+            None => {
+                let mut active: cart_items::ActiveModel = item.into();
+                active.user_id = Set(Some(user));
+                active.guest_cart_id = Set(None);
+                active.update(&txn).await?;
+            }
+        }
+    }
+    guest_carts::Entity::delete_by_id(guest).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Sets how many units of a variant the cart holds (`add` adds to what is there); 0 removes
+/// the line.
+#[tracing::instrument(skip_all)]
 pub async fn set_quantity(
     state: &AppState,
-    caller: CurrentUser,
+    owner: CartOwner,
     variant_id: Uuid,
     quantity: i32,
     add: bool,
@@ -255,7 +344,7 @@ pub async fn set_quantity(
         ));
     }
     let existing = cart_items::Entity::find()
-        .filter(cart_items::Column::UserId.eq(caller.id))
+        .filter(owner.condition())
         .filter(cart_items::Column::VariantId.eq(variant_id))
         .one(&state.db)
         .await?;
@@ -295,9 +384,14 @@ pub async fn set_quantity(
             )
             .await
             .map_err(|_| AppError::NotFound("no such variant".into()))?;
+            let (user_id, guest_cart_id) = match owner {
+                CartOwner::User(id) => (Some(id), None),
+                CartOwner::Guest(id) => (None, Some(id)),
+            };
             cart_items::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                user_id: Set(caller.id),
+                user_id: Set(user_id),
+                guest_cart_id: Set(guest_cart_id),
                 variant_id: Set(variant_id),
                 quantity: Set(q),
                 created_at: Set(Utc::now()),

@@ -15,7 +15,7 @@ use crate::{
     app::AppState,
     auth::CurrentUser,
     entities::{
-        cart_items, checkouts, order_events, order_lines,
+        checkouts, order_events, order_lines,
         orders::{self, OrderStatus},
         users::Role,
     },
@@ -79,7 +79,7 @@ pub async fn place_order(
     let currency = Currency::parse(&input.currency)
         .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?;
     let address = addresses::own(state, caller, input.address_id).await?;
-    let items = cart::items(&state.db, caller.id).await?;
+    let items = cart::items(&state.db, cart::CartOwner::User(caller.id)).await?;
     if items.is_empty() {
         // A concurrent retry with this key may have just placed the cart.
         if let Some(existing) = existing_checkout(&state.db, caller.id, key).await? {
@@ -212,10 +212,7 @@ pub async fn place_order(
         .insert(&txn)
         .await?;
     }
-    cart_items::Entity::delete_many()
-        .filter(cart_items::Column::UserId.eq(caller.id))
-        .exec(&txn)
-        .await?;
+    cart::clear(&txn, cart::CartOwner::User(caller.id)).await?;
     txn.commit().await?;
     for event in placed {
         state.events.publish(event).await;

@@ -100,6 +100,8 @@ pub struct CartLineInput {
     pub variant_id: ID,
     /// Units to add (`addToCart`) or to hold (`setCartQuantity`, 0 removes the line).
     pub quantity: i32,
+    /// A guest cart's token; guests without one get a new cart and its token back.
+    pub cart_token: Option<String>,
 }
 
 /// Placing the cart as orders.
@@ -169,8 +171,11 @@ pub struct ShippingZonesPayload {
 /// Result of a cart change.
 #[derive(SimpleObject)]
 pub struct CartPayload {
-    /// The cart after the change, in the buyer's preferred currency.
+    /// The cart after the change, in the buyer's preferred currency (MNT for guests).
     pub cart: Cart,
+    /// For guests: the token to keep sending as `cartToken` (and to `login` or `register` to
+    /// move the cart into the account). Null for signed-in buyers.
+    pub cart_token: Option<String>,
 }
 
 /// Result of `placeOrder`.
@@ -210,17 +215,44 @@ async fn preferred_currency(state: &AppState, user: CurrentUser) -> AppResult<Cu
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("currency unreadable")))
 }
 
+/// Whose cart a request means: the signed-in user's, else the guest cart of `token`, else
+/// (when `create`) a new guest cart whose token is returned.
+async fn cart_owner(
+    ctx: &Context<'_>,
+    token: Option<String>,
+    create: bool,
+) -> Result<(cart::CartOwner, Option<String>)> {
+    let state = ctx.data::<AppState>()?;
+    if let Ok(user) = ctx.current_user() {
+        return Ok((cart::CartOwner::User(user.id), None));
+    }
+    match token {
+        Some(token) => Ok((
+            cart::CartOwner::Guest(cart::guest_cart(&state.db, &token).await?),
+            Some(token),
+        )),
+        None if create => {
+            let (id, token) = cart::open_guest_cart(&state.db).await?;
+            Ok((cart::CartOwner::Guest(id), Some(token)))
+        }
+        None => Err(AppError::Unauthenticated("sign in or pass a cartToken".into()).into()),
+    }
+}
+
 async fn cart_of(
     ctx: &Context<'_>,
-    user: CurrentUser,
+    owner: cart::CartOwner,
     currency: Option<String>,
     country: Option<String>,
 ) -> Result<Cart> {
     let state = ctx.data::<AppState>()?;
-    let currency = match currency {
-        Some(c) => Currency::parse(&c)
+    let currency = match (currency, owner) {
+        (Some(c), _) => Currency::parse(&c)
             .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?,
-        None => preferred_currency(state, user).await?,
+        (None, cart::CartOwner::User(_)) => preferred_currency(state, ctx.current_user()?).await?,
+        // Guests have told us nothing; prices stay in tögrög until they choose.
+        (None, cart::CartOwner::Guest(_)) => Currency::parse("MNT")
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("MNT unknown")))?,
     };
     let country = country
         .map(|c| {
@@ -231,7 +263,7 @@ async fn cart_of(
                 })
         })
         .transpose()?;
-    let items = cart::items(&state.db, user.id).await?;
+    let items = cart::items(&state.db, owner).await?;
     let priced = cart::price(
         &state.db,
         &items,
@@ -285,19 +317,21 @@ impl OrderQuery {
             .collect())
     }
 
-    /// The signed-in buyer's cart, grouped by shop, priced in `currency`, with shipping quoted
-    /// to `country` when given.
+    /// The cart (the signed-in buyer's, or a guest's by `cartToken`), grouped by shop, priced
+    /// in `currency`, with shipping quoted to `country` when given.
     async fn cart(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "ISO 4217 currency; default the buyer's preferred one.")] currency: Option<
-            String,
-        >,
+        #[graphql(desc = "ISO 4217 currency; default the buyer's preferred one (MNT for guests).")]
+        currency: Option<String>,
         #[graphql(desc = "ISO 3166-1 alpha-2 destination to quote shipping for.")] country: Option<
             String,
         >,
+        #[graphql(desc = "A guest cart's token, for visitors who have not signed in.")]
+        cart_token: Option<String>,
     ) -> Result<Cart> {
-        cart_of(ctx, ctx.current_user()?, currency, country).await
+        let (owner, _) = cart_owner(ctx, cart_token, false).await?;
+        cart_of(ctx, owner, currency, country).await
     }
 
     /// One order: for its buyer, its shop and admins.
@@ -471,17 +505,12 @@ impl OrderMutation {
         #[graphql(desc = "The variant and units.")] input: CartLineInput,
     ) -> Result<CartPayload> {
         let state = ctx.data::<AppState>()?;
-        let user = ctx.current_user()?;
-        cart::set_quantity(
-            state,
-            user,
-            uuid("variantId", &input.variant_id)?,
-            input.quantity,
-            true,
-        )
-        .await?;
+        let (owner, token) = cart_owner(ctx, input.cart_token, true).await?;
+        let variant = uuid("variantId", &input.variant_id)?;
+        cart::set_quantity(state, owner, variant, input.quantity, true).await?;
         Ok(CartPayload {
-            cart: cart_of(ctx, user, None, None).await?,
+            cart: cart_of(ctx, owner, None, None).await?,
+            cart_token: token,
         })
     }
 
@@ -492,17 +521,12 @@ impl OrderMutation {
         #[graphql(desc = "The variant and units.")] input: CartLineInput,
     ) -> Result<CartPayload> {
         let state = ctx.data::<AppState>()?;
-        let user = ctx.current_user()?;
-        cart::set_quantity(
-            state,
-            user,
-            uuid("variantId", &input.variant_id)?,
-            input.quantity,
-            false,
-        )
-        .await?;
+        let (owner, token) = cart_owner(ctx, input.cart_token, true).await?;
+        let variant = uuid("variantId", &input.variant_id)?;
+        cart::set_quantity(state, owner, variant, input.quantity, false).await?;
         Ok(CartPayload {
-            cart: cart_of(ctx, user, None, None).await?,
+            cart: cart_of(ctx, owner, None, None).await?,
+            cart_token: token,
         })
     }
 

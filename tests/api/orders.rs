@@ -553,3 +553,61 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
         Some(0)
     );
 }
+
+#[tokio::test]
+async fn a_guest_cart_follows_the_visitor_into_their_account() {
+    let app = TestApp::spawn().await;
+    let (_, rug) = stocked_shop(&app, "guest", "37000", 10).await;
+    let guest_add = "mutation($v: ID!, $q: Int!, $t: String) { addToCart(input: { variantId: $v, quantity: $q, cartToken: $t }) { cartToken cart { currency shops { lines { quantity } } } } }";
+    let r = app.gql(None, guest_add, json!({ "v": rug, "q": 2 })).await;
+    let token = r.ok()["addToCart"]["cartToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_eq!(r.ok()["addToCart"]["cart"]["currency"], "MNT");
+    app.gql(None, guest_add, json!({ "v": rug, "q": 1, "t": token }))
+        .await
+        .ok();
+    let cart = app
+        .gql(
+            None,
+            "query($t: String) { cart(cartToken: $t) { shops { lines { quantity } } } }",
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(cart.ok()["cart"]["shops"][0]["lines"][0]["quantity"], 3);
+    let no_token = app.gql(None, "{ cart { currency } }", json!({})).await;
+    assert_eq!(no_token.code(), "UNAUTHENTICATED");
+    let bad = app
+        .gql(
+            None,
+            "{ cart(cartToken: \"forged\") { currency } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!((bad.code(), bad.field()), ("BAD_USER_INPUT", "cartToken"));
+
+    // The buyer already had one rug in their account cart; logging in adds the guest's three.
+    let buyer = app.register("guest@example.de", "BUYER").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
+        .await
+        .ok();
+    let login = "mutation($t: String) { login(input: { email: \"guest@example.de\", password: \"felt-and-silver-42\", cartToken: $t }) { accessToken } }";
+    let r = app.gql(None, login, json!({ "t": token })).await;
+    let access = r.ok()["login"]["accessToken"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let cart = app.gql(Some(&access), CART, json!({})).await;
+    assert_eq!(cart.ok()["cart"]["shops"][0]["lines"][0]["quantity"], 4);
+    // The guest cart is gone; logging in again with its token is harmless.
+    let gone = app
+        .gql(
+            None,
+            "query($t: String) { cart(cartToken: $t) { currency } }",
+            json!({ "t": token }),
+        )
+        .await;
+    assert_eq!(gone.code(), "BAD_USER_INPUT");
+    app.gql(None, login, json!({ "t": token })).await.ok();
+}
