@@ -15,6 +15,7 @@ use crate::{
         collection_products, collections, exchange_rates, makers, product_images, product_makers,
         product_materials, product_translations, product_variants,
         products::{self, ProductStatus},
+        shipping_zones,
         shops::{self, ShopStatus},
         users::{self, Role},
     },
@@ -327,6 +328,35 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
         }
         .insert(&txn)
         .await?;
+        // Every demo shop ships everywhere, cheaper within Asia.
+        for (position, (name, countries, first, extra, min, max)) in [
+            (
+                "Asia",
+                "[\"MN\",\"CN\",\"JP\",\"KR\"]",
+                1_500_000,
+                500_000,
+                3,
+                10,
+            ),
+            ("Rest of the world", "[]", 4_500_000, 1_000_000, 7, 21),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            shipping_zones::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                shop_id: Set(shop_id),
+                name: Set(name.into()),
+                countries: Set(countries.into()),
+                first_item_minor: Set(first),
+                additional_item_minor: Set(extra),
+                min_days: Set(min),
+                max_days: Set(max),
+                position: Set(position as i32),
+            }
+            .insert(&txn)
+            .await?;
+        }
         let mut maker_ids = Vec::new();
         for m in 0..2 {
             let id = Uuid::now_v7();
