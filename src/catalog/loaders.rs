@@ -1,5 +1,5 @@
-//! Per-request batching: every to-one and to-many lookup of the catalogue goes through
-//! these, so a page of products costs a fixed handful of queries whatever its size.
+//! Per-request batching: every to-one and to-many lookup of the catalogue and of orders goes
+//! through these, so a page costs a fixed handful of queries whatever its size.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::{rates, taxonomy};
 use crate::{
     entities::{
-        categories, makers, product_images, product_makers, product_translations, product_variants,
-        shops,
+        categories, makers, order_events, order_lines, product_images, product_makers,
+        product_translations, product_variants, shops,
     },
     error::{AppError, AppResult},
     money::Rates,
@@ -84,6 +84,8 @@ pub struct Loaders {
     pub variants: Batch<product_variants::Entity>,
     pub images: Batch<product_images::Entity>,
     pub product_makers: Batch<product_makers::Entity>,
+    pub order_lines: Batch<order_lines::Entity>,
+    pub order_events: Batch<order_events::Entity>,
     categories: OnceCell<Vec<categories::Model>>,
     rates: OnceCell<Rates>,
 }
@@ -133,6 +135,18 @@ impl Loaders {
                 product_makers::Column::ProductId,
                 product_makers::Column::Position,
                 |pm: &product_makers::Model| pm.product_id,
+            ),
+            order_lines: by_column(
+                db,
+                order_lines::Column::OrderId,
+                order_lines::Column::Position,
+                |l: &order_lines::Model| l.order_id,
+            ),
+            order_events: by_column(
+                db,
+                order_events::Column::OrderId,
+                order_events::Column::Id,
+                |e: &order_events::Model| e.order_id,
             ),
             categories: OnceCell::new(),
             rates: OnceCell::new(),

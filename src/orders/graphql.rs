@@ -2,17 +2,15 @@
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use super::cart::{LineProblem, PricedCart};
 use crate::{
-    app::AppState,
     catalog::{
         graphql::{Money, Shop, View},
         loaders::Loaders,
     },
     entities::{
-        addresses as address_rows, order_events, order_lines,
+        addresses as address_rows, order_lines,
         orders::{self as order_rows, OrderStatus as DbStatus},
         shipping_zones,
     },
@@ -328,13 +326,8 @@ pub struct Order(pub order_rows::Model, pub View);
 
 impl Order {
     async fn lines_of(&self, ctx: &Context<'_>) -> Result<Vec<order_lines::Model>> {
-        let state = ctx.data::<AppState>()?;
-        Ok(order_lines::Entity::find()
-            .filter(order_lines::Column::OrderId.eq(self.0.id))
-            .order_by_asc(order_lines::Column::Position)
-            .all(&state.db)
-            .await
-            .map_err(AppError::from)?)
+        let loaders = ctx.data::<Loaders>()?;
+        Ok(Loaders::many(&loaders.order_lines, self.0.id).await?)
     }
 }
 
@@ -411,13 +404,8 @@ impl Order {
     }
     /// Every status change, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
-        let state = ctx.data::<AppState>()?;
-        let rows = order_events::Entity::find()
-            .filter(order_events::Column::OrderId.eq(self.0.id))
-            .order_by_asc(order_events::Column::Id)
-            .all(&state.db)
-            .await
-            .map_err(AppError::from)?;
+        let loaders = ctx.data::<Loaders>()?;
+        let rows = Loaders::many(&loaders.order_events, self.0.id).await?;
         Ok(rows
             .into_iter()
             .map(|e| OrderEvent {
