@@ -498,20 +498,13 @@ impl OrderMutation {
         })
     }
 
-    /// Adds units of a variant to the signed-in buyer's cart.
+    /// Adds units of a variant to the cart (the signed-in buyer's, or a guest's).
     async fn add_to_cart(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The variant and units.")] input: CartLineInput,
     ) -> Result<CartPayload> {
-        let state = ctx.data::<AppState>()?;
-        let (owner, token) = cart_owner(ctx, input.cart_token, true).await?;
-        let variant = uuid("variantId", &input.variant_id)?;
-        cart::set_quantity(state, owner, variant, input.quantity, true).await?;
-        Ok(CartPayload {
-            cart: cart_of(ctx, owner, None, None).await?,
-            cart_token: token,
-        })
+        change_cart(ctx, input, true).await
     }
 
     /// Sets how many units of a variant the cart holds; 0 removes the line.
@@ -520,14 +513,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The variant and units.")] input: CartLineInput,
     ) -> Result<CartPayload> {
-        let state = ctx.data::<AppState>()?;
-        let (owner, token) = cart_owner(ctx, input.cart_token, true).await?;
-        let variant = uuid("variantId", &input.variant_id)?;
-        cart::set_quantity(state, owner, variant, input.quantity, false).await?;
-        Ok(CartPayload {
-            cart: cart_of(ctx, owner, None, None).await?,
-            cart_token: token,
-        })
+        change_cart(ctx, input, false).await
     }
 
     /// Places the cart: one checkout, one order per shop, prices computed by the server, stock
@@ -637,6 +623,18 @@ impl OrderMutation {
         }
         Ok(ConfirmManualPaymentPayload { orders: paid })
     }
+}
+
+/// Adds to (`add`) or sets a cart line, for a signed-in buyer or a guest.
+async fn change_cart(ctx: &Context<'_>, input: CartLineInput, add: bool) -> Result<CartPayload> {
+    let state = ctx.data::<AppState>()?;
+    let (owner, token) = cart_owner(ctx, input.cart_token, true).await?;
+    let variant = uuid("variantId", &input.variant_id)?;
+    cart::set_quantity(state, owner, variant, input.quantity, add).await?;
+    Ok(CartPayload {
+        cart: cart_of(ctx, owner, None, None).await?,
+        cart_token: token,
+    })
 }
 
 async fn self_transition(
