@@ -486,15 +486,12 @@ impl OrderMutation {
                 max_days: z.max_days,
             })
             .collect();
-        let rows = shipping::set_zones(state, ctx.current_user()?, shop_id, zones).await?;
-        let currency = crate::entities::shops::Entity::find_by_id(shop_id)
-            .one(&state.db)
-            .await
-            .map_err(AppError::from)?
-            .map(|s| s.settlement_currency)
-            .unwrap_or_default();
+        let (shop, rows) = shipping::set_zones(state, ctx.current_user()?, shop_id, zones).await?;
         Ok(ShippingZonesPayload {
-            zones: rows.into_iter().map(|z| zone(z, &currency)).collect(),
+            zones: rows
+                .into_iter()
+                .map(|z| zone(z, &shop.settlement_currency))
+                .collect(),
         })
     }
 

@@ -55,14 +55,14 @@ pub fn quote(zones: &[shipping_zones::Model], country: &str, items: i32) -> Opti
     })
 }
 
-/// Replaces a shop's zones (owner or admin).
+/// Replaces a shop's zones (owner or admin); returns the shop with its new zones.
 #[tracing::instrument(skip_all, fields(user = %caller.id))]
 pub async fn set_zones(
     state: &AppState,
     caller: CurrentUser,
     shop_id: Uuid,
     zones: Vec<ZoneInput>,
-) -> AppResult<Vec<shipping_zones::Model>> {
+) -> AppResult<(shops::Model, Vec<shipping_zones::Model>)> {
     let shop = editable_shop(&state.db, caller, shop_id).await?;
     let currency = Currency::parse(&shop.settlement_currency)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("shop currency unreadable")))?;
@@ -137,7 +137,7 @@ pub async fn set_zones(
     .update(&txn)
     .await?;
     txn.commit().await?;
-    Ok(rows)
+    Ok((shop, rows))
 }
 
 /// A shop's zones in order.
