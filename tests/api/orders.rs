@@ -611,3 +611,106 @@ async fn a_guest_cart_follows_the_visitor_into_their_account() {
     assert_eq!(gone.code(), "BAD_USER_INPUT");
     app.gql(None, login, json!({ "t": token })).await.ok();
 }
+
+#[tokio::test]
+async fn every_transition_checks_state_and_party() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (shop, variant) = stocked_shop(&app, "moves", "37000", 10).await;
+    let (buyer, address) = buyer_in(&app, "moves@example.de", "DE").await;
+    let order = |key: &'static str| {
+        let (app, buyer, address, variant) = (&app, &buyer, address.clone(), variant.clone());
+        async move {
+            app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 1 }))
+                .await
+                .ok();
+            let r = app
+                .gql(Some(&buyer.access), PLACE, place(&address, key))
+                .await;
+            (
+                r.ok()["placeOrder"]["orders"][0]["id"]
+                    .as_str()
+                    .expect("id")
+                    .to_owned(),
+                r.ok()["placeOrder"]["checkoutId"]
+                    .as_str()
+                    .expect("checkout")
+                    .to_owned(),
+            )
+        }
+    };
+    let act = |token: String, mutation: &'static str, id: String| {
+        let app = &app;
+        async move {
+            let q = match mutation {
+                "cancel" => {
+                    "mutation($o: ID!) { cancelOrder(input: { orderId: $o }) { order { status } } }"
+                }
+                "ship" => {
+                    "mutation($o: ID!) { markOrderShipped(input: { orderId: $o, carrier: \"EMS\", trackingNumber: \"EE1\" }) { order { status } } }"
+                }
+                _ => {
+                    "mutation($o: ID!) { markOrderDelivered(input: { orderId: $o }) { order { status } } }"
+                }
+            };
+            let r = app.gql(Some(&token), q, json!({ "o": id })).await;
+            if r.body.get("errors").is_some() {
+                r.code().to_owned()
+            } else {
+                "OK".to_owned()
+            }
+        }
+    };
+    let pay = |checkout: String| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            app.gql(Some(&admin.access), "mutation($c: ID!) { confirmManualPayment(input: { checkoutId: $c, reference: \"R\" }) { orders { status } } }", json!({ "c": checkout }))
+                .await
+                .ok();
+        }
+    };
+    let (b, s, a) = (
+        buyer.access.clone(),
+        shop.owner.access.clone(),
+        admin.access.clone(),
+    );
+
+    // Unpaid: nothing can be shipped or delivered; the shop may cancel.
+    let (first, _) = order("m1").await;
+    assert_eq!(act(s.clone(), "ship", first.clone()).await, "CONFLICT");
+    assert_eq!(act(b.clone(), "deliver", first.clone()).await, "CONFLICT");
+    assert_eq!(act(s.clone(), "cancel", first.clone()).await, "OK");
+
+    // Paid: the buyer can no longer cancel; the shop can (it cannot fulfil), stock returns.
+    let (second, checkout) = order("m2").await;
+    pay(checkout.clone()).await;
+    assert_eq!(act(b.clone(), "cancel", second.clone()).await, "FORBIDDEN");
+    assert_eq!(act(b.clone(), "ship", second.clone()).await, "FORBIDDEN");
+    assert_eq!(act(s.clone(), "cancel", second.clone()).await, "OK");
+    // Paying twice is a conflict.
+    let again = app
+        .gql(Some(&a), "mutation($c: ID!) { confirmManualPayment(input: { checkoutId: $c, reference: \"R\" }) { orders { status } } }", json!({ "c": checkout }))
+        .await;
+    assert_eq!(again.code(), "CONFLICT");
+
+    // Shipped and delivered are final for cancellation.
+    let (third, checkout) = order("m3").await;
+    pay(checkout).await;
+    assert_eq!(act(a.clone(), "ship", third.clone()).await, "OK");
+    assert_eq!(act(s.clone(), "cancel", third.clone()).await, "CONFLICT");
+    assert_eq!(act(s.clone(), "ship", third.clone()).await, "CONFLICT");
+    assert_eq!(act(b.clone(), "deliver", third.clone()).await, "OK");
+    assert_eq!(act(a.clone(), "cancel", third.clone()).await, "CONFLICT");
+    assert_eq!(act(b.clone(), "deliver", third.clone()).await, "CONFLICT");
+
+    // Two cancelled orders gave their unit back; the delivered one did not.
+    let stock = app
+        .gql(
+            None,
+            "{ product(shopSlug: \"moves\", slug: \"item\") { variants { stock } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 9);
+}
