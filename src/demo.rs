@@ -15,7 +15,7 @@ use crate::{
         collection_products, collections, exchange_rates, makers, product_images, product_makers,
         product_materials, product_translations, product_variants,
         products::{self, ProductStatus},
-        shipping_zones,
+        shipping_profiles, shipping_zones,
         shops::{self, ShopStatus},
         users::{self, Role},
     },
@@ -329,6 +329,16 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
         .insert(&txn)
         .await?;
         // Every demo shop ships everywhere, cheaper within Asia.
+        let profile = Uuid::now_v7();
+        shipping_profiles::ActiveModel {
+            id: Set(profile),
+            shop_id: Set(shop_id),
+            name: Set("Parcels".into()),
+            is_default: Set(true),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
         for (position, (name, countries, first, extra, min, max)) in [
             (
                 "Asia",
@@ -346,6 +356,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
             shipping_zones::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 shop_id: Set(shop_id),
+                profile_id: Set(profile),
                 name: Set(name.into()),
                 countries: Set(countries.into()),
                 first_item_minor: Set(first),
@@ -418,6 +429,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
                 created_at: Set(created),
                 updated_at: Set(created),
                 published_at: Set(Some(created)),
+                shipping_profile_id: Set(None),
             });
             for (language, title, description) in [
                 ("mn", &title_mn, &description_mn),

@@ -115,14 +115,49 @@ impl MigrationTrait for Migration {
 
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use ForeignKeyAction::{Cascade, Restrict};
-        // Rates per destination zone; `countries` is a JSON array of ISO codes, empty for
-        // the rest of the world.
+        // A shop's ways of shipping (e.g. "Small parcels", "Furniture"); products name one,
+        // or use the shop's default.
+        table(
+            manager,
+            "shipping_profiles",
+            vec![
+                uuid_pk("id"),
+                uuid_col("shop_id"),
+                text("name", 100),
+                ColumnDef::new(Alias::new("is_default"))
+                    .boolean()
+                    .not_null()
+                    .to_owned(),
+                time("created_at"),
+            ],
+            vec![fk("shipping_profiles", "shop_id", "shops", Cascade)],
+        )
+        .await?;
+        index(manager, "shipping_profiles", &["shop_id"], false).await?;
+        // SQLite cannot add a foreign key to an existing table; the service checks the profile
+        // belongs to the product's shop.
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("products"))
+                    .add_column(
+                        ColumnDef::new(Alias::new("shipping_profile_id"))
+                            .uuid()
+                            .null(),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+
+        // Rates per destination zone of a profile; `countries` is a JSON array of ISO codes,
+        // empty for the rest of the world.
         table(
             manager,
             "shipping_zones",
             vec![
                 uuid_pk("id"),
                 uuid_col("shop_id"),
+                uuid_col("profile_id"),
                 text("name", 100),
                 ColumnDef::new(Alias::new("countries"))
                     .text()
@@ -134,10 +169,13 @@ impl MigrationTrait for Migration {
                 int("max_days"),
                 int("position"),
             ],
-            vec![fk("shipping_zones", "shop_id", "shops", Cascade)],
+            vec![
+                fk("shipping_zones", "shop_id", "shops", Cascade),
+                fk("shipping_zones", "profile_id", "shipping_profiles", Cascade),
+            ],
         )
         .await?;
-        index(manager, "shipping_zones", &["shop_id"], false).await?;
+        index(manager, "shipping_zones", &["profile_id"], false).await?;
 
         table(
             manager,
@@ -333,6 +371,14 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(Alias::new("products"))
+                    .drop_column(Alias::new("shipping_profile_id"))
+                    .to_owned(),
+            )
+            .await?;
         for name in [
             "order_events",
             "order_lines",

@@ -19,6 +19,7 @@ pub mod product_translations;
 pub mod product_variants;
 pub mod products;
 pub mod refresh_tokens;
+pub mod shipping_profiles;
 pub mod shipping_zones;
 pub mod shops;
 pub mod users;

@@ -1,4 +1,4 @@
-//! `shipping_zones`: a shop's shipping rate to a set of countries (or the rest of the world).
+//! `shipping_zones`: a shipping profile's rate to a set of countries (or the rest of the world).
 
 use sea_orm::entity::prelude::*;
 
@@ -8,6 +8,7 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub shop_id: Uuid,
+    pub profile_id: Uuid,
     pub name: String,
     /// JSON array of ISO 3166-1 alpha-2 codes; empty means the rest of the world.
     pub countries: String,

@@ -202,11 +202,15 @@ pub async fn price(
             shipping_total = None;
             continue;
         };
-        let zones = shipping::zones_of(db, part.shop.id).await?;
-        let items: i32 = part.lines.iter().map(|l| l.quantity).sum();
+        let profiles = shipping::profiles_of(db, part.shop.id).await?;
+        let lines: Vec<(Option<Uuid>, i32)> = part
+            .lines
+            .iter()
+            .map(|l| (l.product.shipping_profile_id, l.quantity))
+            .collect();
         let shop_currency = Currency::parse(&part.shop.settlement_currency)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("shop currency unreadable")))?;
-        part.shipping = Some(match shipping::quote(&zones, country, items) {
+        part.shipping = Some(match shipping::quote_shop(&profiles, &lines, country) {
             Some(quote) => {
                 let cost = convert(&rates, quote.cost_minor, shop_currency, currency)?;
                 shipping_total = shipping_total.map(|t| t + cost);

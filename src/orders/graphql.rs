@@ -12,7 +12,7 @@ use crate::{
     entities::{
         addresses as address_rows, order_lines,
         orders::{self as order_rows, OrderStatus as DbStatus},
-        shipping_zones,
+        shipping_profiles, shipping_zones,
     },
     error::AppError,
     money::{Currency, Money as MoneyValue},
@@ -86,7 +86,33 @@ pub struct ShippingZone {
     pub max_days: i32,
 }
 
-pub fn zone(z: shipping_zones::Model, currency: &str) -> ShippingZone {
+/// A shop's way of shipping, with rates per zone.
+#[derive(SimpleObject)]
+pub struct ShippingProfile {
+    /// Stable identifier; products name it as `shippingProfileId`.
+    pub id: ID,
+    /// Name, e.g. Small parcels.
+    pub name: String,
+    /// Used by products that name no profile.
+    pub is_default: bool,
+    /// Rates per zone.
+    pub zones: Vec<ShippingZone>,
+}
+
+pub fn profile(
+    p: shipping_profiles::Model,
+    zones: Vec<shipping_zones::Model>,
+    currency: &str,
+) -> ShippingProfile {
+    ShippingProfile {
+        id: ID(p.id.to_string()),
+        name: p.name,
+        is_default: p.is_default,
+        zones: zones.into_iter().map(|z| zone(z, currency)).collect(),
+    }
+}
+
+fn zone(z: shipping_zones::Model, currency: &str) -> ShippingZone {
     ShippingZone {
         id: ID(z.id.to_string()),
         name: z.name.clone(),

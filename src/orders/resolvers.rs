@@ -8,9 +8,9 @@ use super::{
     addresses::{self, AddressInput},
     cart,
     checkout::{self, PaymentMethod as ServiceMethod, PlaceOrder},
-    graphql::{Address, Cart, Order, OrderStatus, ShippingZone, cart_view, zone},
+    graphql::{Address, Cart, Order, OrderStatus, ShippingProfile, cart_view, profile},
     lifecycle::{self, Shipment},
-    shipping::{self, ZoneInput},
+    shipping::{self, ProfileInput, ZoneInput},
 };
 use crate::{
     app::AppState,
@@ -84,12 +84,19 @@ pub struct ShippingZoneInput {
     pub max_days: i32,
 }
 
-/// A shop's shipping zones, replacing the old ones.
+/// A shipping profile with its zones.
 #[derive(InputObject)]
-pub struct SetShippingZonesInput {
+pub struct SaveShippingProfileInput {
     /// The shop.
     pub shop_id: ID,
-    /// Every zone; a country may be in one zone only.
+    /// The profile to replace; omit to create one.
+    pub profile_id: Option<ID>,
+    /// Name, e.g. Small parcels or Furniture.
+    pub name: String,
+    /// Use it for products that name no profile.
+    #[graphql(default)]
+    pub is_default: bool,
+    /// Every zone; a country may be in one zone of the profile only.
     pub zones: Vec<ShippingZoneInput>,
 }
 
@@ -161,11 +168,11 @@ pub struct RemoveAddressPayload {
     pub success: bool,
 }
 
-/// Result of `setShippingZones`.
+/// Result of `saveShippingProfile`.
 #[derive(SimpleObject)]
-pub struct ShippingZonesPayload {
-    /// The shop's zones now.
-    pub zones: Vec<ShippingZone>,
+pub struct ShippingProfilePayload {
+    /// The profile as saved.
+    pub profile: ShippingProfile,
 }
 
 /// Result of a cart change.
@@ -302,18 +309,18 @@ impl OrderQuery {
             .collect())
     }
 
-    /// A shop's shipping zones.
-    async fn shipping_zones(
+    /// A shop's shipping profiles with their zones, the default first.
+    async fn shipping_profiles(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The shop's slug.")] shop_slug: String,
-    ) -> Result<Vec<ShippingZone>> {
+    ) -> Result<Vec<ShippingProfile>> {
         let state = ctx.data::<AppState>()?;
         let shop = shop_by_slug(&state.db, ctx.caller(), &shop_slug).await?;
-        let zones = shipping::zones_of(&state.db, shop.id).await?;
-        Ok(zones
+        let profiles = shipping::profiles_of(&state.db, shop.id).await?;
+        Ok(profiles
             .into_iter()
-            .map(|z| zone(z, &shop.settlement_currency))
+            .map(|(p, zones)| profile(p, zones, &shop.settlement_currency))
             .collect())
     }
 
@@ -466,14 +473,20 @@ impl OrderMutation {
         Ok(RemoveAddressPayload { success: true })
     }
 
-    /// Replaces a shop's shipping zones (its owner or an admin).
-    async fn set_shipping_zones(
+    /// Creates a shipping profile (without `profileId`) or replaces one, with its zones (the
+    /// shop's owner or an admin). A shop's first profile is its default.
+    async fn save_shipping_profile(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The zones.")] input: SetShippingZonesInput,
-    ) -> Result<ShippingZonesPayload> {
+        #[graphql(desc = "The profile and its zones.")] input: SaveShippingProfileInput,
+    ) -> Result<ShippingProfilePayload> {
         let state = ctx.data::<AppState>()?;
         let shop_id = uuid("shopId", &input.shop_id)?;
+        let profile_id = input
+            .profile_id
+            .as_ref()
+            .map(|p| uuid("profileId", p))
+            .transpose()?;
         let zones = input
             .zones
             .into_iter()
@@ -486,12 +499,20 @@ impl OrderMutation {
                 max_days: z.max_days,
             })
             .collect();
-        let (shop, rows) = shipping::set_zones(state, ctx.current_user()?, shop_id, zones).await?;
-        Ok(ShippingZonesPayload {
-            zones: rows
-                .into_iter()
-                .map(|z| zone(z, &shop.settlement_currency))
-                .collect(),
+        let (shop, saved, rows) = shipping::save_profile(
+            state,
+            ctx.current_user()?,
+            shop_id,
+            profile_id,
+            ProfileInput {
+                name: input.name,
+                is_default: input.is_default,
+                zones,
+            },
+        )
+        .await?;
+        Ok(ShippingProfilePayload {
+            profile: profile(saved, rows, &shop.settlement_currency),
         })
     }
 

@@ -1,4 +1,4 @@
-//! Shipping zones per shop and the cost of sending a parcel to a country.
+//! Shipping profiles and zones per shop, and the cost of sending a parcel to a country.
 
 use chrono::Utc;
 use sea_orm::{
@@ -10,7 +10,7 @@ use crate::{
     app::AppState,
     auth::CurrentUser,
     catalog::shops::editable_shop,
-    entities::{shipping_zones, shops},
+    entities::{shipping_profiles, shipping_zones, shops},
     error::{AppError, AppResult},
     i18n::CountryCode,
     money::{Currency, Money},
@@ -55,25 +55,53 @@ pub fn quote(zones: &[shipping_zones::Model], country: &str, items: i32) -> Opti
     })
 }
 
-/// Replaces a shop's zones (owner or admin); returns the shop with its new zones.
+/// A shipping profile as the shop describes it.
+#[derive(Debug, Clone)]
+pub struct ProfileInput {
+    pub name: String,
+    /// Products that name no profile ship with the default one.
+    pub is_default: bool,
+    pub zones: Vec<ZoneInput>,
+}
+
+/// Creates (`profile_id` None) or replaces a shop's shipping profile with its zones (owner or
+/// admin). A shop's first profile is its default.
 #[tracing::instrument(skip_all, fields(user = %caller.id))]
-pub async fn set_zones(
+pub async fn save_profile(
     state: &AppState,
     caller: CurrentUser,
     shop_id: Uuid,
-    zones: Vec<ZoneInput>,
-) -> AppResult<(shops::Model, Vec<shipping_zones::Model>)> {
+    profile_id: Option<Uuid>,
+    input: ProfileInput,
+) -> AppResult<(
+    shops::Model,
+    shipping_profiles::Model,
+    Vec<shipping_zones::Model>,
+)> {
     let shop = editable_shop(&state.db, caller, shop_id).await?;
     let currency = Currency::parse(&shop.settlement_currency)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("shop currency unreadable")))?;
-    if zones.len() > 50 {
+    let name = crate::catalog::texts::required("name", &input.name, 100)?;
+    if input.zones.len() > 50 {
         return Err(AppError::invalid("zones", "at most 50 zones"));
     }
+    let txn = state.db.begin().await?;
+    let existing = shipping_profiles::Entity::find()
+        .filter(shipping_profiles::Column::ShopId.eq(shop.id))
+        .all(&txn)
+        .await?;
+    let profile_id = match profile_id {
+        Some(id) if existing.iter().any(|p| p.id == id) => id,
+        Some(_) => return Err(AppError::NotFound("no such shipping profile".into())),
+        None => Uuid::now_v7(),
+    };
+    let is_default =
+        input.is_default || existing.iter().all(|p| p.id == profile_id || !p.is_default);
     let mut rows = Vec::new();
     let mut seen = std::collections::HashSet::new();
     let mut rest_of_world = false;
-    for (position, zone) in zones.into_iter().enumerate() {
-        let name = crate::catalog::texts::required("zones", &zone.name, 100)?;
+    for (position, zone) in input.zones.into_iter().enumerate() {
+        let zone_name = crate::catalog::texts::required("zones", &zone.name, 100)?;
         let mut countries = Vec::new();
         for c in &zone.countries {
             let code = CountryCode::parse(c).ok_or_else(|| {
@@ -110,7 +138,8 @@ pub async fn set_zones(
         rows.push(shipping_zones::Model {
             id: Uuid::now_v7(),
             shop_id: shop.id,
-            name,
+            profile_id,
+            name: zone_name,
             countries: serde_json::to_string(&countries).unwrap_or_else(|_| "[]".into()),
             first_item_minor: money(&zone.first_item)?,
             additional_item_minor: money(&zone.additional_item)?,
@@ -119,9 +148,30 @@ pub async fn set_zones(
             position: position as i32,
         });
     }
-    let txn = state.db.begin().await?;
+    if is_default {
+        shipping_profiles::Entity::update_many()
+            .col_expr(
+                shipping_profiles::Column::IsDefault,
+                sea_orm::sea_query::Expr::value(false),
+            )
+            .filter(shipping_profiles::Column::ShopId.eq(shop.id))
+            .exec(&txn)
+            .await?;
+    }
+    let profile = shipping_profiles::ActiveModel {
+        id: Set(profile_id),
+        shop_id: Set(shop.id),
+        name: Set(name),
+        is_default: Set(is_default),
+        created_at: Set(Utc::now()),
+    };
+    let profile = if existing.iter().any(|p| p.id == profile_id) {
+        profile.update(&txn).await?
+    } else {
+        profile.insert(&txn).await?
+    };
     shipping_zones::Entity::delete_many()
-        .filter(shipping_zones::Column::ShopId.eq(shop.id))
+        .filter(shipping_zones::Column::ProfileId.eq(profile_id))
         .exec(&txn)
         .await?;
     for row in &rows {
@@ -129,27 +179,68 @@ pub async fn set_zones(
             .insert(&txn)
             .await?;
     }
-    shops::ActiveModel {
-        id: Set(shop.id),
-        updated_at: Set(Utc::now()),
-        ..Default::default()
-    }
-    .update(&txn)
-    .await?;
     txn.commit().await?;
-    Ok((shop, rows))
+    Ok((shop, profile, rows))
 }
 
-/// A shop's zones in order.
-pub async fn zones_of(
+/// A shop's profiles with their zones, default first.
+pub async fn profiles_of(
     db: &impl sea_orm::ConnectionTrait,
     shop_id: Uuid,
-) -> AppResult<Vec<shipping_zones::Model>> {
-    Ok(shipping_zones::Entity::find()
+) -> AppResult<Vec<(shipping_profiles::Model, Vec<shipping_zones::Model>)>> {
+    let mut profiles = shipping_profiles::Entity::find()
+        .filter(shipping_profiles::Column::ShopId.eq(shop_id))
+        .order_by_asc(shipping_profiles::Column::Id)
+        .all(db)
+        .await?;
+    profiles.sort_by_key(|p| !p.is_default);
+    let zones = shipping_zones::Entity::find()
         .filter(shipping_zones::Column::ShopId.eq(shop_id))
         .order_by_asc(shipping_zones::Column::Position)
         .all(db)
-        .await?)
+        .await?;
+    Ok(profiles
+        .into_iter()
+        .map(|p| {
+            let own = zones
+                .iter()
+                .filter(|z| z.profile_id == p.id)
+                .cloned()
+                .collect();
+            (p, own)
+        })
+        .collect())
+}
+
+/// Quotes a shop's parcel: lines grouped by the profile they ship with (their own, else the
+/// shop's default), each group quoted on its zones; `None` when any group cannot go there.
+/// `lines` are (profile of the product, units).
+pub fn quote_shop(
+    profiles: &[(shipping_profiles::Model, Vec<shipping_zones::Model>)],
+    lines: &[(Option<Uuid>, i32)],
+    country: &str,
+) -> Option<Quote> {
+    let default = profiles.iter().find(|p| p.0.is_default).map(|p| p.0.id);
+    let mut groups: std::collections::BTreeMap<Uuid, i32> = std::collections::BTreeMap::new();
+    for (profile, units) in lines {
+        let profile = profile
+            .filter(|id| profiles.iter().any(|p| p.0.id == *id))
+            .or(default)?;
+        *groups.entry(profile).or_default() += units;
+    }
+    let mut total = Quote {
+        cost_minor: 0,
+        min_days: 0,
+        max_days: 0,
+    };
+    for (profile, units) in groups {
+        let zones = &profiles.iter().find(|p| p.0.id == profile)?.1;
+        let q = quote(zones, country, units)?;
+        total.cost_minor += q.cost_minor;
+        total.min_days = total.min_days.max(q.min_days);
+        total.max_days = total.max_days.max(q.max_days);
+    }
+    Some(total)
 }
 
 #[cfg(test)]
@@ -160,6 +251,7 @@ mod tests {
         shipping_zones::Model {
             id: Uuid::now_v7(),
             shop_id: Uuid::nil(),
+            profile_id: Uuid::nil(),
             name: "z".into(),
             countries: serde_json::to_string(countries).unwrap_or_default(),
             first_item_minor: first,

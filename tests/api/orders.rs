@@ -7,7 +7,7 @@ use crate::{
     helpers::{Session, TestApp},
 };
 
-const ZONES: &str = "mutation($i: SetShippingZonesInput!) { setShippingZones(input: $i) { zones { name countries firstItem { amount currencyCode } } } }";
+const ZONES: &str = "mutation($i: SaveShippingProfileInput!) { saveShippingProfile(input: $i) { profile { id name isDefault zones { name countries firstItem { amount currencyCode } } } } }";
 const ADD_ADDRESS: &str =
     "mutation($i: AddAddressInput!) { addAddress(input: $i) { address { id country } } }";
 const ADD: &str = "mutation($v: ID!, $q: Int!) { addToCart(input: { variantId: $v, quantity: $q }) { cart { currency subtotal { amount } shops { lines { sku quantity } } } } }";
@@ -22,7 +22,7 @@ async fn stocked_shop(app: &TestApp, slug: &str, price: &str, stock: i32) -> (Sh
     app.gql(
         Some(&shop.owner.access),
         ZONES,
-        json!({ "i": { "shopId": shop.id, "zones": [
+        json!({ "i": { "shopId": shop.id, "name": "Parcels", "zones": [
             { "name": "Europe", "countries": ["DE", "FR"], "firstItem": "40000", "additionalItem": "10000", "minDays": 7, "maxDays": 14 },
             { "name": "Asia", "countries": ["JP", "KR", "CN"], "firstItem": "30000", "additionalItem": "5000", "minDays": 5, "maxDays": 10 }
         ] } }),
@@ -422,7 +422,7 @@ async fn unshippable_destinations_and_bad_carts_are_refused_before_payment() {
         .gql(
             Some(&other.access),
             ZONES,
-            json!({ "i": { "shopId": "01930000-0000-7000-8000-000000000001", "zones": [] } }),
+            json!({ "i": { "shopId": "01930000-0000-7000-8000-000000000001", "name": "x", "zones": [] } }),
         )
         .await;
     assert_eq!(zones.code(), "NOT_FOUND");
@@ -713,4 +713,98 @@ async fn every_transition_checks_state_and_party() {
         )
         .await;
     assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 9);
+}
+
+#[tokio::test]
+async fn products_ship_with_their_own_profile_or_the_shops_default() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (shop, small) = stocked_shop(&app, "profiles", "37000", 5).await;
+    let furniture = app
+        .gql(
+            Some(&shop.owner.access),
+            ZONES,
+            json!({ "i": { "shopId": shop.id, "name": "Furniture", "zones": [
+                { "name": "Europe", "countries": ["DE"], "firstItem": "370000", "additionalItem": "185000", "minDays": 20, "maxDays": 40 }
+            ] } }),
+        )
+        .await;
+    let profile = &furniture.ok()["saveShippingProfile"]["profile"];
+    assert_eq!(
+        profile["isDefault"], false,
+        "the first profile stays the default"
+    );
+    let profile_id = profile["id"].as_str().expect("id").to_owned();
+    let chest = app
+        .published(&shop, "chest", json!({ "price": "740000", "shippingProfileId": profile_id, "variants": [{ "sku": "CHEST", "stock": 2 }] }))
+        .await;
+    let r = app
+        .gql(
+            None,
+            "query($id: ID!) { product(id: $id) { shippingProfileId variants { id } } }",
+            json!({ "id": chest }),
+        )
+        .await;
+    assert_eq!(r.ok()["product"]["shippingProfileId"], profile_id.as_str());
+    let chest_variant = r.ok()["product"]["variants"][0]["id"].clone();
+
+    let (buyer, _) = buyer_in(&app, "profile@example.de", "DE").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": small, "q": 2 }))
+        .await
+        .ok();
+    app.gql(
+        Some(&buyer.access),
+        ADD,
+        json!({ "v": chest_variant, "q": 2 }),
+    )
+    .await
+    .ok();
+    let cart = app
+        .gql(Some(&buyer.access), CART, json!({ "c": "EUR", "d": "DE" }))
+        .await;
+    let part = &cart.ok()["cart"]["shops"][0];
+    // Parcels: 40,000 + 10,000 MNT; furniture: 370,000 + 185,000 MNT; 605,000 MNT = 163.51 EUR.
+    assert_eq!(part["shipping"]["cost"]["amount"], "163.51");
+    assert_eq!(
+        part["shipping"]["maxDays"], 40,
+        "the slowest parcel decides"
+    );
+    // Japan is in the parcel profile but not the furniture one: the shop cannot ship there.
+    let japan = app
+        .gql(Some(&buyer.access), CART, json!({ "c": "EUR", "d": "JP" }))
+        .await;
+    assert_eq!(japan.ok()["cart"]["shops"][0]["shipsToDestination"], false);
+
+    let listed = app
+        .gql(
+            None,
+            "{ shippingProfiles(shopSlug: \"profiles\") { name isDefault zones { name } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(listed.ok()["shippingProfiles"][0]["name"], "Parcels");
+    assert_eq!(listed.ok()["shippingProfiles"][1]["name"], "Furniture");
+
+    // Another shop's profile cannot be named.
+    let other = app.shop("other-profiles", "MN").await;
+    let r = app
+        .gql(
+            Some(&other.owner.access),
+            crate::catalog_helpers::CREATE_PRODUCT,
+            json!({ "input": { "shopId": other.id, "slug": "xx", "price": "1", "variants": [{ "sku": "X", "stock": 1 }], "shippingProfileId": profile_id } }),
+        )
+        .await;
+    assert_eq!(
+        (r.code(), r.field()),
+        ("BAD_USER_INPUT", "shippingProfileId")
+    );
+    let steal = app
+        .gql(
+            Some(&other.owner.access),
+            ZONES,
+            json!({ "i": { "shopId": shop.id, "name": "Mine", "zones": [] } }),
+        )
+        .await;
+    assert_eq!(steal.code(), "FORBIDDEN");
 }

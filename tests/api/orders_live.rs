@@ -39,7 +39,7 @@ async fn ready_to_order(
     let shop = app.shop("live", "MN").await;
     app.gql(
         Some(&shop.owner.access),
-        "mutation($s: ID!) { setShippingZones(input: { shopId: $s, zones: [{ name: \"World\", firstItem: \"1000\", additionalItem: \"0\", minDays: 5, maxDays: 9 }] }) { zones { name } } }",
+        "mutation($s: ID!) { saveShippingProfile(input: { shopId: $s, name: \"Parcels\", zones: [{ name: \"World\", firstItem: \"1000\", additionalItem: \"0\", minDays: 5, maxDays: 9 }] }) { profile { name } } }",
         json!({ "s": shop.id }),
     )
     .await

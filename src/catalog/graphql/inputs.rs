@@ -192,6 +192,8 @@ pub struct CreateProductInput {
     /// Who made it.
     #[graphql(default)]
     pub makers: Vec<ProductMakerInput>,
+    /// How it ships; omit for the shop's default shipping profile.
+    pub shipping_profile_id: Option<ID>,
 }
 
 /// Changes to a product; omitted fields stay, given lists replace, `null` clears.
@@ -229,6 +231,8 @@ pub struct UpdateProductInput {
     pub images: Option<Vec<ImageInput>>,
     /// Replaces the makers.
     pub makers: Option<Vec<ProductMakerInput>>,
+    /// Another shipping profile, or null for the shop's default.
+    pub shipping_profile_id: MaybeUndefined<ID>,
 }
 
 /// A product to publish or archive.

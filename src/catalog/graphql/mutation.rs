@@ -314,6 +314,13 @@ impl CatalogMutation {
                 variants: Some(variants(input.variants)),
                 images: Some(images(input.images)),
                 makers: Some(makers(input.makers)?),
+                shipping_profile_id: Some(
+                    input
+                        .shipping_profile_id
+                        .as_ref()
+                        .map(|p| uuid("shippingProfileId", p))
+                        .transpose()?,
+                ),
             },
         )
         .await?;
@@ -350,6 +357,9 @@ impl CatalogMutation {
                 variants: input.variants.map(variants),
                 images: input.images.map(images),
                 makers: input.makers.map(makers).transpose()?,
+                shipping_profile_id: maybe(&input.shipping_profile_id, |p| {
+                    uuid("shippingProfileId", p)
+                })?,
             },
         )
         .await?;

@@ -24,7 +24,7 @@ use crate::{
     entities::{
         categories, product_translations, product_variants,
         products::{self, ProductStatus},
-        shops,
+        shipping_profiles, shops,
         users::Role,
     },
     error::{AppError, AppResult, OnConflict},
@@ -85,6 +85,8 @@ pub struct ProductInput {
     pub variants: Option<Vec<VariantInput>>,
     pub images: Option<Vec<ImageInput>>,
     pub makers: Option<Vec<MakerRoleInput>>,
+    /// `Some(None)` goes back to the shop's default shipping profile.
+    pub shipping_profile_id: Option<Option<Uuid>>,
 }
 
 /// Applies scalar fields to the product row.
@@ -104,6 +106,21 @@ async fn apply(
             return Err(AppError::invalid("categoryId", "no such category"));
         }
         active.category_id = Set(category);
+    }
+    if let Some(profile) = input.shipping_profile_id {
+        if let Some(id) = profile {
+            let owned = shipping_profiles::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .is_some_and(|p| p.shop_id == shop.id);
+            if !owned {
+                return Err(AppError::invalid(
+                    "shippingProfileId",
+                    "no such shipping profile in this shop",
+                ));
+            }
+        }
+        active.shipping_profile_id = Set(profile);
     }
     if let Some(p) = input.price {
         active.price_minor = Set(price("price", &p, shop_currency(shop)?)?);
@@ -192,6 +209,7 @@ pub async fn create_product(
         created_at: Set(now),
         updated_at: Set(now),
         published_at: Set(None),
+        shipping_profile_id: Set(None),
         ..Default::default()
     };
     apply(&txn, &shop, &mut active, input).await?;

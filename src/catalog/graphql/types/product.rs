@@ -157,6 +157,10 @@ impl Product {
     async fn hs_code(&self) -> Option<&str> {
         self.0.hs_code.as_deref()
     }
+    /// The shipping profile it ships with; null means the shop's default.
+    async fn shipping_profile_id(&self) -> Option<ID> {
+        self.0.shipping_profile_id.map(|p| ID(p.to_string()))
+    }
     /// Shipping weight in grams.
     async fn weight_grams(&self) -> Option<i32> {
         self.0.weight_grams
