@@ -31,6 +31,9 @@ pub struct AppState {
     pub queries: Arc<AtomicU64>,
     /// Anonymous query responses, emptied by every mutation.
     pub response_cache: Arc<ResponseCache>,
+    /// Turns true when the server begins shutting down, so long-lived WebSockets close
+    /// instead of holding the graceful shutdown open forever.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
             ))),
             events: EventBus::local(),
             queries: Arc::new(AtomicU64::new(0)),
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
             response_cache: Arc::new(ResponseCache::new(Duration::from_millis(
                 settings.graphql.response_cache_ttl_ms,
             ))),
@@ -87,7 +91,12 @@ pub async fn serve(
         state.clone(),
         Duration::from_secs(state.settings.orders.expiry_sweep_secs.max(1)),
     );
+    let closing = state.closing.clone();
     let router = http::router(state, schema);
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

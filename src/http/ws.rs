@@ -1,7 +1,8 @@
 //! GraphQL over WebSocket with the `graphql-transport-ws` protocol, written out here so that
 //! every close code the protocol defines is honoured: 4400 bad message, 4401 subscribe before
 //! ack, 4403 rejected token, 4406 wrong subprotocol, 4408 init timeout, 4409 duplicate id,
-//! 4429 repeated init. Close reasons always fit the 123 bytes a close frame allows.
+//! 4429 repeated init. Close reasons always fit the 123 bytes a close frame allows. On
+//! shutdown every socket closes with 1001 so clients reconnect to another server.
 
 use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -75,6 +76,7 @@ impl Connection {
             self.state.app.settings.graphql.ws_init_timeout_secs,
         ));
         tokio::pin!(init_timeout);
+        let mut closing = self.state.app.closing.subscribe();
         let outcome = loop {
             tokio::select! {
                 incoming = self.socket.recv() => match incoming {
@@ -96,6 +98,9 @@ impl Connection {
                 }
                 () = &mut init_timeout, if self.caller.is_none() => {
                     break Some(Close(4408, "Connection initialisation timeout".into()));
+                }
+                _ = closing.changed() => {
+                    break Some(Close(1001, "Server shutting down".into()));
                 }
             }
         };

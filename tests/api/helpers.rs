@@ -18,7 +18,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub state: app::AppState,
-    _shutdown: oneshot::Sender<()>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -98,7 +99,7 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
         let serve_state = state.clone();
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             let _ = app::serve(listener, serve_state, async {
                 let _ = rx.await;
             })
@@ -108,8 +109,20 @@ impl TestApp {
             addr,
             http: reqwest::Client::new(),
             state,
-            _shutdown: tx,
+            shutdown: Some(tx),
+            server: Some(server),
             _dir: dir,
+        }
+    }
+
+    /// Signals shutdown, as SIGTERM does, and waits up to `limit` for the server to finish.
+    pub async fn stop(&mut self, limit: std::time::Duration) -> bool {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match self.server.take() {
+            Some(server) => tokio::time::timeout(limit, server).await.is_ok(),
+            None => true,
         }
     }
 

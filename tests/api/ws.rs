@@ -273,3 +273,21 @@ async fn missing_init_times_out_4408_and_wrong_protocol_4406() {
     let mut ws = connect(&app, None).await;
     assert_eq!(closed(&mut ws).await.0, 4406);
 }
+
+#[tokio::test]
+async fn shutdown_closes_sockets_with_1001_and_finishes() {
+    let mut app = TestApp::spawn().await;
+    let s = app.register("bye@example.mn", "BUYER").await;
+    let mut ws = connect(&app, Some("graphql-transport-ws")).await;
+    init(&mut ws, Some(&s.access)).await;
+    send(
+        &mut ws,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": PROFILE } }),
+    )
+    .await;
+    send(&mut ws, json!({ "type": "ping" })).await;
+    assert_eq!(next(&mut ws).await["type"], "pong");
+    let (stopped, close) = tokio::join!(app.stop(Duration::from_secs(5)), closed(&mut ws));
+    assert_eq!(close.0, 1001);
+    assert!(stopped, "an open subscription must not hold the shutdown");
+}
