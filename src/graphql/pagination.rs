@@ -35,6 +35,7 @@ pub type IdConnection<Node> = Connection<IdCursor, Node, TotalCount, EmptyFields
 pub struct PageArgs {
     size: u64,
     backward: bool,
+    newest_first: bool,
     after: Option<Uuid>,
     before: Option<Uuid>,
 }
@@ -62,6 +63,7 @@ impl PageArgs {
         Ok(Self {
             size,
             backward,
+            newest_first: false,
             after: cursor("after", after)?,
             before: cursor("before", before)?,
         })
@@ -89,6 +91,14 @@ pub fn size_and_direction(first: Option<i64>, last: Option<i64>) -> AppResult<(u
         (Some(n), None) => Ok((check("first", n)?, false)),
         (None, Some(n)) => Ok((check("last", n)?, true)),
         (None, None) => Ok((DEFAULT_PAGE as u64, false)),
+    }
+}
+
+impl PageArgs {
+    /// Lists newest first instead of oldest first.
+    pub fn newest_first(mut self) -> Self {
+        self.newest_first = true;
+        self
     }
 }
 
@@ -132,7 +142,8 @@ impl<M> Page<M> {
     }
 }
 
-/// Fetches one page of `select`, ordered by the id column, plus its total count.
+/// Fetches one page of `select`, ordered by the id column (oldest first, or newest first when
+/// the page asks), plus its total count.
 pub async fn by_id<E, C>(
     db: &impl ConnectionTrait,
     select: Select<E>,
@@ -146,14 +157,29 @@ where
 {
     let total_count = select.clone().count(db).await? as i64;
     let mut query = select;
+    // "After" means later in the list's own order.
+    let later = |c: Uuid| {
+        if page.newest_first {
+            id.lt(c)
+        } else {
+            id.gt(c)
+        }
+    };
+    let earlier = |c: Uuid| {
+        if page.newest_first {
+            id.gt(c)
+        } else {
+            id.lt(c)
+        }
+    };
     if let Some(after) = page.after {
-        query = query.filter(id.gt(after));
+        query = query.filter(later(after));
     }
     if let Some(before) = page.before {
-        query = query.filter(id.lt(before));
+        query = query.filter(earlier(before));
     }
     // One extra row tells whether there is more in the direction of travel.
-    query = if page.backward {
+    query = if page.backward != page.newest_first {
         query.order_by_desc(id)
     } else {
         query.order_by_asc(id)

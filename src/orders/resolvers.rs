@@ -289,7 +289,7 @@ async fn orders_page(
 ) -> Result<IdConnection<Order>> {
     let state = ctx.data::<AppState>()?;
     let view = View::new(ctx, None, None)?;
-    let page = PageArgs::new(args.0, args.1, args.2, args.3)?;
+    let page = PageArgs::new(args.0, args.1, args.2, args.3)?.newest_first();
     let page = pagination::by_id(&state.db, select, order_rows::Column::Id, page).await?;
     Ok(page.into_connection(|o| o.id, |o| Order(o, view.clone())))
 }
@@ -353,7 +353,7 @@ impl OrderQuery {
         Ok(Order(order, View::new(ctx, None, None)?))
     }
 
-    /// The signed-in buyer's orders, oldest first.
+    /// The signed-in buyer's orders, newest first.
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     async fn my_orders(
         &self,
@@ -372,7 +372,7 @@ impl OrderQuery {
         orders_page(ctx, select, (first, after, last, before)).await
     }
 
-    /// The signed-in artisan's shop's orders, oldest first: what to pack and where to send it.
+    /// The signed-in artisan's shop's orders, newest first: what to pack and where to send it.
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn shop_orders(
@@ -400,7 +400,7 @@ impl OrderQuery {
         orders_page(ctx, select, (first, after, last, before)).await
     }
 
-    /// Every order, oldest first. Admins only.
+    /// Every order, newest first. Admins only.
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     #[allow(clippy::too_many_arguments)]
     async fn orders(

@@ -704,6 +704,30 @@ async fn every_transition_checks_state_and_party() {
     assert_eq!(act(a.clone(), "cancel", third.clone()).await, "CONFLICT");
     assert_eq!(act(b.clone(), "deliver", third.clone()).await, "CONFLICT");
 
+    // Newest first, page by page.
+    let page = "query($a: String) { myOrders(first: 2, after: $a) { pageInfo { hasNextPage endCursor } edges { node { id } } } }";
+    let r = app.gql(Some(&b), page, json!({})).await;
+    let ids: Vec<&str> = r.ok()["myOrders"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["id"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(ids, [third.as_str(), second.as_str()]);
+    assert_eq!(r.ok()["myOrders"]["pageInfo"]["hasNextPage"], true);
+    let r2 = app
+        .gql(
+            Some(&b),
+            page,
+            json!({ "a": r.ok()["myOrders"]["pageInfo"]["endCursor"] }),
+        )
+        .await;
+    assert_eq!(
+        r2.ok()["myOrders"]["edges"][0]["node"]["id"],
+        first.as_str()
+    );
+    assert_eq!(r2.ok()["myOrders"]["pageInfo"]["hasNextPage"], false);
+
     // Two cancelled orders gave their unit back; the delivered one did not.
     let stock = app
         .gql(
