@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -78,6 +78,91 @@ pub async fn apply(
     note: Option<String>,
     shipment: Option<Shipment>,
 ) -> AppResult<orders::Model> {
+    let txn = state.db.begin().await?;
+    let order = apply_in(&txn, order, to, party, actor, note, shipment).await?;
+    txn.commit().await?;
+    published(state, &order).await;
+    Ok(order)
+}
+
+/// Marks every order of a checkout PAID in one transaction: all of them or none (admins for a
+/// bank transfer; later the card webhook as the system).
+#[tracing::instrument(skip_all, fields(checkout = %checkout_id))]
+pub async fn pay_checkout(
+    state: &AppState,
+    checkout_id: Uuid,
+    party: Party,
+    actor: Option<Uuid>,
+    note: String,
+) -> AppResult<Vec<orders::Model>> {
+    let txn = state.db.begin().await?;
+    let orders = orders::Entity::find()
+        .filter(orders::Column::CheckoutId.eq(checkout_id))
+        .all(&txn)
+        .await?;
+    if orders.is_empty() {
+        return Err(AppError::NotFound("no such checkout".into()));
+    }
+    let mut paid = Vec::with_capacity(orders.len());
+    for order in orders {
+        let note = Some(note.clone());
+        paid.push(apply_in(&txn, order, OrderStatus::Paid, party, actor, note, None).await?);
+    }
+    txn.commit().await?;
+    for order in &paid {
+        published(state, order).await;
+    }
+    Ok(paid)
+}
+
+/// Records that a bank transfer for a checkout arrived: admins only, with the bank's reference.
+pub async fn confirm_bank_transfer(
+    state: &AppState,
+    caller: CurrentUser,
+    checkout_id: Uuid,
+    reference: &str,
+) -> AppResult<Vec<orders::Model>> {
+    caller.require_role(&[crate::entities::users::Role::Admin])?;
+    let reference = reference.trim();
+    if reference.is_empty() || reference.len() > 200 {
+        return Err(AppError::invalid(
+            "reference",
+            "the bank reference is required (at most 200 characters)",
+        ));
+    }
+    pay_checkout(
+        state,
+        checkout_id,
+        Party::Admin,
+        Some(caller.id),
+        format!("bank transfer {reference}"),
+    )
+    .await
+}
+
+/// Tells live subscribers, after the change committed.
+async fn published(state: &AppState, order: &orders::Model) {
+    state
+        .events
+        .publish(DomainEvent::OrderUpdated {
+            order_id: order.id,
+            buyer_id: order.buyer_id,
+            shop_id: order.shop_id,
+        })
+        .await;
+}
+
+/// The transition inside the caller's transaction: conditional status update, stock back if
+/// due, and the event.
+async fn apply_in(
+    txn: &DatabaseTransaction,
+    order: orders::Model,
+    to: OrderStatus,
+    party: Party,
+    actor: Option<Uuid>,
+    note: Option<String>,
+    shipment: Option<Shipment>,
+) -> AppResult<orders::Model> {
     let from = order.status;
     state::check(from, to, party)?;
     let note = note
@@ -99,7 +184,6 @@ pub async fn apply(
         }
     }
     let now = Utc::now();
-    let txn = state.db.begin().await?;
     let mut update = orders::Entity::update_many()
         .col_expr(orders::Column::Status, Expr::value(to))
         .col_expr(orders::Column::UpdatedAt, Expr::value(now))
@@ -119,7 +203,7 @@ pub async fn apply(
                 Expr::value(Some(s.tracking_number.trim().to_owned())),
             );
     }
-    if update.exec(&txn).await?.rows_affected != 1 {
+    if update.exec(txn).await?.rows_affected != 1 {
         return Err(AppError::Conflict(
             "the order changed meanwhile; reload it".into(),
         ));
@@ -127,7 +211,7 @@ pub async fn apply(
     if state::returns_stock(from, to) {
         let lines = order_lines::Entity::find()
             .filter(order_lines::Column::OrderId.eq(order.id))
-            .all(&txn)
+            .all(txn)
             .await?;
         for line in lines {
             product_variants::Entity::update_many()
@@ -136,7 +220,7 @@ pub async fn apply(
                     Expr::col(product_variants::Column::Stock).add(line.quantity),
                 )
                 .filter(product_variants::Column::Id.eq(line.variant_id))
-                .exec(&txn)
+                .exec(txn)
                 .await?;
         }
     }
@@ -149,20 +233,11 @@ pub async fn apply(
         note: Set(note),
         created_at: Set(now),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     let order = orders::Entity::find_by_id(order.id)
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or_else(|| AppError::NotFound("no such order".into()))?;
-    txn.commit().await?;
-    state
-        .events
-        .publish(DomainEvent::OrderUpdated {
-            order_id: order.id,
-            buyer_id: order.buyer_id,
-            shop_id: order.shop_id,
-        })
-        .await;
     Ok(order)
 }

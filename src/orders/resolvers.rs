@@ -616,29 +616,16 @@ impl OrderMutation {
         #[graphql(desc = "The checkout and the bank reference.")] input: ConfirmManualPaymentInput,
     ) -> Result<ConfirmManualPaymentPayload> {
         let state = ctx.data::<AppState>()?;
-        let user = ctx.current_user()?;
-        user.require_role(&[Role::Admin])?;
-        let reference = input.reference.trim().to_owned();
-        if reference.is_empty() {
-            return Err(AppError::invalid("reference", "the bank reference is required").into());
-        }
         let checkout_id = uuid("checkoutId", &input.checkout_id)?;
-        let orders = order_rows::Entity::find()
-            .filter(order_rows::Column::CheckoutId.eq(checkout_id))
-            .all(&state.db)
-            .await
-            .map_err(AppError::from)?;
-        if orders.is_empty() {
-            return Err(AppError::NotFound("no such checkout".into()).into());
-        }
+        let paid = lifecycle::confirm_bank_transfer(
+            state,
+            ctx.current_user()?,
+            checkout_id,
+            &input.reference,
+        )
+        .await?;
         let view = View::new(ctx, None, None)?;
-        let mut paid = Vec::new();
-        for order in orders {
-            let note = Some(format!("bank transfer {reference}"));
-            let order =
-                lifecycle::transition(state, user, order.id, DbStatus::Paid, note, None).await?;
-            paid.push(Order(order, view.clone()));
-        }
+        let paid = paid.into_iter().map(|o| Order(o, view.clone())).collect();
         Ok(ConfirmManualPaymentPayload { orders: paid })
     }
 }

@@ -832,3 +832,71 @@ async fn products_ship_with_their_own_profile_or_the_shops_default() {
         .await;
     assert_eq!(steal.code(), "FORBIDDEN");
 }
+
+#[tokio::test]
+async fn a_checkout_is_paid_whole_or_not_at_all() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (felt, rug) = stocked_shop(&app, "whole-a", "37000", 3).await;
+    let (_, ring) = stocked_shop(&app, "whole-b", "37000", 3).await;
+    let (buyer, address) = buyer_in(&app, "whole@example.de", "DE").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
+        .await
+        .ok();
+    app.gql(Some(&buyer.access), ADD, json!({ "v": ring, "q": 1 }))
+        .await
+        .ok();
+    let r = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "whole"))
+        .await;
+    let placed = r.ok()["placeOrder"].clone();
+    let felt_order = placed["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .find(|o| o["shop"]["slug"] == "whole-a")
+        .expect("a")["id"]
+        .clone();
+    // One shop cannot fulfil and cancels before the money arrives.
+    app.gql(
+        Some(&felt.owner.access),
+        "mutation($o: ID!) { cancelOrder(input: { orderId: $o }) { order { status } } }",
+        json!({ "o": felt_order }),
+    )
+    .await
+    .ok();
+    let confirm = "mutation($c: ID!) { confirmManualPayment(input: { checkoutId: $c, reference: \"REF\" }) { orders { status } } }";
+    let r = app
+        .gql(
+            Some(&admin.access),
+            confirm,
+            json!({ "c": placed["checkoutId"] }),
+        )
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    // Nothing was half-written: the other order is still waiting for payment.
+    let mine = app
+        .gql(
+            Some(&buyer.access),
+            "{ myOrders { edges { node { status shop { slug } } } } }",
+            json!({}),
+        )
+        .await;
+    let statuses: Vec<String> = mine.ok()["myOrders"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"]["status"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        statuses.contains(&"PENDING_PAYMENT".to_owned()),
+        "{statuses:?}"
+    );
+    assert!(!statuses.contains(&"PAID".to_owned()), "{statuses:?}");
+    let blank = app.gql(Some(&admin.access), "mutation($c: ID!) { confirmManualPayment(input: { checkoutId: $c, reference: \" \" }) { orders { status } } }", json!({ "c": placed["checkoutId"] })).await;
+    assert_eq!(
+        (blank.code(), blank.field()),
+        ("BAD_USER_INPUT", "reference")
+    );
+}
