@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 use super::{rates, search, taxonomy};
 use crate::{
+    auth::Caller,
+    entities::users::Role,
     entities::{
         collection_products, product_makers, product_materials, product_variants,
         products::{self, ProductStatus},
@@ -39,8 +41,8 @@ pub struct ProductFilter {
     pub price_currency: Option<Currency>,
     pub in_stock: Option<bool>,
     pub made_to_order: Option<bool>,
-    /// Drafts and archived products too: only for the shop's owner or an admin, with
-    /// `shop_id` set (the caller checks).
+    /// Drafts and archived products too: only with `shop_id`, and only for that shop's owner
+    /// or an admin (`list` checks).
     pub include_unpublished: bool,
 }
 
@@ -109,6 +111,29 @@ fn decode(field: &'static str, cursor: Option<&str>, sort: ProductSort) -> AppRe
         ));
     }
     Ok(Some(mark))
+}
+
+/// Only a shop's owner and admins list its drafts and archived products.
+async fn may_see_unpublished(
+    db: &impl ConnectionTrait,
+    caller: Caller,
+    shop_id: Option<Uuid>,
+) -> AppResult<()> {
+    let Some(shop_id) = shop_id else {
+        return Err(AppError::invalid("includeUnpublished", "needs shopSlug"));
+    };
+    let user = caller.user()?;
+    let owner = shops::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .map(|s| s.owner_id);
+    if user.role == Role::Admin || owner == Some(user.id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "only the shop sees its unpublished products".into(),
+        ))
+    }
 }
 
 /// Converts a price bound in the display currency into MNT minor units for `sort_price`.
@@ -242,10 +267,14 @@ async fn filtered(
 /// A page of products matching `filter` in `sort` order.
 pub async fn list(
     db: &impl ConnectionTrait,
+    caller: Caller,
     filter: &ProductFilter,
     sort: ProductSort,
     page: PageRequest,
 ) -> AppResult<ProductPage> {
+    if filter.include_unpublished {
+        may_see_unpublished(db, caller, filter.shop_id).await?;
+    }
     let (size, backward) = size_and_direction(page.first, page.last)?;
     let search = filter
         .search

@@ -9,3 +9,4 @@ pub mod lifecycle;
 pub mod resolvers;
 pub mod shipping;
 pub mod state;
+pub mod views;

@@ -11,6 +11,7 @@ use super::{
     graphql::{Address, Cart, Order, OrderStatus, ShippingProfile, cart_view, profile},
     lifecycle::{self, Shipment},
     shipping::{self, ProfileInput, ZoneInput},
+    views::{self, Scope},
 };
 use crate::{
     app::AppState,
@@ -19,10 +20,7 @@ use crate::{
         graphql::{AcceptLanguage, View, uuid},
         shops::{shop_by_slug, shop_of},
     },
-    entities::{
-        orders::{self as order_rows, OrderStatus as DbStatus},
-        users::Role,
-    },
+    entities::orders::{self as order_rows, OrderStatus as DbStatus},
     error::{AppError, AppResult},
     events::DomainEvent,
     graphql::pagination::{self, IdConnection, PageArgs},
@@ -284,12 +282,20 @@ async fn cart_of(
 
 async fn orders_page(
     ctx: &Context<'_>,
-    select: sea_orm::Select<order_rows::Entity>,
+    scope: Scope,
+    status: Option<OrderStatus>,
     args: (Option<i64>, Option<String>, Option<i64>, Option<String>),
 ) -> Result<IdConnection<Order>> {
     let state = ctx.data::<AppState>()?;
     let view = View::new(ctx, None, None)?;
     let page = PageArgs::new(args.0, args.1, args.2, args.3)?.newest_first();
+    let select = views::orders_in(
+        &state.db,
+        ctx.current_user()?,
+        scope,
+        status.map(DbStatus::from),
+    )
+    .await?;
     let page = pagination::by_id(&state.db, select, order_rows::Column::Id, page).await?;
     Ok(page.into_connection(|o| o.id, |o| Order(o, view.clone())))
 }
@@ -367,9 +373,7 @@ impl OrderQuery {
         >,
         #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
     ) -> Result<IdConnection<Order>> {
-        let user = ctx.current_user()?;
-        let select = order_rows::Entity::find().filter(order_rows::Column::BuyerId.eq(user.id));
-        orders_page(ctx, select, (first, after, last, before)).await
+        orders_page(ctx, Scope::Bought, None, (first, after, last, before)).await
     }
 
     /// The signed-in artisan's shop's orders, newest first: what to pack and where to send it.
@@ -388,16 +392,7 @@ impl OrderQuery {
         >,
         #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
     ) -> Result<IdConnection<Order>> {
-        let state = ctx.data::<AppState>()?;
-        let user = ctx.current_user()?;
-        let shop = shop_of(&state.db, user.id)
-            .await?
-            .ok_or_else(|| AppError::Forbidden("you have no shop".into()))?;
-        let mut select = order_rows::Entity::find().filter(order_rows::Column::ShopId.eq(shop.id));
-        if let Some(status) = status {
-            select = select.filter(order_rows::Column::Status.eq(DbStatus::from(status)));
-        }
-        orders_page(ctx, select, (first, after, last, before)).await
+        orders_page(ctx, Scope::Shop, status, (first, after, last, before)).await
     }
 
     /// Every order, newest first. Admins only.
@@ -416,12 +411,7 @@ impl OrderQuery {
         >,
         #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
     ) -> Result<IdConnection<Order>> {
-        ctx.current_user()?.require_role(&[Role::Admin])?;
-        let mut select = order_rows::Entity::find();
-        if let Some(status) = status {
-            select = select.filter(order_rows::Column::Status.eq(DbStatus::from(status)));
-        }
-        orders_page(ctx, select, (first, after, last, before)).await
+        orders_page(ctx, Scope::All, status, (first, after, last, before)).await
     }
 }
 

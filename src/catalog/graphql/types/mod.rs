@@ -100,7 +100,15 @@ pub async fn list_products(
         before,
         want_total: wants_total(ctx),
     };
-    let page = listing::list(&state.db, filter, sort.unwrap_or_default().into(), page).await?;
+    let caller = crate::auth::CallerExt::caller(ctx);
+    let page = listing::list(
+        &state.db,
+        caller,
+        filter,
+        sort.unwrap_or_default().into(),
+        page,
+    )
+    .await?;
     Ok(product_connection(page, view))
 }
 
