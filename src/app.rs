@@ -34,6 +34,8 @@ pub struct AppState {
     /// Turns true when the server begins shutting down, so long-lived WebSockets close
     /// instead of holding the graceful shutdown open forever.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The Stripe client; `None` when no keys are configured (card payments off).
+    pub stripe: Option<Arc<crate::payments::gateway::Gateway>>,
 }
 
 impl AppState {
@@ -46,6 +48,9 @@ impl AppState {
             events: EventBus::local(),
             queries: Arc::new(AtomicU64::new(0)),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
+            stripe: crate::payments::gateway::Gateway::from_settings(&settings.stripe)
+                .context("configuring Stripe")?
+                .map(Arc::new),
             response_cache: Arc::new(ResponseCache::new(Duration::from_millis(
                 settings.graphql.response_cache_ttl_ms,
             ))),

@@ -28,6 +28,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub graphql: GraphqlSettings,
     pub orders: OrderSettings,
+    pub payments: PaymentSettings,
+    pub stripe: StripeSettings,
     pub log: LogSettings,
 }
 
@@ -37,6 +39,34 @@ pub struct OrderSettings {
     pub payment_window_minutes: i64,
     /// Seconds between sweeps for expired unpaid orders.
     pub expiry_sweep_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentSettings {
+    /// The platform's commission in basis points (1000 = 10 %), unless a shop has its own.
+    pub commission_bps: i32,
+    /// Days after delivery before an order's money can be paid out.
+    pub holding_days: i64,
+}
+
+/// Stripe is on when both secrets are set; without them CARD is unavailable.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StripeSettings {
+    pub secret_key: Option<SecretString>,
+    pub webhook_secret: Option<SecretString>,
+    /// Where the Stripe API lives; tests point it at a local fake.
+    pub api_base: String,
+    /// Handed to clients with a payment so they can start Stripe.js or the mobile SDK.
+    pub publishable_key: Option<String>,
+}
+
+impl StripeSettings {
+    /// The secret key and webhook secret, when card payments are configured.
+    pub fn secrets(&self) -> Option<(&str, &str)> {
+        let key = self.secret_key.as_ref()?.expose_secret();
+        let hook = self.webhook_secret.as_ref()?.expose_secret();
+        (!key.is_empty() && !hook.is_empty()).then_some((key, hook))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -146,6 +176,26 @@ impl Settings {
             return Err(ConfigError::Rejected {
                 key: "auth.access_token_ttl_secs",
                 message: "token lifetimes must be positive".into(),
+            });
+        }
+        if !(0..=10_000).contains(&self.payments.commission_bps) {
+            return Err(ConfigError::Rejected {
+                key: "payments.commission_bps",
+                message: "must be between 0 and 10000 basis points".into(),
+            });
+        }
+        if self.payments.holding_days < 0 {
+            return Err(ConfigError::Rejected {
+                key: "payments.holding_days",
+                message: "cannot be negative".into(),
+            });
+        }
+        if !self.stripe.api_base.starts_with("http://")
+            && !self.stripe.api_base.starts_with("https://")
+        {
+            return Err(ConfigError::Rejected {
+                key: "stripe.api_base",
+                message: "must be an http(s) address".into(),
             });
         }
         if self.database.max_connections == 0 {

@@ -325,6 +325,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
             status: Set(ShopStatus::Active),
             created_at: Set(now),
             updated_at: Set(now),
+            ..Default::default()
         }
         .insert(&txn)
         .await?;

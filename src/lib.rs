@@ -15,4 +15,5 @@ pub mod http;
 pub mod i18n;
 pub mod money;
 pub mod orders;
+pub mod payments;
 pub mod telemetry;

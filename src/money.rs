@@ -174,6 +174,17 @@ pub fn convert(money: Money, to: Currency, rate: Rate) -> Option<Money> {
     Some(Money::new(minor, to))
 }
 
+/// `amount × part / whole` in minor units, rounded half-to-even: a commission
+/// (`part` basis points of 10 000) or a refund's share of an order. `None` when `whole` is not
+/// positive.
+pub fn share(amount: i64, part: i64, whole: i64) -> Option<i64> {
+    if whole <= 0 {
+        return None;
+    }
+    let n = i128::from(amount).checked_mul(i128::from(part))?;
+    i64::try_from(div_round_half_even(n, i128::from(whole))).ok()
+}
+
 /// `n / d` rounded half-to-even; `d` must be positive.
 fn div_round_half_even(n: i128, d: i128) -> i128 {
     let q = n.div_euclid(d);
@@ -225,7 +236,7 @@ impl Rates {
 
 #[cfg(test)]
 mod tests {
-    use super::{Currency, Money, Rate, Rates, convert};
+    use super::{Currency, Money, Rate, Rates, convert, share};
 
     fn c(code: &str) -> Currency {
         Currency::parse(code).expect("currency")
@@ -306,6 +317,18 @@ mod tests {
         assert!(rates.convert(Money::new(100, c("MNT")), c("KRW")).is_none());
         assert!(Rate::parse("0").is_none());
         assert!(Rate::parse("1.0000000000001").is_none());
+    }
+
+    #[test]
+    fn shares_round_half_to_even() {
+        // 10 % of 12 345 = 1 234.5 → 1 234; of 12 355 = 1 235.5 → 1 236.
+        assert_eq!(share(12_345, 1_000, 10_000), Some(1_234));
+        assert_eq!(share(12_355, 1_000, 10_000), Some(1_236));
+        // A third of an order's 10 000 shop amount for a third of its 3 000 total.
+        assert_eq!(share(10_000, 1_000, 3_000), Some(3_333));
+        assert_eq!(share(10_000, 3_000, 3_000), Some(10_000));
+        assert_eq!(share(0, 1, 1), Some(0));
+        assert_eq!(share(5, 1, 0), None);
     }
 
     #[test]

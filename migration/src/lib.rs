@@ -3,9 +3,11 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod ddl;
 mod m20261129_000001_accounts;
 mod m20261129_000002_catalog;
 mod m20261129_000003_orders;
+mod m20261129_000004_payments;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -16,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_accounts::Migration),
             Box::new(m20261129_000002_catalog::Migration),
             Box::new(m20261129_000003_orders::Migration),
+            Box::new(m20261129_000004_payments::Migration),
         ]
     }
 }

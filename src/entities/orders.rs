@@ -50,6 +50,12 @@ pub struct Model {
     /// An unpaid order is cancelled after this, and its stock returned.
     pub expires_at: DateTimeUtc,
     pub paid_at: Option<DateTimeUtc>,
+    /// The platform's commission in basis points, frozen when the order was placed.
+    pub commission_bps: i32,
+    /// Refunded so far, in the buyer's currency.
+    pub refunded_minor: i64,
+    /// When it was marked delivered; its money becomes available a holding period later.
+    pub delivered_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

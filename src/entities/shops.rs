@@ -27,6 +27,12 @@ pub struct Model {
     /// JSON object: language tag to story text.
     pub story: String,
     pub status: ShopStatus,
+    /// Commission override in basis points; `None` uses the platform default.
+    pub commission_bps: Option<i32>,
+    /// The Stripe Connect account payouts go to, once onboarding started.
+    pub stripe_account_id: Option<String>,
+    /// Whether Stripe says that account can receive payouts (from `account.updated`).
+    pub payouts_enabled: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

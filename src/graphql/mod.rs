@@ -20,15 +20,21 @@ use crate::{
         graphql::Order,
         resolvers::{OrderMutation, OrderQuery, OrderSubscription},
     },
+    payments::graphql::{PaymentMutation, PaymentQuery},
 };
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, CatalogQuery, OrderQuery);
+pub struct Query(AccountQuery, CatalogQuery, OrderQuery, PaymentQuery);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
-pub struct Mutation(AccountMutation, CatalogMutation, OrderMutation);
+pub struct Mutation(
+    AccountMutation,
+    CatalogMutation,
+    OrderMutation,
+    PaymentMutation,
+);
 
 /// Every subscription of the API.
 #[derive(MergedSubscription, Default)]

@@ -12,11 +12,12 @@ use std::{
 
 use axum::{
     Router,
+    extract::State,
     extract::{DefaultBodyLimit, MatchedPath, Request},
     http::{HeaderName, HeaderValue, Method, header},
     middleware::{self, Next},
     response::Response,
-    routing::get,
+    routing::{get, post},
 };
 use tower_http::{
     cors::{AllowOrigin, CorsLayer},
@@ -37,6 +38,15 @@ pub struct HttpState {
 }
 
 /// The whole HTTP surface of the server.
+/// Stripe's webhook: its raw body goes to the payments module, which checks the signature.
+async fn stripe_webhook(
+    State(state): State<HttpState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    crate::payments::webhook::handle(state.app, headers, body).await
+}
+
 pub fn router(app: AppState, schema: AppSchema) -> Router {
     let server = &app.settings.server;
     let cors = CorsLayer::new()
@@ -61,6 +71,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/webhooks/stripe", post(stripe_webhook))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(record_metrics))

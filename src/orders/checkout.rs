@@ -29,7 +29,7 @@ use crate::{
 pub enum PaymentMethod {
     /// Bank transfer; an admin confirms receipt with `confirmManualPayment`.
     BankTransfer,
-    /// Card through Stripe (with the payments work).
+    /// Card through Stripe; the payload carries the PaymentIntent's client secret.
     Card,
 }
 
@@ -71,10 +71,8 @@ pub async fn place_order(
         return Ok(existing);
     }
     if input.payment_method == PaymentMethod::Card {
-        return Err(AppError::Refused {
-            code: "PAYMENT_METHOD_UNAVAILABLE",
-            message: "card payments are not available yet; choose BANK_TRANSFER".into(),
-        });
+        // Refused before anything is written when no Stripe keys are configured.
+        crate::payments::stripe(state)?;
     }
     let currency = Currency::parse(&input.currency)
         .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?;
@@ -169,6 +167,12 @@ pub async fn place_order(
             updated_at: Set(now),
             expires_at: Set(expires_at),
             paid_at: Set(None),
+            commission_bps: Set(part
+                .shop
+                .commission_bps
+                .unwrap_or(state.settings.payments.commission_bps)),
+            refunded_minor: Set(0),
+            delivered_at: Set(None),
         }
         .insert(&txn)
         .await?;

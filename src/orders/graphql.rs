@@ -491,4 +491,34 @@ impl Order {
     async fn paid_at(&self) -> Option<DateTime<Utc>> {
         self.0.paid_at
     }
+    /// When it was marked delivered (UTC); its money reaches the shop's available balance a
+    /// holding period later.
+    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.delivered_at
+    }
+    /// Refunded so far, in the buyer's currency.
+    async fn refunded(&self) -> Money {
+        money(self.0.refunded_minor, &self.0.currency)
+    }
+    /// The platform's commission on this order in basis points, frozen when it was placed.
+    async fn commission_basis_points(&self) -> i32 {
+        self.0.commission_bps
+    }
+    /// The checkout's payment (shared by all its orders), once one was started.
+    async fn payment(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::payments::graphql::Payment>> {
+        use crate::auth::CallerExt;
+        let state = ctx.data::<crate::app::AppState>()?;
+        let admin = ctx
+            .current_user()
+            .is_ok_and(|u| u.role == crate::entities::users::Role::Admin);
+        Ok(crate::payments::graphql::order_payment(state, self.0.checkout_id, admin).await?)
+    }
+    /// Refunds of this order, oldest first.
+    async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<crate::payments::graphql::Refund>> {
+        let state = ctx.data::<crate::app::AppState>()?;
+        Ok(crate::payments::graphql::order_refunds(state, self.0.id).await?)
+    }
 }

@@ -14,12 +14,13 @@ use crate::{
     app::AppState,
     auth::CurrentUser,
     entities::{
-        order_events, order_lines,
+        checkouts, order_events, order_lines,
         orders::{self, OrderStatus},
         product_variants, shops,
     },
     error::{AppError, AppResult},
     events::DomainEvent,
+    payments::{self, ledger},
 };
 
 /// Shipment details given when marking an order shipped.
@@ -85,20 +86,18 @@ pub async fn apply(
     Ok(order)
 }
 
-/// Marks every order of a checkout PAID in one transaction: all of them or none (admins for a
-/// bank transfer; later the card webhook as the system).
-#[tracing::instrument(skip_all, fields(checkout = %checkout_id))]
-pub async fn pay_checkout(
-    state: &AppState,
+/// Marks every order of a checkout PAID and credits each shop's ledger, in the caller's
+/// transaction: all of them or none. Used for confirmed bank transfers and card webhooks.
+pub async fn pay_checkout_in(
+    txn: &DatabaseTransaction,
     checkout_id: Uuid,
     party: Party,
     actor: Option<Uuid>,
     note: String,
 ) -> AppResult<Vec<orders::Model>> {
-    let txn = state.db.begin().await?;
     let orders = orders::Entity::find()
         .filter(orders::Column::CheckoutId.eq(checkout_id))
-        .all(&txn)
+        .all(txn)
         .await?;
     if orders.is_empty() {
         return Err(AppError::NotFound("no such checkout".into()));
@@ -106,11 +105,9 @@ pub async fn pay_checkout(
     let mut paid = Vec::with_capacity(orders.len());
     for order in orders {
         let note = Some(note.clone());
-        paid.push(apply_in(&txn, order, OrderStatus::Paid, party, actor, note, None).await?);
-    }
-    txn.commit().await?;
-    for order in &paid {
-        published(state, order).await;
+        let order = apply_in(txn, order, OrderStatus::Paid, party, actor, note, None).await?;
+        ledger::record_sale(txn, &order).await?;
+        paid.push(order);
     }
     Ok(paid)
 }
@@ -130,18 +127,28 @@ pub async fn confirm_bank_transfer(
             "the bank reference is required (at most 200 characters)",
         ));
     }
-    pay_checkout(
-        state,
-        checkout_id,
-        Party::Admin,
-        Some(caller.id),
-        format!("bank transfer {reference}"),
-    )
-    .await
+    let txn = state.db.begin().await?;
+    let checkout = checkouts::Entity::find_by_id(checkout_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such checkout".into()))?;
+    if checkout.payment_method != "BANK_TRANSFER" {
+        return Err(AppError::Conflict(
+            "this checkout is paid by card; Stripe confirms it".into(),
+        ));
+    }
+    let note = format!("bank transfer {reference}");
+    let paid = pay_checkout_in(&txn, checkout_id, Party::Admin, Some(caller.id), note).await?;
+    payments::record_bank_transfer(&txn, &checkout, reference).await?;
+    txn.commit().await?;
+    for order in &paid {
+        published(state, order).await;
+    }
+    Ok(paid)
 }
 
 /// Tells live subscribers, after the change committed.
-async fn published(state: &AppState, order: &orders::Model) {
+pub async fn published(state: &AppState, order: &orders::Model) {
     state
         .events
         .publish(DomainEvent::OrderUpdated {
@@ -154,7 +161,7 @@ async fn published(state: &AppState, order: &orders::Model) {
 
 /// The transition inside the caller's transaction: conditional status update, stock back if
 /// due, and the event.
-async fn apply_in(
+pub async fn apply_in(
     txn: &DatabaseTransaction,
     order: orders::Model,
     to: OrderStatus,
@@ -191,6 +198,9 @@ async fn apply_in(
         .filter(orders::Column::Status.eq(from));
     if to == OrderStatus::Paid {
         update = update.col_expr(orders::Column::PaidAt, Expr::value(Some(now)));
+    }
+    if to == OrderStatus::Delivered {
+        update = update.col_expr(orders::Column::DeliveredAt, Expr::value(Some(now)));
     }
     if let Some(s) = &shipment {
         update = update

@@ -25,6 +25,7 @@ use crate::{
     events::DomainEvent,
     graphql::pagination::{self, IdConnection, PageArgs},
     money::Currency,
+    payments::{card, graphql::CardPayment, refunds},
 };
 
 /// How the buyer pays.
@@ -32,7 +33,7 @@ use crate::{
 pub enum PaymentMethod {
     /// Bank transfer; an admin confirms receipt.
     BankTransfer,
-    /// Card through Stripe (coming with card payments).
+    /// Card through Stripe: `placeOrder` returns the PaymentIntent's client secret.
     Card,
 }
 
@@ -192,6 +193,8 @@ pub struct PlaceOrderPayload {
     pub orders: Vec<Order>,
     /// What the buyer pays in all.
     pub total: crate::catalog::graphql::Money,
+    /// For CARD: the Stripe PaymentIntent to confirm on the client. Null for bank transfers.
+    pub payment: Option<CardPayment>,
 }
 
 /// Result of an order change.
@@ -553,8 +556,14 @@ impl OrderMutation {
             .all(&state.db)
             .await
             .map_err(AppError::from)?;
+        let payment = if checkout.payment_method == "CARD" {
+            Some(card::start(state, &checkout).await?.into())
+        } else {
+            None
+        };
         let view = View::new(ctx, None, None)?;
         Ok(PlaceOrderPayload {
+            payment,
             checkout_id: ID(checkout.id.to_string()),
             total: super::graphql::money(checkout.total_minor, &checkout.currency),
             orders: orders.into_iter().map(|o| Order(o, view.clone())).collect(),
@@ -567,7 +576,12 @@ impl OrderMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The order and why.")] input: OrderActionInput,
     ) -> Result<OrderPayload> {
-        self_transition(ctx, &input.order_id, DbStatus::Cancelled, input.note, None).await
+        let state = ctx.data::<AppState>()?;
+        let id = uuid("orderId", &input.order_id)?;
+        let order = refunds::cancel_order(state, ctx.current_user()?, id, input.note).await?;
+        Ok(OrderPayload {
+            order: Order(order, View::new(ctx, None, None)?),
+        })
     }
 
     /// Marks a paid order shipped, with the carrier and tracking number (its shop or an admin).

@@ -1,8 +1,8 @@
 //! The order state machine, in one place.
 //!
 //! `PENDING_PAYMENT -> PAID -> SHIPPED -> DELIVERED`; `PENDING_PAYMENT -> CANCELLED` (buyer,
-//! expiry, admin); `PAID -> CANCELLED` (the shop cannot fulfil, admins; refunds come with the
-//! payments work). Anything else is a `CONFLICT`.
+//! expiry, admin); `PAID -> CANCELLED` (the shop cannot fulfil, admins; always through a full
+//! refund in `payments::refunds`). Anything else is a `CONFLICT`.
 
 use crate::{
     entities::{orders::OrderStatus, users::Role},
@@ -44,7 +44,8 @@ pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
         Delivered => &[Party::Shop, Party::Buyer, Party::Admin],
         Cancelled => match from {
             PendingPayment => &[Party::Buyer, Party::Shop, Party::Admin, Party::System],
-            _ => &[Party::Shop, Party::Admin],
+            // The system acts for a full refund (`payments::refunds`).
+            _ => &[Party::Shop, Party::Admin, Party::System],
         },
         PendingPayment => &[],
     };

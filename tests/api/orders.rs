@@ -17,7 +17,12 @@ const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { ch
 const ORDER: &str = "query($id: ID!) { order(id: $id) { number status carrier trackingNumber events { from to note } customs { totalWeightGrams totalValue { amount currencyCode } items { description hsCode originCountry quantity weightGrams value { amount } } } } }";
 
 /// A shop shipping to Europe and the rest of the world, with one published product.
-async fn stocked_shop(app: &TestApp, slug: &str, price: &str, stock: i32) -> (ShopFixture, String) {
+pub async fn stocked_shop(
+    app: &TestApp,
+    slug: &str,
+    price: &str,
+    stock: i32,
+) -> (ShopFixture, String) {
     let shop = app.shop(slug, "MN").await;
     app.gql(
         Some(&shop.owner.access),
@@ -47,7 +52,7 @@ async fn stocked_shop(app: &TestApp, slug: &str, price: &str, stock: i32) -> (Sh
     (shop, variant)
 }
 
-async fn buyer_in(app: &TestApp, email: &str, country: &str) -> (Session, String) {
+pub async fn buyer_in(app: &TestApp, email: &str, country: &str) -> (Session, String) {
     let buyer = app.register(email, "BUYER").await;
     let r = app
         .gql(

@@ -1,0 +1,154 @@
+//! Card checkouts: one Stripe PaymentIntent per checkout, created with an idempotency key
+//! derived from the checkout, so neither a client retry nor a server retry makes a second.
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use uuid::Uuid;
+
+use super::{gateway::Intent, of_checkout, stripe};
+use crate::{
+    app::AppState,
+    auth::CurrentUser,
+    entities::{
+        checkouts,
+        orders::{self, OrderStatus},
+        payments::{self, PaymentStatus, Provider},
+    },
+    error::{AppError, AppResult},
+};
+
+/// What a client needs to collect the card: the intent's client secret for Stripe.js or the
+/// mobile SDKs.
+#[derive(Debug, Clone)]
+pub struct CardPayment {
+    pub payment: payments::Model,
+    pub client_secret: Option<String>,
+    pub publishable_key: Option<String>,
+}
+
+/// Starts (or resumes) the card payment of a checkout.
+#[tracing::instrument(skip_all, fields(checkout = %checkout.id))]
+pub async fn start(state: &AppState, checkout: &checkouts::Model) -> AppResult<CardPayment> {
+    let gateway = stripe(state)?;
+    let existing = of_checkout(&state.db, checkout.id).await?;
+    let (payment, intent) = match existing {
+        Some(payment) if payment.provider == Provider::Stripe => {
+            let current = payment.provider_ref.clone().unwrap_or_default();
+            let intent = gateway.retrieve_payment_intent(&current).await?;
+            if intent.status == "canceled" {
+                // Keyed on the cancelled intent, so concurrent retries agree on its successor.
+                let key = format!("checkout-{}-pi-after-{current}", checkout.id);
+                let intent = create(state, checkout, &key).await?;
+                payments::Entity::update_many()
+                    .col_expr(
+                        payments::Column::ProviderRef,
+                        Expr::value(Some(intent.id.clone())),
+                    )
+                    .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))
+                    .filter(payments::Column::Id.eq(payment.id))
+                    .filter(payments::Column::ProviderRef.eq(current))
+                    .exec(&state.db)
+                    .await?;
+                let payment = reload(state, checkout.id).await?;
+                (payment, intent)
+            } else {
+                (payment, intent)
+            }
+        }
+        Some(_) => {
+            return Err(AppError::Conflict(
+                "this checkout is paid by bank transfer".into(),
+            ));
+        }
+        None => {
+            let intent = create(state, checkout, &format!("checkout-{}-pi", checkout.id)).await?;
+            let now = Utc::now();
+            let inserted = payments::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                checkout_id: Set(checkout.id),
+                provider: Set(Provider::Stripe),
+                provider_ref: Set(Some(intent.id.clone())),
+                amount_minor: Set(checkout.total_minor),
+                currency: Set(checkout.currency.clone()),
+                status: Set(PaymentStatus::RequiresPayment),
+                failures: Set(0),
+                last_error: Set(None),
+                review_reason: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            }
+            .insert(&state.db)
+            .await;
+            // A concurrent retry (or an early webhook) may have written the row first; the
+            // idempotency key gave both the same intent.
+            let payment = match inserted {
+                Ok(p) => p,
+                Err(_) => reload(state, checkout.id).await?,
+            };
+            (payment, intent)
+        }
+    };
+    Ok(CardPayment {
+        payment,
+        client_secret: intent.client_secret,
+        publishable_key: gateway.publishable_key.clone(),
+    })
+}
+
+async fn create(state: &AppState, checkout: &checkouts::Model, key: &str) -> AppResult<Intent> {
+    stripe(state)?
+        .create_payment_intent(
+            checkout.total_minor,
+            &checkout.currency,
+            &checkout.id.to_string(),
+            key,
+        )
+        .await
+}
+
+async fn reload(state: &AppState, checkout_id: Uuid) -> AppResult<payments::Model> {
+    of_checkout(&state.db, checkout_id)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payment row vanished")))
+}
+
+/// A fresh client secret for a checkout the buyer can still pay.
+pub async fn retry(
+    state: &AppState,
+    caller: CurrentUser,
+    checkout_id: Uuid,
+) -> AppResult<CardPayment> {
+    let checkout = checkouts::Entity::find_by_id(checkout_id)
+        .one(&state.db)
+        .await?
+        .filter(|c| c.buyer_id == caller.id)
+        .ok_or_else(|| AppError::NotFound("no such checkout".into()))?;
+    if checkout.payment_method != "CARD" {
+        return Err(AppError::Conflict(
+            "this checkout is paid by bank transfer".into(),
+        ));
+    }
+    if let Some(p) = of_checkout(&state.db, checkout.id).await?
+        && p.status != PaymentStatus::RequiresPayment
+    {
+        return Err(AppError::Conflict(
+            "this checkout's payment is complete or under review".into(),
+        ));
+    }
+    let orders = orders::Entity::find()
+        .filter(orders::Column::CheckoutId.eq(checkout.id))
+        .all(&state.db)
+        .await?;
+    let now = Utc::now();
+    let payable = !orders.is_empty()
+        && orders
+            .iter()
+            .all(|o| o.status == OrderStatus::PendingPayment && o.expires_at > now);
+    if !payable {
+        return Err(AppError::Conflict(
+            "this checkout can no longer be paid; its orders were paid, cancelled or expired"
+                .into(),
+        ));
+    }
+    start(state, &checkout).await
+}

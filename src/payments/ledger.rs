@@ -1,0 +1,207 @@
+//! The per-shop ledger: append-only entries in the shop's settlement currency. A shop's
+//! balance is always computed from its entries, never stored, so it cannot drift from them.
+//!
+//! Every entry belongs to an order and shares its state: money of a delivered order becomes
+//! available after the holding period, money of a cancelled order (fully refunded, so its
+//! entries net to zero) at once; everything else is pending.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use uuid::Uuid;
+
+use crate::{
+    entities::{
+        ledger_entries::{self, EntryKind},
+        orders::{self, OrderStatus},
+    },
+    error::{AppError, AppResult},
+    money,
+};
+
+/// One entry to write.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub order: &'a orders::Model,
+    pub kind: EntryKind,
+    pub amount_minor: i64,
+    pub refund_id: Option<Uuid>,
+    pub payout_id: Option<Uuid>,
+}
+
+/// Writes one entry in the order's shop currency.
+pub async fn write(
+    db: &impl ConnectionTrait,
+    entry: NewEntry<'_>,
+) -> AppResult<ledger_entries::Model> {
+    Ok(ledger_entries::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        shop_id: Set(entry.order.shop_id),
+        order_id: Set(entry.order.id),
+        kind: Set(entry.kind),
+        amount_minor: Set(entry.amount_minor),
+        currency: Set(entry.order.shop_currency.clone()),
+        refund_id: Set(entry.refund_id),
+        payout_id: Set(entry.payout_id),
+        provider_ref: Set(None),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?)
+}
+
+/// The platform's commission on an amount at the order's frozen rate.
+pub fn commission(amount_minor: i64, commission_bps: i32) -> AppResult<i64> {
+    money::share(amount_minor, i64::from(commission_bps), 10_000)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("commission overflow")))
+}
+
+/// A paid order credits its shop with the order's total in the shop's currency (converted at
+/// the rate locked when it was placed) and debits the commission frozen on it.
+pub async fn record_sale(db: &impl ConnectionTrait, order: &orders::Model) -> AppResult<()> {
+    let fee = commission(order.shop_total_minor, order.commission_bps)?;
+    for (kind, amount_minor) in [
+        (EntryKind::Sale, order.shop_total_minor),
+        (EntryKind::Commission, -fee),
+    ] {
+        write(
+            db,
+            NewEntry {
+                order,
+                kind,
+                amount_minor,
+                refund_id: None,
+                payout_id: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The sum of one order's entries of the given kinds.
+pub async fn order_sum(
+    db: &impl ConnectionTrait,
+    order_id: Uuid,
+    kinds: &[EntryKind],
+) -> AppResult<i64> {
+    let amounts: Vec<i64> = ledger_entries::Entity::find()
+        .select_only()
+        .column(ledger_entries::Column::AmountMinor)
+        .filter(ledger_entries::Column::OrderId.eq(order_id))
+        .filter(ledger_entries::Column::Kind.is_in(kinds.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(amounts.iter().sum())
+}
+
+/// What one order contributes to its shop's balance.
+#[derive(Debug, Clone)]
+pub struct OrderNet {
+    pub order: orders::Model,
+    pub currency: String,
+    pub net_minor: i64,
+    pub available: bool,
+}
+
+/// Whether an order's money can be paid out now.
+pub fn is_available(order: &orders::Model, holding_days: i64, now: DateTime<Utc>) -> bool {
+    match order.status {
+        OrderStatus::Cancelled => true,
+        OrderStatus::Delivered => order
+            .delivered_at
+            .is_some_and(|at| at + Duration::days(holding_days) <= now),
+        _ => false,
+    }
+}
+
+/// Each order's net in the shop's ledger, with whether it is available.
+pub async fn order_nets(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    holding_days: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<OrderNet>> {
+    let rows: Vec<(Uuid, String, i64)> = ledger_entries::Entity::find()
+        .select_only()
+        .column(ledger_entries::Column::OrderId)
+        .column(ledger_entries::Column::Currency)
+        .column(ledger_entries::Column::AmountMinor)
+        .filter(ledger_entries::Column::ShopId.eq(shop_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut sums: BTreeMap<(Uuid, String), i64> = BTreeMap::new();
+    for (order, currency, amount) in rows {
+        *sums.entry((order, currency)).or_default() += amount;
+    }
+    let ids: Vec<Uuid> = sums.keys().map(|(id, _)| *id).collect();
+    let orders: HashMap<Uuid, orders::Model> = orders::Entity::find()
+        .filter(orders::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
+    let mut nets = Vec::with_capacity(sums.len());
+    for ((order_id, currency), net_minor) in sums {
+        let order = orders
+            .get(&order_id)
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("ledger names a missing order")))?;
+        nets.push(OrderNet {
+            available: is_available(&order, holding_days, now),
+            order,
+            currency,
+            net_minor,
+        });
+    }
+    Ok(nets)
+}
+
+/// A shop's balance in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Balance {
+    pub currency: String,
+    pub pending_minor: i64,
+    pub available_minor: i64,
+}
+
+/// Sums order nets into balances per currency.
+pub fn balances(nets: &[OrderNet]) -> Vec<Balance> {
+    let mut by_currency: BTreeMap<&str, Balance> = BTreeMap::new();
+    for net in nets {
+        let b = by_currency
+            .entry(net.currency.as_str())
+            .or_insert_with(|| Balance {
+                currency: net.currency.clone(),
+                pending_minor: 0,
+                available_minor: 0,
+            });
+        if net.available {
+            b.available_minor += net.net_minor;
+        } else {
+            b.pending_minor += net.net_minor;
+        }
+    }
+    by_currency.into_values().collect()
+}
+
+/// A shop's entries, newest first.
+pub async fn entries(
+    db: &impl ConnectionTrait,
+    shop_id: Uuid,
+    limit: u64,
+) -> AppResult<Vec<ledger_entries::Model>> {
+    Ok(ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::ShopId.eq(shop_id))
+        .order_by_desc(ledger_entries::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?)
+}

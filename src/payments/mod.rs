@@ -1,0 +1,67 @@
+//! Payments: card checkouts through Stripe, webhooks, refunds, the per-shop ledger and
+//! payouts to artisans. The platform collects every payment and owes each shop its share.
+
+pub mod card;
+pub mod gateway;
+pub mod graphql;
+pub mod ledger;
+pub mod payouts;
+pub mod refunds;
+pub mod webhook;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    entities::{
+        checkouts,
+        payments::{self, PaymentStatus, Provider},
+    },
+    error::{AppError, AppResult},
+};
+
+/// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.
+pub fn stripe(state: &AppState) -> AppResult<&gateway::Gateway> {
+    state.stripe.as_deref().ok_or_else(|| AppError::Refused {
+        code: "PAYMENT_METHOD_UNAVAILABLE",
+        message: "card payments are not configured on this server; choose BANK_TRANSFER".into(),
+    })
+}
+
+/// The payment of a checkout, if one was started.
+pub async fn of_checkout(
+    db: &impl ConnectionTrait,
+    checkout_id: Uuid,
+) -> AppResult<Option<payments::Model>> {
+    Ok(payments::Entity::find()
+        .filter(payments::Column::CheckoutId.eq(checkout_id))
+        .one(db)
+        .await?)
+}
+
+/// Records a confirmed bank transfer as the checkout's payment.
+pub async fn record_bank_transfer(
+    db: &impl ConnectionTrait,
+    checkout: &checkouts::Model,
+    reference: &str,
+) -> AppResult<payments::Model> {
+    let now = Utc::now();
+    Ok(payments::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        checkout_id: Set(checkout.id),
+        provider: Set(Provider::BankTransfer),
+        provider_ref: Set(Some(reference.to_owned())),
+        amount_minor: Set(checkout.total_minor),
+        currency: Set(checkout.currency.clone()),
+        status: Set(PaymentStatus::Succeeded),
+        failures: Set(0),
+        last_error: Set(None),
+        review_reason: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?)
+}

@@ -1,0 +1,393 @@
+//! Payouts: an admin pays a shop its available balance, by Stripe Connect transfer where
+//! the shop's connected account can receive payouts, otherwise as a bank payment recorded
+//! with its reference. Also the artisan's Stripe Connect onboarding.
+//!
+//! A payout zeroes each available order's net with one PAYOUT entry per order. With Stripe
+//! each order's share goes as its own transfer in the checkout's `transfer_group` (Stripe's
+//! "separate charges and transfers"); an order left owing money after a late refund is
+//! settled from the others' shares first. A transfer Stripe refuses is booked back.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    gateway::{OnboardingLink, TransferRequest},
+    ledger::{self, NewEntry},
+    stripe,
+};
+use crate::{
+    app::AppState,
+    auth::CurrentUser,
+    catalog::shops::shop_of,
+    entities::{
+        ledger_entries::{self, EntryKind},
+        payouts::{self, PayoutMethod, PayoutStatus},
+        shops,
+        users::{self, Role},
+    },
+    error::{AppError, AppResult},
+};
+
+/// One order's part of a payout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub order_id: Uuid,
+    pub checkout_id: Uuid,
+    /// The PAYOUT entry: minus the order's net (plus, for an order that owed money).
+    pub entry_minor: i64,
+    /// What is transferred for this order (zero for orders that owed money).
+    pub transfer_minor: i64,
+}
+
+/// Plans a payout from available order nets: every order is zeroed, and any debt is taken
+/// from the positive orders' transfers in order. `None` when nothing is available.
+pub fn plan(nets: &[(Uuid, Uuid, i64)]) -> Option<(i64, Vec<Part>)> {
+    let total: i64 = nets.iter().map(|(_, _, n)| n).sum();
+    if total <= 0 {
+        return None;
+    }
+    let mut debt: i64 = nets
+        .iter()
+        .filter(|(_, _, n)| *n < 0)
+        .map(|(_, _, n)| -n)
+        .sum();
+    let mut parts = Vec::new();
+    for &(order_id, checkout_id, net) in nets {
+        if net == 0 {
+            continue;
+        }
+        let transfer_minor = if net > 0 {
+            let taken = debt.min(net);
+            debt -= taken;
+            net - taken
+        } else {
+            0
+        };
+        parts.push(Part {
+            order_id,
+            checkout_id,
+            entry_minor: -net,
+            transfer_minor,
+        });
+    }
+    Some((total, parts))
+}
+
+/// Pays a shop its available balance. `reference` records a bank payout; without it the
+/// shop's connected Stripe account must be able to receive payouts.
+#[tracing::instrument(skip_all, fields(user = %caller.id, shop = %shop_id))]
+pub async fn create_payout(
+    state: &AppState,
+    caller: CurrentUser,
+    shop_id: Uuid,
+    reference: Option<String>,
+) -> AppResult<payouts::Model> {
+    caller.require_role(&[Role::Admin])?;
+    let reference = reference
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reference.as_ref().is_some_and(|r| r.len() > 200) {
+        return Err(AppError::invalid("reference", "at most 200 characters"));
+    }
+    let txn = state.db.begin().await?;
+    // Write first: the shop row serialises payouts of one shop on both databases.
+    let locked = shops::Entity::update_many()
+        .col_expr(
+            shops::Column::UpdatedAt,
+            Expr::col(shops::Column::UpdatedAt),
+        )
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let shop = shops::Entity::find_by_id(shop_id)
+        .one(&txn)
+        .await?
+        .filter(|_| locked == 1)
+        .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
+    let method = match (&reference, &shop.stripe_account_id) {
+        (Some(_), _) => PayoutMethod::Bank,
+        (None, Some(_)) if shop.payouts_enabled && state.stripe.is_some() => {
+            PayoutMethod::StripeTransfer
+        }
+        _ => {
+            return Err(AppError::invalid(
+                "reference",
+                "this shop cannot receive Stripe transfers yet; pay by bank and give its reference",
+            ));
+        }
+    };
+    let now = Utc::now();
+    let nets = ledger::order_nets(&txn, shop.id, state.settings.payments.holding_days, now).await?;
+    let available: Vec<_> = nets
+        .iter()
+        .filter(|n| n.available && n.currency == shop.settlement_currency)
+        .collect();
+    let planned: Vec<(Uuid, Uuid, i64)> = available
+        .iter()
+        .map(|n| (n.order.id, n.order.checkout_id, n.net_minor))
+        .collect();
+    let Some((total, parts)) = plan(&planned) else {
+        return Err(AppError::Conflict(
+            "nothing is available to pay out yet".into(),
+        ));
+    };
+    let payout = payouts::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        shop_id: Set(shop.id),
+        method: Set(method),
+        status: Set(match method {
+            PayoutMethod::Bank => PayoutStatus::Paid,
+            PayoutMethod::StripeTransfer => PayoutStatus::Processing,
+        }),
+        amount_minor: Set(total),
+        currency: Set(shop.settlement_currency.clone()),
+        reference: Set(reference),
+        failure: Set(None),
+        actor_id: Set(Some(caller.id)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let orders: HashMap<Uuid, _> = available.iter().map(|n| (n.order.id, &n.order)).collect();
+    let mut entry_ids = HashMap::new();
+    for part in &parts {
+        let order = orders
+            .get(&part.order_id)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("planned order missing")))?;
+        let entry = ledger::write(
+            &txn,
+            NewEntry {
+                order,
+                kind: EntryKind::Payout,
+                amount_minor: part.entry_minor,
+                refund_id: None,
+                payout_id: Some(payout.id),
+            },
+        )
+        .await?;
+        entry_ids.insert(part.order_id, entry.id);
+    }
+    txn.commit().await?;
+    if method == PayoutMethod::Bank {
+        return Ok(payout);
+    }
+
+    let gateway = stripe(state)?;
+    let destination = shop.stripe_account_id.clone().unwrap_or_default();
+    let mut failure = None;
+    for part in parts.iter().filter(|p| p.transfer_minor > 0) {
+        let order = orders
+            .get(&part.order_id)
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("planned order missing")))?;
+        if failure.is_none() {
+            let request = TransferRequest {
+                amount_minor: part.transfer_minor,
+                currency: &payout.currency,
+                destination: &destination,
+                transfer_group: part.checkout_id.to_string(),
+                idempotency_key: format!("payout-{}-{}", payout.id, part.order_id),
+                metadata: HashMap::from([
+                    ("payout_id".to_owned(), payout.id.to_string()),
+                    ("order_id".to_owned(), part.order_id.to_string()),
+                    ("shop_id".to_owned(), shop.id.to_string()),
+                ]),
+            };
+            match gateway.transfer(request).await {
+                Ok(transfer) => {
+                    if let Some(id) = entry_ids.get(&part.order_id) {
+                        ledger_entries::Entity::update_many()
+                            .col_expr(
+                                ledger_entries::Column::ProviderRef,
+                                Expr::value(Some(transfer)),
+                            )
+                            .filter(ledger_entries::Column::Id.eq(*id))
+                            .exec(&state.db)
+                            .await?;
+                    }
+                    continue;
+                }
+                Err(err) => failure = Some(err.message()),
+            }
+        }
+        // This transfer failed, or an earlier one did: book its money back.
+        ledger::write(
+            &state.db,
+            NewEntry {
+                order,
+                kind: EntryKind::PayoutReversal,
+                amount_minor: part.transfer_minor,
+                refund_id: None,
+                payout_id: Some(payout.id),
+            },
+        )
+        .await?;
+    }
+    let status = if failure.is_some() {
+        PayoutStatus::Failed
+    } else {
+        PayoutStatus::Paid
+    };
+    payouts::Entity::update_many()
+        .col_expr(payouts::Column::Status, Expr::value(status))
+        .col_expr(payouts::Column::Failure, Expr::value(failure))
+        .col_expr(payouts::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(payouts::Column::Id.eq(payout.id))
+        .exec(&state.db)
+        .await?;
+    payouts::Entity::find_by_id(payout.id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payout vanished")))
+}
+
+/// A shop's payouts, newest first.
+pub async fn history(
+    state: &AppState,
+    shop_id: Uuid,
+    limit: u64,
+) -> AppResult<Vec<payouts::Model>> {
+    Ok(payouts::Entity::find()
+        .filter(payouts::Column::ShopId.eq(shop_id))
+        .order_by_desc(payouts::Column::Id)
+        .limit(limit)
+        .all(&state.db)
+        .await?)
+}
+
+/// Starts (or continues) Stripe Connect onboarding for the caller's shop: creates an Express
+/// account the first time, then a fresh single-use onboarding link.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
+pub async fn start_onboarding(
+    state: &AppState,
+    caller: CurrentUser,
+    return_url: &str,
+    refresh_url: &str,
+) -> AppResult<(String, OnboardingLink)> {
+    caller.require_role(&[Role::Artisan])?;
+    for (field, url) in [("returnUrl", return_url), ("refreshUrl", refresh_url)] {
+        let ok = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() <= 500
+            && !url.contains(char::is_whitespace);
+        if !ok {
+            return Err(AppError::invalid(field, "must be an http(s) address"));
+        }
+    }
+    let shop = shop_of(&state.db, caller.id)
+        .await?
+        .ok_or_else(|| AppError::NotFound("you have no shop yet".into()))?;
+    let gateway = stripe(state).map_err(|_| AppError::Refused {
+        code: "PAYOUTS_UNAVAILABLE",
+        message: "Stripe is not configured on this server; payouts are made by bank".into(),
+    })?;
+    let account = match shop.stripe_account_id.clone() {
+        Some(account) => account,
+        None => {
+            let owner = users::Entity::find_by_id(caller.id)
+                .one(&state.db)
+                .await?
+                .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".into()))?;
+            let key = format!("account-{}", shop.id);
+            let created = gateway
+                .create_account(&owner.email, &shop.id.to_string(), &key)
+                .await?;
+            // Conditional, so a racing request cannot replace the account just stored.
+            shops::Entity::update_many()
+                .col_expr(
+                    shops::Column::StripeAccountId,
+                    Expr::value(Some(created.clone())),
+                )
+                .filter(shops::Column::Id.eq(shop.id))
+                .filter(shops::Column::StripeAccountId.is_null())
+                .exec(&state.db)
+                .await?;
+            shops::Entity::find_by_id(shop.id)
+                .one(&state.db)
+                .await?
+                .and_then(|s| s.stripe_account_id)
+                .unwrap_or(created)
+        }
+    };
+    let link = gateway
+        .onboarding_link(&account, return_url, refresh_url)
+        .await?;
+    Ok((account, link))
+}
+
+/// Sets a shop's commission override (basis points), or clears it with `None`. Admins only;
+/// orders already placed keep the commission frozen on them.
+pub async fn set_commission(
+    state: &AppState,
+    caller: CurrentUser,
+    shop_id: Uuid,
+    basis_points: Option<i32>,
+) -> AppResult<shops::Model> {
+    caller.require_role(&[Role::Admin])?;
+    if basis_points.is_some_and(|b| !(0..=10_000).contains(&b)) {
+        return Err(AppError::invalid(
+            "basisPoints",
+            "a commission is between 0 and 10000 basis points",
+        ));
+    }
+    let changed = shops::Entity::update_many()
+        .col_expr(shops::Column::CommissionBps, Expr::value(basis_points))
+        .col_expr(shops::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(shops::Column::Id.eq(shop_id))
+        .exec(&state.db)
+        .await?
+        .rows_affected;
+    if changed != 1 {
+        return Err(AppError::NotFound("no such shop".into()));
+    }
+    shops::Entity::find_by_id(shop_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such shop".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(n: u128) -> (Uuid, Uuid) {
+        (Uuid::from_u128(n), Uuid::from_u128(100 + n))
+    }
+
+    #[test]
+    fn plans_zero_every_order_and_pay_the_total() {
+        let (a, ca) = ids(1);
+        let (b, cb) = ids(2);
+        let (total, parts) = plan(&[(a, ca, 9_000), (b, cb, 4_500)]).expect("plan");
+        assert_eq!(total, 13_500);
+        assert_eq!(parts.iter().map(|p| p.entry_minor).sum::<i64>(), -13_500);
+        assert_eq!(parts.iter().map(|p| p.transfer_minor).sum::<i64>(), 13_500);
+    }
+
+    #[test]
+    fn debt_is_settled_from_other_orders_first() {
+        let (a, ca) = ids(1);
+        let (b, cb) = ids(2);
+        let (c, cc) = ids(3);
+        let (total, parts) =
+            plan(&[(a, ca, 1_000), (b, cb, -1_500), (c, cc, 2_000)]).expect("plan");
+        assert_eq!(total, 1_500);
+        let transfers: Vec<i64> = parts.iter().map(|p| p.transfer_minor).collect();
+        assert_eq!(transfers, vec![0, 0, 1_500]);
+        assert_eq!(parts.iter().map(|p| p.entry_minor).sum::<i64>(), -1_500);
+    }
+
+    #[test]
+    fn nothing_to_pay_plans_nothing() {
+        let (a, ca) = ids(1);
+        let (b, cb) = ids(2);
+        assert_eq!(plan(&[]), None);
+        assert_eq!(plan(&[(a, ca, 500), (b, cb, -500)]), None);
+    }
+}

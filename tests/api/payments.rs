@@ -1,0 +1,865 @@
+//! Card payments through the real async-stripe client against the local fake Stripe, signed
+//! webhooks, the ledger, refunds and payouts. Every scenario ends by checking that each
+//! shop's balance equals the sum of its ledger.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use crate::{
+    catalog_helpers::ShopFixture,
+    fake_stripe::{FakeStripe, WEBHOOK_SECRET, account_json, event, intent_json, now, signature},
+    helpers::{Session, TestApp},
+    orders::{buyer_in, stocked_shop},
+};
+
+const ADD: &str = "mutation($v: ID!, $q: Int!) { addToCart(input: { variantId: $v, quantity: $q }) { cart { currency } } }";
+const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { checkoutId total { amount currencyCode }
+  orders { id status shopTotal { amount currencyCode } shop { slug } }
+  payment { paymentIntentId clientSecret publishableKey amount { amount currencyCode } status } } }";
+const RETRY: &str = "mutation($c: ID!) { retryPayment(input: { checkoutId: $c }) { payment { paymentIntentId clientSecret status } } }";
+const ORDER: &str = "query($id: ID!) { order(id: $id) { status refunded { amount currencyCode } commissionBasisPoints
+  payment { status provider failures lastError reviewReason }
+  refunds { id status method amount { amount } shopAmount { amount } commissionReturned { amount } reference }
+  events { to note } lines { variantId: sku } } }";
+const FINANCES: &str = "query($s: ID) { shopFinances(shopId: $s) { shopId payoutsEnabled stripeAccountId commissionBasisPoints
+  balances { currency pending { amount } available { amount } total { amount } }
+  ledger(first: 500) { kind amount { amount currencyCode } orderId transferId payoutId refundId }
+  payouts { id method status amount { amount currencyCode } reference failure } } }";
+const REFUND: &str = "mutation($i: RefundOrderInput!) { refundOrder(input: $i) { refund { id status method amount { amount } shopAmount { amount } commissionReturned { amount } reference } order { status refunded { amount } } } }";
+const PAYOUT: &str = "mutation($i: CreatePayoutInput!) { createPayout(input: $i) { payout { id method status amount { amount currencyCode } reference failure } } }";
+const ONBOARD: &str = "mutation($i: StartPayoutOnboardingInput!) { startPayoutOnboarding(input: $i) { onboarding { accountId url expiresAt } } }";
+const SHIP: &str = "mutation($o: ID!) { markOrderShipped(input: { orderId: $o, carrier: \"Mongol Post\", trackingNumber: \"RR123456789MN\" }) { order { status } } }";
+const DELIVER: &str =
+    "mutation($o: ID!) { markOrderDelivered(input: { orderId: $o }) { order { status } } }";
+
+/// "123.45" → 12345 (every currency here has two decimals).
+fn minor(amount: &Value) -> i64 {
+    let text = amount.as_str().expect("amount text");
+    let negative = text.starts_with('-');
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let value: i64 = digits.parse().expect("digits");
+    if negative { -value } else { value }
+}
+
+fn s(v: &Value) -> String {
+    v.as_str().expect("string").to_owned()
+}
+
+/// A Stripe-shaped PaymentIntent for a placed checkout, in the state given.
+fn intent(placed: &Value, status: &str) -> Value {
+    let pi = s(&placed["payment"]["paymentIntentId"]);
+    let total = minor(&placed["total"]["amount"]);
+    let currency = s(&placed["total"]["currencyCode"]).to_lowercase();
+    intent_json(&pi, total, &currency, status, &s(&placed["checkoutId"]))
+}
+
+struct World {
+    fake: FakeStripe,
+    app: TestApp,
+    admin: Session,
+    buyer: Session,
+    address: String,
+}
+
+async fn world(buyer_email: &str) -> World {
+    let fake = FakeStripe::start().await;
+    let app = fake.app().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (buyer, address) = buyer_in(&app, buyer_email, "DE").await;
+    World {
+        fake,
+        app,
+        admin,
+        buyer,
+        address,
+    }
+}
+
+impl World {
+    async fn shop(&self, slug: &str, price: &str, stock: i32) -> (ShopFixture, String) {
+        stocked_shop(&self.app, slug, price, stock).await
+    }
+
+    async fn add(&self, variant: &str, quantity: i32) {
+        self.app
+            .gql(
+                Some(&self.buyer.access),
+                ADD,
+                json!({ "v": variant, "q": quantity }),
+            )
+            .await
+            .ok();
+    }
+
+    async fn place(&self, method: &str, key: &str) -> Value {
+        let r = self
+            .app
+            .gql(
+                Some(&self.buyer.access),
+                PLACE,
+                json!({ "i": { "addressId": self.address, "currency": "EUR", "paymentMethod": method, "idempotencyKey": key } }),
+            )
+            .await;
+        r.ok()["placeOrder"].clone()
+    }
+
+    /// Signs and sends `payment_intent.succeeded` for a placed checkout.
+    async fn pay(&self, placed: &Value, event_id: &str) {
+        let body = event(
+            event_id,
+            "payment_intent.succeeded",
+            intent(placed, "succeeded"),
+        );
+        let (status, text) = self.app.signed(&body).await;
+        assert_eq!((status, text.contains("processed")), (200, true), "{text}");
+    }
+
+    async fn order(&self, token: &str, id: &Value) -> Value {
+        let r = self.app.gql(Some(token), ORDER, json!({ "id": id })).await;
+        r.ok()["order"].clone()
+    }
+
+    async fn finances(&self, token: &str, shop: Option<&str>) -> Value {
+        let r = self
+            .app
+            .gql(Some(token), FINANCES, json!({ "s": shop }))
+            .await;
+        r.ok()["shopFinances"].clone()
+    }
+
+    /// Checks a shop's balance equals the sum of its ledger; returns (pending, available).
+    async fn balanced(&self, shop: &str) -> (i64, i64) {
+        let f = self.finances(&self.admin.access, Some(shop)).await;
+        let mut sums: HashMap<String, i64> = HashMap::new();
+        for entry in f["ledger"].as_array().expect("ledger") {
+            *sums.entry(s(&entry["amount"]["currencyCode"])).or_default() +=
+                minor(&entry["amount"]["amount"]);
+        }
+        let balances = f["balances"].as_array().expect("balances");
+        assert_eq!(balances.len(), sums.len(), "{f}");
+        let (mut pending, mut available) = (0, 0);
+        for b in balances {
+            let total = minor(&b["total"]["amount"]);
+            assert_eq!(Some(&total), sums.get(&s(&b["currency"])), "{f}");
+            assert_eq!(
+                minor(&b["pending"]["amount"]) + minor(&b["available"]["amount"]),
+                total
+            );
+            pending += minor(&b["pending"]["amount"]);
+            available += minor(&b["available"]["amount"]);
+        }
+        (pending, available)
+    }
+
+    fn ledger_of<'a>(f: &'a Value, order: &Value) -> Vec<(&'a str, i64)> {
+        f["ledger"]
+            .as_array()
+            .expect("ledger")
+            .iter()
+            .filter(|e| &e["orderId"] == order)
+            .map(|e| {
+                (
+                    e["kind"].as_str().unwrap_or(""),
+                    minor(&e["amount"]["amount"]),
+                )
+            })
+            .collect()
+    }
+}
+
+fn order_of<'a>(placed: &'a Value, slug: &str) -> &'a Value {
+    placed["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .find(|o| o["shop"]["slug"] == slug)
+        .expect("order of shop")
+}
+
+#[tokio::test]
+async fn a_card_checkout_across_two_shops_is_paid_by_a_signed_webhook() {
+    let w = world("card@example.de").await;
+    let (felt, rug) = w.shop("felt", "370000", 3).await;
+    let (silver, ring) = w.shop("silver", "185000", 5).await;
+    // A per-shop commission, frozen on the order when it is placed.
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            "mutation($s: ID!, $b: Int) { setShopCommission(input: { shopId: $s, basisPoints: $b }) { finances { commissionBasisPoints } } }",
+            json!({ "s": silver.id, "b": 500 }),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["setShopCommission"]["finances"]["commissionBasisPoints"],
+        500
+    );
+    let r = w
+        .app
+        .gql(
+            Some(&silver.owner.access),
+            "mutation($s: ID!) { setShopCommission(input: { shopId: $s, basisPoints: 0 }) { finances { commissionBasisPoints } } }",
+            json!({ "s": silver.id }),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            "mutation($s: ID!) { setShopCommission(input: { shopId: $s, basisPoints: 20000 }) { finances { commissionBasisPoints } } }",
+            json!({ "s": silver.id }),
+        )
+        .await;
+    assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "basisPoints"));
+
+    w.add(&rug, 1).await;
+    w.add(&ring, 2).await;
+    let placed = w.place("CARD", "card-1").await;
+    let checkout = s(&placed["checkoutId"]);
+    assert_eq!(
+        placed["total"],
+        json!({ "amount": "224.32", "currencyCode": "EUR" })
+    );
+    let payment = &placed["payment"];
+    assert_eq!(payment["status"], "REQUIRES_PAYMENT");
+    assert_eq!(payment["publishableKey"], "pk_test_fake");
+    assert_eq!(payment["amount"], placed["total"]);
+    let pi = s(&payment["paymentIntentId"]);
+    assert!(s(&payment["clientSecret"]).starts_with(&format!("{pi}_secret_")));
+
+    // Exactly what Stripe needs, once, with a key derived from the checkout.
+    let created = w.fake.created("/v1/payment_intents");
+    assert_eq!(created.len(), 1);
+    let form = &created[0].form;
+    assert_eq!(form.get("amount").map(String::as_str), Some("22432"));
+    assert_eq!(form.get("currency").map(String::as_str), Some("eur"));
+    assert_eq!(
+        form.get("automatic_payment_methods[enabled]")
+            .map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(form.get("transfer_group"), Some(&checkout));
+    assert_eq!(form.get("metadata[checkout_id]"), Some(&checkout));
+    assert_eq!(
+        created[0].idempotency_key,
+        Some(format!("checkout-{checkout}-pi"))
+    );
+
+    // A client retry of placeOrder and a retryPayment reuse the same intent.
+    let again = w.place("CARD", "card-1").await;
+    assert_eq!(again["checkoutId"], placed["checkoutId"]);
+    assert_eq!(again["payment"]["clientSecret"], payment["clientSecret"]);
+    let r = w
+        .app
+        .gql(Some(&w.buyer.access), RETRY, json!({ "c": checkout }))
+        .await;
+    assert_eq!(r.ok()["retryPayment"]["payment"]["paymentIntentId"], pi);
+    assert_eq!(w.fake.created("/v1/payment_intents").len(), 1);
+    let stranger = w.app.register("stranger@example.de", "BUYER").await;
+    let r = w
+        .app
+        .gql(Some(&stranger.access), RETRY, json!({ "c": checkout }))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+
+    w.pay(&placed, "evt_paid_1").await;
+    for o in placed["orders"].as_array().expect("orders") {
+        let order = w.order(&w.buyer.access, &o["id"]).await;
+        assert_eq!(order["status"], "PAID");
+        assert_eq!(order["payment"]["status"], "SUCCEEDED");
+        assert_eq!(order["payment"]["provider"], "STRIPE");
+    }
+    // The same event again changes nothing.
+    let body = event(
+        "evt_paid_1",
+        "payment_intent.succeeded",
+        intent(&placed, "succeeded"),
+    );
+    let (status, text) = w.app.signed(&body).await;
+    assert_eq!((status, text.contains("duplicate")), (200, true), "{text}");
+
+    // Sale credit in the shop's currency at the locked rate, minus the frozen commission.
+    let f = w.finances(&felt.owner.access, None).await;
+    let felt_order = &order_of(&placed, "felt")["id"];
+    assert_eq!(
+        World::ledger_of(&f, felt_order),
+        vec![("COMMISSION", -4_100_000), ("SALE", 41_000_000)]
+    );
+    assert_eq!(w.balanced(&felt.id).await, (36_900_000, 0));
+    let f = w.finances(&silver.owner.access, None).await;
+    let silver_order = &order_of(&placed, "silver")["id"];
+    assert_eq!(
+        World::ledger_of(&f, silver_order),
+        vec![("COMMISSION", -2_100_000), ("SALE", 42_000_000)]
+    );
+    assert_eq!(w.balanced(&silver.id).await, (39_900_000, 0));
+    let order = w.order(&w.buyer.access, silver_order).await;
+    assert_eq!(order["commissionBasisPoints"], 500);
+
+    // Paid checkouts have nothing left to retry.
+    let r = w
+        .app
+        .gql(Some(&w.buyer.access), RETRY, json!({ "c": checkout }))
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    // An artisan cannot read another shop's money.
+    let r = w
+        .app
+        .gql(
+            Some(&felt.owner.access),
+            FINANCES,
+            json!({ "s": silver.id }),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn webhooks_are_verified_before_anything_happens() {
+    let w = world("sig@example.de").await;
+    let (shop, rug) = w.shop("sig", "370000", 3).await;
+    w.add(&rug, 1).await;
+    let placed = w.place("CARD", "sig-1").await;
+    let body = event(
+        "evt_sig_1",
+        "payment_intent.succeeded",
+        intent(&placed, "succeeded"),
+    );
+    let t = now();
+    let wrong = signature(&body, "whsec_not_ours", t);
+    let tampered = body.replace("\"livemode\":false", "\"livemode\":true");
+    for (what, text, sig) in [
+        ("unsigned", body.clone(), None),
+        ("wrong secret", body.clone(), Some(wrong.clone())),
+        (
+            "stale",
+            body.clone(),
+            Some(signature(&body, WEBHOOK_SECRET, t - 600)),
+        ),
+        (
+            "from the future",
+            body.clone(),
+            Some(signature(&body, WEBHOOK_SECRET, t + 600)),
+        ),
+        (
+            "tampered",
+            tampered,
+            Some(signature(&body, WEBHOOK_SECRET, t)),
+        ),
+        ("garbage", body.clone(), Some("nonsense".into())),
+    ] {
+        let (status, _) = w.app.webhook(&text, sig).await;
+        assert_eq!(status, 400, "{what}");
+    }
+    let order = w.order(&w.buyer.access, &placed["orders"][0]["id"]).await;
+    assert_eq!(order["status"], "PENDING_PAYMENT");
+    assert_eq!(w.balanced(&shop.id).await, (0, 0));
+
+    // Stripe may send several v1 signatures (secret rotation): one valid one is enough.
+    let good = signature(&body, WEBHOOK_SECRET, t);
+    let v1 = good.split("v1=").nth(1).expect("v1");
+    let bad = wrong.split("v1=").nth(1).expect("v1");
+    let (status, text) = w
+        .app
+        .webhook(&body, Some(format!("t={t},v1={bad},v1={v1}")))
+        .await;
+    assert_eq!((status, text.contains("processed")), (200, true), "{text}");
+    let order = w.order(&w.buyer.access, &placed["orders"][0]["id"]).await;
+    assert_eq!(order["status"], "PAID");
+
+    // Unknown types are acknowledged and ignored.
+    let other = event(
+        "evt_other",
+        "climate.order.canceled",
+        json!({ "id": "climorder_1", "object": "climate.order" }),
+    );
+    let (status, text) = w.app.signed(&other).await;
+    assert_eq!((status, text.contains("ignored")), (200, true), "{text}");
+
+    // Without Stripe keys the endpoint does not exist.
+    let plain = TestApp::spawn().await;
+    let (status, _) = plain.signed(&body).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn a_failed_card_then_a_new_attempt_pays_and_late_events_change_nothing() {
+    let w = world("fail@example.de").await;
+    let (shop, rug) = w.shop("fail", "370000", 3).await;
+    w.add(&rug, 1).await;
+    let placed = w.place("CARD", "fail-1").await;
+    let checkout = s(&placed["checkoutId"]);
+    let order_id = placed["orders"][0]["id"].clone();
+    let mut declined = intent(&placed, "requires_payment_method");
+    declined["last_payment_error"] = json!({ "type": "card_error", "code": "card_declined", "message": "Your card was declined." });
+    let (status, _) = w
+        .app
+        .signed(&event(
+            "evt_fail_1",
+            "payment_intent.payment_failed",
+            declined.clone(),
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let order = w.order(&w.buyer.access, &order_id).await;
+    assert_eq!(order["status"], "PENDING_PAYMENT");
+    assert_eq!(order["payment"]["failures"], 1);
+    assert_eq!(order["payment"]["lastError"], "Your card was declined.");
+    assert_eq!(order["payment"]["status"], "REQUIRES_PAYMENT");
+
+    // The buyer abandons; Stripe cancels the intent; a retry gets a new one, once.
+    let old = s(&placed["payment"]["paymentIntentId"]);
+    w.fake.cancel_intent(&old);
+    let r = w
+        .app
+        .gql(Some(&w.buyer.access), RETRY, json!({ "c": checkout }))
+        .await;
+    let fresh = s(&r.ok()["retryPayment"]["payment"]["paymentIntentId"]);
+    assert_ne!(fresh, old);
+    let created = w.fake.created("/v1/payment_intents");
+    assert_eq!(created.len(), 2);
+    assert_eq!(
+        created[1].idempotency_key,
+        Some(format!("checkout-{checkout}-pi-after-{old}"))
+    );
+    let r = w
+        .app
+        .gql(Some(&w.buyer.access), RETRY, json!({ "c": checkout }))
+        .await;
+    assert_eq!(r.ok()["retryPayment"]["payment"]["paymentIntentId"], fresh);
+    assert_eq!(w.fake.created("/v1/payment_intents").len(), 2);
+
+    let mut paid = placed.clone();
+    paid["payment"]["paymentIntentId"] = json!(fresh);
+    w.pay(&paid, "evt_fail_2").await;
+    // A late failure of the first attempt arrives after the success: nothing changes.
+    let (status, _) = w
+        .app
+        .signed(&event(
+            "evt_fail_3",
+            "payment_intent.payment_failed",
+            declined,
+        ))
+        .await;
+    assert_eq!(status, 200);
+    let order = w.order(&w.buyer.access, &order_id).await;
+    assert_eq!(order["status"], "PAID");
+    assert_eq!(order["payment"]["failures"], 1);
+    assert_eq!(order["payment"]["status"], "SUCCEEDED");
+    assert_eq!(w.balanced(&shop.id).await, (36_900_000, 0));
+}
+
+#[tokio::test]
+async fn a_payment_that_does_not_match_the_checkout_is_held_for_review() {
+    let w = world("short@example.de").await;
+    let (shop, rug) = w.shop("short", "370000", 3).await;
+    w.add(&rug, 1).await;
+    let placed = w.place("CARD", "short-1").await;
+    let mut short = intent(&placed, "succeeded");
+    short["amount_received"] = json!(minor(&placed["total"]["amount"]) - 1);
+    let (status, _) = w
+        .app
+        .signed(&event("evt_short", "payment_intent.succeeded", short))
+        .await;
+    assert_eq!(status, 200);
+    let mut dollars = intent(&placed, "succeeded");
+    dollars["currency"] = json!("usd");
+    let (status, _) = w
+        .app
+        .signed(&event("evt_usd", "payment_intent.succeeded", dollars))
+        .await;
+    assert_eq!(status, 200);
+    let order_id = &placed["orders"][0]["id"];
+    let order = w.order(&w.buyer.access, order_id).await;
+    assert_eq!(order["status"], "PENDING_PAYMENT");
+    assert_eq!(order["payment"]["status"], "REVIEW");
+    // Only admins read why.
+    assert_eq!(order["payment"]["reviewReason"], Value::Null);
+    let reviews = "{ paymentReviews { checkoutId status reviewReason } }";
+    let r = w.app.gql(Some(&w.admin.access), reviews, json!({})).await;
+    let list = r.ok()["paymentReviews"].as_array().expect("list").clone();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["checkoutId"], placed["checkoutId"]);
+    assert!(s(&list[0]["reviewReason"]).contains("Stripe received"));
+    let r = w.app.gql(Some(&w.buyer.access), reviews, json!({})).await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    assert_eq!(w.balanced(&shop.id).await, (0, 0));
+}
+
+#[tokio::test]
+async fn refunds_partial_then_full_reverse_the_ledger_and_return_stock() {
+    let w = world("refund@example.de").await;
+    let (shop, rug) = w.shop("refund", "370000", 3).await;
+    let other = w.app.shop("other-refund", "MN").await;
+    w.add(&rug, 1).await;
+    let placed = w.place("CARD", "refund-1").await;
+    let order_id = placed["orders"][0]["id"].clone();
+    let pi = s(&placed["payment"]["paymentIntentId"]);
+    w.pay(&placed, "evt_refund_paid").await;
+
+    let ask = |amount: Value| json!({ "i": { "orderId": order_id, "amountMinor": amount, "reason": "scratched in transit" } });
+    let r = w
+        .app
+        .gql(Some(&w.buyer.access), REFUND, ask(json!(100)))
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let r = w
+        .app
+        .gql(Some(&other.owner.access), REFUND, ask(json!(100)))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    for bad in [json!(0), json!(-5), json!(11_082)] {
+        let r = w.app.gql(Some(&shop.owner.access), REFUND, ask(bad)).await;
+        assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "amountMinor"));
+    }
+    assert!(w.fake.seen("POST", "/v1/refunds").is_empty());
+
+    // 20.00 of 110.81 EUR back: the shop gives its share at the locked rate and gets the
+    // same share of the commission back.
+    let r = w
+        .app
+        .gql(Some(&shop.owner.access), REFUND, ask(json!(2000)))
+        .await;
+    let done = r.ok()["refundOrder"].clone();
+    assert_eq!(done["refund"]["status"], "SUCCEEDED");
+    assert_eq!(done["refund"]["method"], "STRIPE");
+    assert_eq!(done["order"]["status"], "PAID");
+    assert_eq!(done["order"]["refunded"]["amount"], "20.00");
+    assert_eq!(minor(&done["refund"]["shopAmount"]["amount"]), 7_400_054);
+    assert_eq!(
+        minor(&done["refund"]["commissionReturned"]["amount"]),
+        740_005
+    );
+    let sent = w.fake.created("/v1/refunds");
+    assert_eq!(sent.len(), 1);
+    let refund_id = s(&done["refund"]["id"]);
+    assert_eq!(sent[0].form.get("amount").map(String::as_str), Some("2000"));
+    assert_eq!(sent[0].form.get("payment_intent"), Some(&pi));
+    assert_eq!(sent[0].form.get("metadata[refund_id]"), Some(&refund_id));
+    assert_eq!(sent[0].idempotency_key, Some(format!("refund-{refund_id}")));
+    assert_eq!(
+        w.balanced(&shop.id).await,
+        (36_900_000 - 7_400_054 + 740_005, 0)
+    );
+
+    // Stripe's own events about it are recognised and change nothing more.
+    let re = s(&done["refund"]["reference"]);
+    let refund_obj = json!({ "id": re, "object": "refund", "amount": 2000, "created": now(), "currency": "eur",
+        "payment_intent": pi, "status": "succeeded", "metadata": { "refund_id": refund_id } });
+    let (status, _) = w
+        .app
+        .signed(&event("evt_re_1", "refund.updated", refund_obj))
+        .await;
+    assert_eq!(status, 200);
+    let charge = |refunded: i64| {
+        json!({ "id": "ch_1", "object": "charge", "amount": 11_081, "amount_captured": 11_081,
+            "amount_refunded": refunded, "billing_details": { "address": null, "email": null, "name": null, "phone": null },
+            "captured": true, "created": now(), "currency": "eur", "disputed": false, "livemode": false,
+            "metadata": {}, "paid": true, "refunded": refunded == 11_081, "status": "succeeded", "payment_intent": pi })
+    };
+    let (status, _) = w
+        .app
+        .signed(&event("evt_ch_1", "charge.refunded", charge(2000)))
+        .await;
+    assert_eq!(status, 200);
+    let order = w.order(&w.admin.access, &order_id).await;
+    assert_eq!(order["payment"]["reviewReason"], Value::Null);
+    assert_eq!(order["refunds"].as_array().map(Vec::len), Some(1));
+
+    // The shop cannot fulfil: cancelling a paid order refunds the rest, exactly.
+    let r = w
+        .app
+        .gql(
+            Some(&shop.owner.access),
+            "mutation($o: ID!) { cancelOrder(input: { orderId: $o, note: \"loom broke\" }) { order { status refunded { amount } } } }",
+            json!({ "o": order_id }),
+        )
+        .await;
+    let cancelled = &r.ok()["cancelOrder"]["order"];
+    assert_eq!(cancelled["status"], "CANCELLED");
+    assert_eq!(cancelled["refunded"]["amount"], "110.81");
+    let sent = w.fake.created("/v1/refunds");
+    assert_eq!(sent[1].form.get("amount").map(String::as_str), Some("9081"));
+    assert_eq!(w.balanced(&shop.id).await, (0, 0));
+    let stock = w
+        .app
+        .gql(
+            None,
+            "query($s: String!) { shop(slug: $s) { slug } }",
+            json!({ "s": "refund" }),
+        )
+        .await;
+    stock.ok();
+    let r = w
+        .app
+        .gql(
+            None,
+            "{ products(first: 5) { edges { node { slug variants { sku stock } } } } }",
+            json!({}),
+        )
+        .await;
+    let stock: Vec<i64> = r.ok()["products"]["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .flat_map(|e| {
+            e["node"]["variants"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|v| v["sku"] == "REFUND-A")
+        .map(|v| v["stock"].as_i64().unwrap_or(-1))
+        .collect();
+    assert_eq!(stock, vec![3]);
+    let r = w
+        .app
+        .gql(Some(&w.admin.access), REFUND, ask(json!(1)))
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+
+    // Stripe reports more refunded than Darkhan made (a dashboard refund): flagged.
+    let (status, _) = w
+        .app
+        .signed(&event("evt_ch_2", "charge.refunded", charge(11_081 + 500)))
+        .await;
+    assert_eq!(status, 200);
+    let order = w.order(&w.admin.access, &order_id).await;
+    assert!(s(&order["payment"]["reviewReason"]).contains("outside Darkhan"));
+}
+
+#[tokio::test]
+async fn admins_refund_shipped_orders_and_bank_transfer_refunds_are_recorded() {
+    let w = world("bank@example.de").await;
+    let (shop, rug) = w.shop("bank", "370000", 3).await;
+    w.add(&rug, 1).await;
+    let placed = w.place("BANK_TRANSFER", "bank-1").await;
+    assert_eq!(placed["payment"], Value::Null);
+    let order_id = placed["orders"][0]["id"].clone();
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            "mutation($c: ID!) { confirmManualPayment(input: { checkoutId: $c, reference: \"KHAN-7781\" }) { orders { status } } }",
+            json!({ "c": placed["checkoutId"] }),
+        )
+        .await;
+    r.ok();
+    assert_eq!(w.balanced(&shop.id).await, (36_900_000, 0));
+    w.app
+        .gql(Some(&shop.owner.access), SHIP, json!({ "o": order_id }))
+        .await
+        .ok();
+    let ask = json!({ "i": { "orderId": order_id, "amountMinor": 1000, "reason": "late", "reference": "KHAN-RET-1" } });
+    let r = w
+        .app
+        .gql(Some(&shop.owner.access), REFUND, ask.clone())
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let r = w.app.gql(Some(&w.admin.access), REFUND, ask).await;
+    let done = &r.ok()["refundOrder"];
+    assert_eq!(done["refund"]["method"], "BANK_TRANSFER");
+    assert_eq!(done["refund"]["status"], "SUCCEEDED");
+    assert_eq!(done["refund"]["reference"], "KHAN-RET-1");
+    assert_eq!(done["order"]["status"], "SHIPPED");
+    assert!(w.fake.seen("POST", "/v1/refunds").is_empty());
+    let order = w.order(&w.buyer.access, &order_id).await;
+    assert_eq!(order["payment"]["provider"], "BANK_TRANSFER");
+    let (pending, _) = w.balanced(&shop.id).await;
+    assert!(pending < 36_900_000);
+}
+
+#[tokio::test]
+async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
+    let w = world("payout@example.de").await;
+    let (felt, rug) = w.shop("pfelt", "370000", 5).await;
+    let (silver, ring) = w.shop("psilver", "185000", 5).await;
+    let urls = json!({ "i": { "returnUrl": "https://artisans.darkhan.mn/payouts/done", "refreshUrl": "https://artisans.darkhan.mn/payouts/again" } });
+
+    // Onboarding: one Express account per shop, a fresh link each time.
+    let r = w
+        .app
+        .gql(Some(&felt.owner.access), ONBOARD, urls.clone())
+        .await;
+    let onboarding = r.ok()["startPayoutOnboarding"]["onboarding"].clone();
+    let account = s(&onboarding["accountId"]);
+    assert!(s(&onboarding["url"]).contains(&account));
+    let r = w
+        .app
+        .gql(Some(&felt.owner.access), ONBOARD, urls.clone())
+        .await;
+    assert_eq!(
+        r.ok()["startPayoutOnboarding"]["onboarding"]["accountId"],
+        account
+    );
+    let accounts = w.fake.created("/v1/accounts");
+    assert_eq!(accounts.len(), 1);
+    let form = &accounts[0].form;
+    assert_eq!(form.get("type").map(String::as_str), Some("express"));
+    assert_eq!(
+        form.get("capabilities[transfers][requested]")
+            .map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(form.get("metadata[shop_id]"), Some(&felt.id));
+    assert_eq!(
+        accounts[0].idempotency_key,
+        Some(format!("account-{}", felt.id))
+    );
+    assert_eq!(w.fake.seen("POST", "/v1/account_links").len(), 2);
+    let r = w
+        .app
+        .gql(
+            Some(&felt.owner.access),
+            ONBOARD,
+            json!({ "i": { "returnUrl": "javascript:alert(1)", "refreshUrl": "https://x.mn" } }),
+        )
+        .await;
+    assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "returnUrl"));
+    let r = w
+        .app
+        .gql(Some(&w.buyer.access), ONBOARD, urls.clone())
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let f = w.finances(&felt.owner.access, None).await;
+    assert_eq!(
+        (f["stripeAccountId"].clone(), f["payoutsEnabled"].clone()),
+        (json!(account), json!(false))
+    );
+    let (status, _) = w
+        .app
+        .signed(&event(
+            "evt_acct_1",
+            "account.updated",
+            account_json(&account, true),
+        ))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        w.finances(&felt.owner.access, None).await["payoutsEnabled"],
+        true
+    );
+
+    w.add(&rug, 1).await;
+    w.add(&ring, 1).await;
+    let placed = w.place("CARD", "payout-1").await;
+    w.pay(&placed, "evt_payout_paid").await;
+    let felt_order = order_of(&placed, "pfelt")["id"].clone();
+    let silver_order = order_of(&placed, "psilver")["id"].clone();
+    let pay_felt = json!({ "i": { "shopId": felt.id } });
+    // Nothing is available before delivery.
+    let r = w
+        .app
+        .gql(Some(&w.admin.access), PAYOUT, pay_felt.clone())
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    for (owner, order) in [(&felt.owner, &felt_order), (&silver.owner, &silver_order)] {
+        w.app
+            .gql(Some(&owner.access), SHIP, json!({ "o": order }))
+            .await
+            .ok();
+        w.app
+            .gql(Some(&w.buyer.access), DELIVER, json!({ "o": order }))
+            .await
+            .ok();
+    }
+    assert_eq!(w.balanced(&felt.id).await, (0, 36_900_000));
+
+    let r = w
+        .app
+        .gql(Some(&felt.owner.access), PAYOUT, pay_felt.clone())
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let r = w
+        .app
+        .gql(Some(&w.admin.access), PAYOUT, pay_felt.clone())
+        .await;
+    let payout = r.ok()["createPayout"]["payout"].clone();
+    assert_eq!(payout["method"], "STRIPE_TRANSFER");
+    assert_eq!(payout["status"], "PAID");
+    assert_eq!(minor(&payout["amount"]["amount"]), 36_900_000);
+    let transfers = w.fake.created("/v1/transfers");
+    assert_eq!(transfers.len(), 1);
+    let form = &transfers[0].form;
+    assert_eq!(form.get("amount").map(String::as_str), Some("36900000"));
+    assert_eq!(form.get("currency").map(String::as_str), Some("mnt"));
+    assert_eq!(form.get("destination"), Some(&account));
+    assert_eq!(
+        form.get("transfer_group"),
+        placed["checkoutId"].as_str().map(str::to_owned).as_ref()
+    );
+    assert_eq!(
+        transfers[0].idempotency_key,
+        Some(format!("payout-{}-{}", s(&payout["id"]), s(&felt_order)))
+    );
+    assert_eq!(w.balanced(&felt.id).await, (0, 0));
+    let f = w.finances(&felt.owner.access, None).await;
+    let entry = f["ledger"]
+        .as_array()
+        .expect("ledger")
+        .iter()
+        .find(|e| e["kind"] == "PAYOUT")
+        .cloned()
+        .expect("payout entry");
+    assert!(s(&entry["transferId"]).starts_with("tr_"));
+    assert_eq!(f["payouts"].as_array().map(Vec::len), Some(1));
+    let r = w.app.gql(Some(&w.admin.access), PAYOUT, pay_felt).await;
+    assert_eq!(r.code(), "CONFLICT");
+
+    // No connected account: the admin pays by bank and records the reference.
+    let pay_silver = json!({ "i": { "shopId": silver.id } });
+    let r = w.app.gql(Some(&w.admin.access), PAYOUT, pay_silver).await;
+    assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "reference"));
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            PAYOUT,
+            json!({ "i": { "shopId": silver.id, "reference": "GOLOMT-55120" } }),
+        )
+        .await;
+    let bank = &r.ok()["createPayout"]["payout"];
+    assert_eq!(
+        (bank["method"].clone(), bank["status"].clone()),
+        (json!("BANK"), json!("PAID"))
+    );
+    assert_eq!(minor(&bank["amount"]["amount"]), 22_500_000 - 2_250_000);
+    assert_eq!(w.fake.created("/v1/transfers").len(), 1);
+    assert_eq!(w.balanced(&silver.id).await, (0, 0));
+
+    // A transfer Stripe refuses is booked back into the balance.
+    w.add(&rug, 1).await;
+    let second = w.place("CARD", "payout-2").await;
+    w.pay(&second, "evt_payout_paid_2").await;
+    let order = second["orders"][0]["id"].clone();
+    w.app
+        .gql(Some(&felt.owner.access), SHIP, json!({ "o": order }))
+        .await
+        .ok();
+    w.app
+        .gql(Some(&w.buyer.access), DELIVER, json!({ "o": order }))
+        .await
+        .ok();
+    w.fake.fail_transfers(true);
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            PAYOUT,
+            json!({ "i": { "shopId": felt.id } }),
+        )
+        .await;
+    let failed = &r.ok()["createPayout"]["payout"];
+    assert_eq!(failed["status"], "FAILED");
+    assert!(s(&failed["failure"]).contains("Insufficient funds"));
+    assert_eq!(w.balanced(&felt.id).await, (0, 36_900_000));
+    let f = w.finances(&w.admin.access, Some(&felt.id)).await;
+    let kinds: Vec<&str> = World::ledger_of(&f, &order)
+        .iter()
+        .map(|(k, _)| *k)
+        .collect();
+    assert!(kinds.contains(&"PAYOUT_REVERSAL"), "{kinds:?}");
+}
