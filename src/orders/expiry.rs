@@ -24,7 +24,9 @@ pub async fn expire_due(state: &AppState) -> AppResult<usize> {
         .all(&state.db)
         .await?;
     let mut cancelled = 0;
+    let mut checkouts = std::collections::BTreeSet::new();
     for order in due {
+        checkouts.insert(order.checkout_id);
         let note = Some("payment window expired".to_owned());
         match lifecycle::apply(
             state,
@@ -42,6 +44,10 @@ pub async fn expire_due(state: &AppState) -> AppResult<usize> {
             Err(AppError::Conflict(_)) => {}
             Err(e) => return Err(e),
         }
+    }
+    // Expired card checkouts must not be payable afterwards.
+    for checkout in checkouts {
+        crate::payments::card::resync(state, checkout).await;
     }
     Ok(cancelled)
 }

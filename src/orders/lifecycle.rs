@@ -102,6 +102,17 @@ pub async fn pay_checkout_in(
     if orders.is_empty() {
         return Err(AppError::NotFound("no such checkout".into()));
     }
+    pay_orders_in(txn, orders, party, actor, note).await
+}
+
+/// Marks the given orders PAID and credits their shops' ledgers, in the caller's transaction.
+pub async fn pay_orders_in(
+    txn: &DatabaseTransaction,
+    orders: Vec<orders::Model>,
+    party: Party,
+    actor: Option<Uuid>,
+    note: String,
+) -> AppResult<Vec<orders::Model>> {
     let mut paid = Vec::with_capacity(orders.len());
     for order in orders {
         let note = Some(note.clone());

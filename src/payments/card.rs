@@ -38,7 +38,7 @@ pub async fn start(state: &AppState, checkout: &checkouts::Model) -> AppResult<C
             if intent.status == "canceled" {
                 // Keyed on the cancelled intent, so concurrent retries agree on its successor.
                 let key = format!("checkout-{}-pi-after-{current}", checkout.id);
-                let intent = create(state, checkout, &key).await?;
+                let intent = create(state, checkout, payment.amount_minor, &key).await?;
                 payments::Entity::update_many()
                     .col_expr(
                         payments::Column::ProviderRef,
@@ -61,7 +61,8 @@ pub async fn start(state: &AppState, checkout: &checkouts::Model) -> AppResult<C
             ));
         }
         None => {
-            let intent = create(state, checkout, &format!("checkout-{}-pi", checkout.id)).await?;
+            let key = format!("checkout-{}-pi", checkout.id);
+            let intent = create(state, checkout, checkout.total_minor, &key).await?;
             let now = Utc::now();
             let inserted = payments::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -95,10 +96,15 @@ pub async fn start(state: &AppState, checkout: &checkouts::Model) -> AppResult<C
     })
 }
 
-async fn create(state: &AppState, checkout: &checkouts::Model, key: &str) -> AppResult<Intent> {
+async fn create(
+    state: &AppState,
+    checkout: &checkouts::Model,
+    amount_minor: i64,
+    key: &str,
+) -> AppResult<Intent> {
     stripe(state)?
         .create_payment_intent(
-            checkout.total_minor,
+            amount_minor,
             &checkout.currency,
             &checkout.id.to_string(),
             key,
@@ -110,6 +116,58 @@ async fn reload(state: &AppState, checkout_id: Uuid) -> AppResult<payments::Mode
     of_checkout(&state.db, checkout_id)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payment row vanished")))
+}
+
+/// Brings an unpaid card payment in line with its checkout after orders were cancelled: the
+/// intent is lowered to the orders still awaiting payment, or cancelled when none are left,
+/// so the buyer is never charged for a cancelled order. Failures are logged, not returned:
+/// a payment that still arrives for the old amount is held for review by the webhook.
+pub async fn resync(state: &AppState, checkout_id: Uuid) {
+    if let Err(err) = try_resync(state, checkout_id).await {
+        tracing::warn!(checkout = %checkout_id, code = err.code(), "could not update the card payment: {}", err.message());
+    }
+}
+
+async fn try_resync(state: &AppState, checkout_id: Uuid) -> AppResult<()> {
+    let Some(gateway) = state.stripe.as_deref() else {
+        return Ok(());
+    };
+    let Some(payment) = of_checkout(&state.db, checkout_id).await? else {
+        return Ok(());
+    };
+    if payment.provider != Provider::Stripe || payment.status != PaymentStatus::RequiresPayment {
+        return Ok(());
+    }
+    let intent = payment.provider_ref.clone().unwrap_or_default();
+    let due = due_minor(&state.db, checkout_id).await?;
+    if due == payment.amount_minor {
+        return Ok(());
+    }
+    if due == 0 {
+        gateway
+            .cancel_payment_intent(&intent, &format!("checkout-{checkout_id}-cancel-{intent}"))
+            .await?;
+    } else {
+        let key = format!("checkout-{checkout_id}-amount-{intent}-{due}");
+        gateway.update_amount(&intent, due, &key).await?;
+    }
+    payments::Entity::update_many()
+        .col_expr(payments::Column::AmountMinor, Expr::value(due))
+        .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(payments::Column::Id.eq(payment.id))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+/// What the orders of a checkout still awaiting payment add up to.
+pub async fn due_minor(db: &impl sea_orm::ConnectionTrait, checkout_id: Uuid) -> AppResult<i64> {
+    let orders = orders::Entity::find()
+        .filter(orders::Column::CheckoutId.eq(checkout_id))
+        .filter(orders::Column::Status.eq(OrderStatus::PendingPayment))
+        .all(db)
+        .await?;
+    Ok(orders.iter().map(|o| o.total_minor).sum())
 }
 
 /// A fresh client secret for a checkout the buyer can still pay.
@@ -140,10 +198,13 @@ pub async fn retry(
         .all(&state.db)
         .await?;
     let now = Utc::now();
-    let payable = !orders.is_empty()
-        && orders
-            .iter()
-            .all(|o| o.status == OrderStatus::PendingPayment && o.expires_at > now);
+    // Orders cancelled meanwhile are left out (`resync` lowered the intent); every order
+    // still waiting must be within its payment window.
+    let waiting: Vec<_> = orders
+        .iter()
+        .filter(|o| o.status == OrderStatus::PendingPayment)
+        .collect();
+    let payable = !waiting.is_empty() && waiting.iter().all(|o| o.expires_at > now);
     if !payable {
         return Err(AppError::Conflict(
             "this checkout can no longer be paid; its orders were paid, cancelled or expired"

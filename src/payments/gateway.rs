@@ -16,7 +16,8 @@ use stripe_connect::{
 };
 use stripe_core::{
     payment_intent::{
-        CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
+        CancelPaymentIntent, CreatePaymentIntent, CreatePaymentIntentAutomaticPaymentMethods,
+        RetrievePaymentIntent, UpdatePaymentIntent,
     },
     refund::CreateRefund,
 };
@@ -133,6 +134,38 @@ impl Gateway {
             client_secret: intent.client_secret,
             status: intent.status.as_str().to_owned(),
         })
+    }
+
+    /// Changes what an unpaid intent will charge (an order of its checkout was cancelled).
+    pub async fn update_amount(
+        &self,
+        id: &str,
+        amount_minor: i64,
+        idempotency_key: &str,
+    ) -> AppResult<Intent> {
+        let intent = UpdatePaymentIntent::new(id)
+            .amount(amount_minor)
+            .customize()
+            .request_strategy(idempotent(idempotency_key)?)
+            .send(&self.client)
+            .await
+            .map_err(provider_error)?;
+        Ok(Intent {
+            id: intent.id.to_string(),
+            client_secret: intent.client_secret,
+            status: intent.status.as_str().to_owned(),
+        })
+    }
+
+    /// Cancels an unpaid intent so it can no longer be confirmed.
+    pub async fn cancel_payment_intent(&self, id: &str, idempotency_key: &str) -> AppResult<()> {
+        CancelPaymentIntent::new(id)
+            .customize()
+            .request_strategy(idempotent(idempotency_key)?)
+            .send(&self.client)
+            .await
+            .map_err(provider_error)?;
+        Ok(())
     }
 
     /// Refunds part or all of a PaymentIntent.

@@ -205,3 +205,73 @@ pub async fn entries(
         .all(db)
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(status: OrderStatus, delivered: Option<DateTime<Utc>>) -> orders::Model {
+        let now = Utc::now();
+        orders::Model {
+            id: Uuid::nil(),
+            checkout_id: Uuid::nil(),
+            shop_id: Uuid::nil(),
+            buyer_id: Uuid::nil(),
+            number: "DK-2026-000001".into(),
+            status,
+            currency: "EUR".into(),
+            subtotal_minor: 0,
+            shipping_minor: 0,
+            total_minor: 0,
+            shop_currency: "MNT".into(),
+            shop_subtotal_minor: 0,
+            shop_shipping_minor: 0,
+            shop_total_minor: 0,
+            exchange_rate: "1/1".into(),
+            shipping_address: "{}".into(),
+            carrier: None,
+            tracking_number: None,
+            created_at: now,
+            updated_at: now,
+            expires_at: now,
+            paid_at: None,
+            commission_bps: 1000,
+            refunded_minor: 0,
+            delivered_at: delivered,
+        }
+    }
+
+    #[test]
+    fn money_waits_for_delivery_and_the_holding_period() {
+        let now = Utc::now();
+        assert!(!is_available(&order(OrderStatus::Paid, None), 14, now));
+        assert!(!is_available(&order(OrderStatus::Shipped, None), 14, now));
+        let yesterday = Some(now - Duration::days(1));
+        assert!(!is_available(
+            &order(OrderStatus::Delivered, yesterday),
+            14,
+            now
+        ));
+        assert!(is_available(
+            &order(OrderStatus::Delivered, yesterday),
+            1,
+            now
+        ));
+        let long_ago = Some(now - Duration::days(15));
+        assert!(is_available(
+            &order(OrderStatus::Delivered, long_ago),
+            14,
+            now
+        ));
+        // A cancelled (fully refunded) order nets to zero and holds nothing back.
+        assert!(is_available(&order(OrderStatus::Cancelled, None), 14, now));
+    }
+
+    #[test]
+    fn commission_is_frozen_basis_points_rounded_half_even() {
+        assert_eq!(commission(41_000_000, 1000).ok(), Some(4_100_000));
+        assert_eq!(commission(12_345, 1000).ok(), Some(1_234));
+        assert_eq!(commission(12_355, 1000).ok(), Some(1_236));
+        assert_eq!(commission(5_000, 0).ok(), Some(0));
+    }
+}

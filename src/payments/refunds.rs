@@ -171,7 +171,10 @@ pub async fn cancel_order(
         };
         return Ok(refund_order(state, caller, request).await?.1);
     }
-    lifecycle::transition(state, caller, order_id, OrderStatus::Cancelled, note, None).await
+    let order =
+        lifecycle::transition(state, caller, order_id, OrderStatus::Cancelled, note, None).await?;
+    super::card::resync(state, order.checkout_id).await;
+    Ok(order)
 }
 
 /// Who may refund what: admins any paid, shipped or delivered order; the shop only while it

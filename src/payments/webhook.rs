@@ -80,6 +80,7 @@ pub async fn handle(state: AppState, headers: HeaderMap, body: Bytes) -> Respons
     let (id, kind) = (event.id.to_string(), event.type_.as_str().to_owned());
     match process(&state, event).await {
         Ok(outcome) => {
+            metrics::counter!("stripe_webhooks_total", "outcome" => outcome.as_str()).increment(1);
             tracing::info!(
                 event = id,
                 kind,
@@ -90,6 +91,7 @@ pub async fn handle(state: AppState, headers: HeaderMap, body: Bytes) -> Respons
                 .into_response()
         }
         Err(err) => {
+            metrics::counter!("stripe_webhooks_total", "outcome" => "failed").increment(1);
             // Stripe retries anything but 2xx, which is what a failed transaction needs.
             let code = err.code();
             tracing::error!(
@@ -112,6 +114,7 @@ pub async fn handle(state: AppState, headers: HeaderMap, body: Bytes) -> Respons
 }
 
 fn rejected(why: &'static str) -> Response {
+    metrics::counter!("stripe_webhooks_total", "outcome" => "rejected").increment(1);
     (StatusCode::BAD_REQUEST, why).into_response()
 }
 
@@ -271,39 +274,38 @@ async fn succeeded(
         txn.commit().await?;
         return Ok(Outcome::Processed);
     }
-    let currency = pi.currency.to_string();
-    if pi.amount_received != checkout.total_minor
-        || !currency.eq_ignore_ascii_case(&checkout.currency)
-    {
-        let why = format!(
-            "Stripe received {} {} but the checkout is {} {}",
-            pi.amount_received,
-            currency.to_uppercase(),
-            checkout.total_minor,
-            checkout.currency
-        );
-        tracing::warn!(checkout = %checkout.id, intent, why, "payment does not match");
-        set_payment(&txn, &payment, PaymentStatus::Review, intent, Some(why)).await?;
-        txn.commit().await?;
-        return Ok(Outcome::Processed);
-    }
-    let orders = orders::Entity::find()
+    // What is due now: the orders still awaiting payment (some may have been cancelled, and
+    // the intent lowered to match).
+    let waiting = orders::Entity::find()
         .filter(orders::Column::CheckoutId.eq(checkout.id))
+        .filter(orders::Column::Status.eq(OrderStatus::PendingPayment))
         .all(&txn)
         .await?;
-    if orders
-        .iter()
-        .any(|o| o.status != OrderStatus::PendingPayment)
-    {
-        let why = format!(
+    let due: i64 = waiting.iter().map(|o| o.total_minor).sum();
+    let currency = pi.currency.to_string();
+    let why = if waiting.is_empty() {
+        Some(format!(
             "payment {intent} arrived for orders no longer awaiting payment (expired or cancelled); refund it or restore them"
-        );
+        ))
+    } else if pi.amount_received != due || !currency.eq_ignore_ascii_case(&checkout.currency) {
+        Some(format!(
+            "Stripe received {} {} but {} {} is due",
+            pi.amount_received,
+            currency.to_uppercase(),
+            due,
+            checkout.currency
+        ))
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        tracing::warn!(checkout = %checkout.id, intent, why, "payment held for review");
         set_payment(&txn, &payment, PaymentStatus::Review, intent, Some(why)).await?;
         txn.commit().await?;
         return Ok(Outcome::Processed);
     }
     let note = format!("paid by card ({intent})");
-    let paid = lifecycle::pay_checkout_in(&txn, checkout.id, Party::System, None, note).await?;
+    let paid = lifecycle::pay_orders_in(&txn, waiting, Party::System, None, note).await?;
     set_payment(&txn, &payment, PaymentStatus::Succeeded, intent, None).await?;
     txn.commit().await?;
     for order in &paid {

@@ -59,7 +59,11 @@ impl FakeStripe {
         let inner: Shared = Arc::default();
         let router = Router::new()
             .route("/v1/payment_intents", post(create_intent))
-            .route("/v1/payment_intents/{id}", get(retrieve_intent))
+            .route(
+                "/v1/payment_intents/{id}",
+                get(retrieve_intent).post(update_intent),
+            )
+            .route("/v1/payment_intents/{id}/cancel", post(cancel_intent))
             .route("/v1/refunds", post(create_refund))
             .route("/v1/accounts", post(create_account))
             .route("/v1/account_links", post(create_link))
@@ -286,6 +290,67 @@ async fn retrieve_intent(
             "No such payment_intent",
         ),
     }
+}
+
+async fn update_intent(
+    State(inner): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Answer {
+    let path = format!("/v1/payment_intents/{id}");
+    let key = match admit(&inner, &headers, "POST", path.clone(), form.clone(), false) {
+        Ok(k) => k,
+        Err(a) => return a,
+    };
+    let mut guard = inner.lock().expect("lock");
+    let Some(pi) = guard.intents.get_mut(&id) else {
+        return stripe_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "No such payment_intent",
+        );
+    };
+    if pi["status"] == "succeeded" || pi["status"] == "canceled" {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "This PaymentIntent can no longer be updated",
+        );
+    }
+    if let Some(amount) = form.get("amount").and_then(|a| a.parse::<i64>().ok()) {
+        pi["amount"] = json!(amount);
+    }
+    let pi = pi.clone();
+    drop(guard);
+    remember(&inner, &path, key, &pi);
+    (StatusCode::OK, Json(pi))
+}
+
+async fn cancel_intent(
+    State(inner): State<Shared>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Answer {
+    let path = format!("/v1/payment_intents/{id}/cancel");
+    let key = match admit(&inner, &headers, "POST", path.clone(), form, false) {
+        Ok(k) => k,
+        Err(a) => return a,
+    };
+    let mut guard = inner.lock().expect("lock");
+    let Some(pi) = guard.intents.get_mut(&id) else {
+        return stripe_error(
+            StatusCode::NOT_FOUND,
+            "invalid_request_error",
+            "No such payment_intent",
+        );
+    };
+    pi["status"] = json!("canceled");
+    let pi = pi.clone();
+    drop(guard);
+    remember(&inner, &path, key, &pi);
+    (StatusCode::OK, Json(pi))
 }
 
 async fn create_refund(

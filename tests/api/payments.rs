@@ -362,11 +362,12 @@ async fn webhooks_are_verified_before_anything_happens() {
     let good = signature(&body, WEBHOOK_SECRET, t);
     let v1 = good.split("v1=").nth(1).expect("v1");
     let bad = wrong.split("v1=").nth(1).expect("v1");
-    let (status, text) = w
-        .app
-        .webhook(&body, Some(format!("t={t},v1={bad},v1={v1}")))
-        .await;
+    let rotated = format!("t={t},v1={bad},v1={v1}");
+    let (status, text) = w.app.webhook(&body, Some(rotated.clone())).await;
     assert_eq!((status, text.contains("processed")), (200, true), "{text}");
+    // The very same delivery replayed: acknowledged, not processed again.
+    let (status, text) = w.app.webhook(&body, Some(rotated)).await;
+    assert_eq!((status, text.contains("duplicate")), (200, true), "{text}");
     let order = w.order(&w.buyer.access, &placed["orders"][0]["id"]).await;
     assert_eq!(order["status"], "PAID");
 
@@ -862,4 +863,144 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
         .map(|(k, _)| *k)
         .collect();
     assert!(kinds.contains(&"PAYOUT_REVERSAL"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn cancelled_orders_lower_the_card_payment_and_expiry_cancels_it() {
+    let w = world("lower@example.de").await;
+    let (felt, rug) = w.shop("lfelt", "370000", 3).await;
+    let (silver, ring) = w.shop("lsilver", "185000", 3).await;
+    w.add(&rug, 1).await;
+    w.add(&ring, 1).await;
+    let placed = w.place("CARD", "lower-1").await;
+    let pi = s(&placed["payment"]["paymentIntentId"]);
+    let felt_order = order_of(&placed, "lfelt")["id"].clone();
+    let silver_order = order_of(&placed, "lsilver")["id"].clone();
+    // The buyer drops one shop's order before paying: the intent is lowered to the other.
+    let r = w
+        .app
+        .gql(
+            Some(&w.buyer.access),
+            "mutation($o: ID!) { cancelOrder(input: { orderId: $o }) { order { status } } }",
+            json!({ "o": silver_order }),
+        )
+        .await;
+    assert_eq!(r.ok()["cancelOrder"]["order"]["status"], "CANCELLED");
+    let updates = w.fake.seen("POST", &format!("/v1/payment_intents/{pi}"));
+    assert_eq!(updates.len(), 1);
+    assert_eq!(
+        updates[0].form.get("amount").map(String::as_str),
+        Some("11081")
+    );
+    assert!(updates[0].idempotency_key.is_some());
+    let r = w
+        .app
+        .gql(
+            Some(&w.buyer.access),
+            RETRY,
+            json!({ "c": placed["checkoutId"] }),
+        )
+        .await;
+    assert_eq!(r.ok()["retryPayment"]["payment"]["paymentIntentId"], pi);
+    let mut lowered = placed.clone();
+    lowered["total"]["amount"] = json!("110.81");
+    w.pay(&lowered, "evt_lower_paid").await;
+    let order = w.order(&w.buyer.access, &felt_order).await;
+    assert_eq!(order["status"], "PAID");
+    assert_eq!(w.balanced(&felt.id).await, (36_900_000, 0));
+    assert_eq!(w.balanced(&silver.id).await, (0, 0));
+
+    // Unpaid card checkouts that expire cannot be paid afterwards: the intent is cancelled,
+    // and money that still arrives is held for review.
+    let fake = w.fake.clone();
+    let app = TestApp::spawn_with(move |f| {
+        fake.configure(f)
+            .merge(figment::providers::Serialized::default(
+                "orders.payment_window_minutes",
+                0,
+            ))
+            .merge(figment::providers::Serialized::default(
+                "orders.expiry_sweep_secs",
+                3600,
+            ))
+    })
+    .await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, rug) = stocked_shop(&app, "expire", "370000", 3).await;
+    let (buyer, address) = buyer_in(&app, "late@example.de", "DE").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
+        .await
+        .ok();
+    let r = app
+        .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": address, "currency": "EUR", "paymentMethod": "CARD", "idempotencyKey": "late-1" } }))
+        .await;
+    let late = r.ok()["placeOrder"].clone();
+    let late_pi = s(&late["payment"]["paymentIntentId"]);
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let expired = darkhan::orders::expiry::expire_due(&app.state)
+        .await
+        .expect("sweep");
+    assert_eq!(expired, 1);
+    assert_eq!(
+        w.fake
+            .seen("POST", &format!("/v1/payment_intents/{late_pi}/cancel"))
+            .len(),
+        1
+    );
+    let r = app
+        .gql(
+            Some(&buyer.access),
+            RETRY,
+            json!({ "c": late["checkoutId"] }),
+        )
+        .await;
+    assert_eq!(r.code(), "CONFLICT");
+    let body = event(
+        "evt_late",
+        "payment_intent.succeeded",
+        intent(&late, "succeeded"),
+    );
+    let (status, _) = app.signed(&body).await;
+    assert_eq!(status, 200);
+    let r = app
+        .gql(
+            Some(&admin.access),
+            "{ paymentReviews { checkoutId reviewReason } }",
+            json!({}),
+        )
+        .await;
+    let reviews = r.ok()["paymentReviews"].as_array().expect("list").clone();
+    assert_eq!(reviews.len(), 1);
+    assert!(s(&reviews[0]["reviewReason"]).contains("no longer awaiting payment"));
+}
+
+#[tokio::test]
+async fn money_operations_need_a_signed_in_caller() {
+    let w = world("anon@example.de").await;
+    let id = "01930000-0000-7000-8000-000000000001";
+    for (query, variables) in [
+        (RETRY, json!({ "c": id })),
+        (REFUND, json!({ "i": { "orderId": id } })),
+        (
+            ONBOARD,
+            json!({ "i": { "returnUrl": "https://a.mn", "refreshUrl": "https://a.mn" } }),
+        ),
+        (PAYOUT, json!({ "i": { "shopId": id } })),
+        (
+            "mutation($s: ID!) { setShopCommission(input: { shopId: $s, basisPoints: 1 }) { finances { shopId } } }",
+            json!({ "s": id }),
+        ),
+        (FINANCES, json!({ "s": id })),
+        ("{ paymentReviews { id } }", json!({})),
+    ] {
+        let r = w.app.gql(None, query, variables).await;
+        assert_eq!(r.code(), "UNAUTHENTICATED", "{query}");
+    }
+    // Signed in but not an artisan: no shop to onboard or read.
+    let r = w
+        .app
+        .gql(Some(&w.buyer.access), FINANCES, json!({ "s": null }))
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND");
 }
