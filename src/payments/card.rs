@@ -2,7 +2,7 @@
 //! derived from the checkout, so neither a client retry nor a server retry makes a second.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
 use super::{gateway::Intent, of_checkout, stripe};
@@ -63,23 +63,7 @@ pub async fn start(state: &AppState, checkout: &checkouts::Model) -> AppResult<C
         None => {
             let key = format!("checkout-{}-pi", checkout.id);
             let intent = create(state, checkout, checkout.total_minor, &key).await?;
-            let now = Utc::now();
-            let inserted = payments::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                checkout_id: Set(checkout.id),
-                provider: Set(Provider::Stripe),
-                provider_ref: Set(Some(intent.id.clone())),
-                amount_minor: Set(checkout.total_minor),
-                currency: Set(checkout.currency.clone()),
-                status: Set(PaymentStatus::RequiresPayment),
-                failures: Set(0),
-                last_error: Set(None),
-                review_reason: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-            }
-            .insert(&state.db)
-            .await;
+            let inserted = super::record_card_intent(&state.db, checkout, &intent.id).await;
             // A concurrent retry (or an early webhook) may have written the row first; the
             // idempotency key gave both the same intent.
             let payment = match inserted {

@@ -49,6 +49,16 @@ pub struct Intent {
     pub status: String,
 }
 
+impl From<stripe_core::PaymentIntent> for Intent {
+    fn from(intent: stripe_core::PaymentIntent) -> Self {
+        Self {
+            id: intent.id.to_string(),
+            client_secret: intent.client_secret,
+            status: intent.status.as_str().to_owned(),
+        }
+    }
+}
+
 /// A refund as Stripe answered it.
 #[derive(Debug, Clone)]
 pub struct ProviderRefund {
@@ -117,11 +127,7 @@ impl Gateway {
             .send(&self.client)
             .await
             .map_err(provider_error)?;
-        Ok(Intent {
-            id: intent.id.to_string(),
-            client_secret: intent.client_secret,
-            status: intent.status.as_str().to_owned(),
-        })
+        Ok(intent.into())
     }
 
     pub async fn retrieve_payment_intent(&self, id: &str) -> AppResult<Intent> {
@@ -129,11 +135,7 @@ impl Gateway {
             .send(&self.client)
             .await
             .map_err(provider_error)?;
-        Ok(Intent {
-            id: intent.id.to_string(),
-            client_secret: intent.client_secret,
-            status: intent.status.as_str().to_owned(),
-        })
+        Ok(intent.into())
     }
 
     /// Changes what an unpaid intent will charge (an order of its checkout was cancelled).
@@ -150,11 +152,7 @@ impl Gateway {
             .send(&self.client)
             .await
             .map_err(provider_error)?;
-        Ok(Intent {
-            id: intent.id.to_string(),
-            client_secret: intent.client_secret,
-            status: intent.status.as_str().to_owned(),
-        })
+        Ok(intent.into())
     }
 
     /// Cancels an unpaid intent so it can no longer be confirmed.

@@ -41,27 +41,56 @@ pub async fn of_checkout(
         .await?)
 }
 
-/// Records a confirmed bank transfer as the checkout's payment.
-pub async fn record_bank_transfer(
-    db: &impl ConnectionTrait,
+/// A new payment row for the whole checkout.
+fn new_payment(
     checkout: &checkouts::Model,
-    reference: &str,
-) -> AppResult<payments::Model> {
+    provider: Provider,
+    provider_ref: &str,
+    status: PaymentStatus,
+) -> payments::ActiveModel {
     let now = Utc::now();
-    Ok(payments::ActiveModel {
+    payments::ActiveModel {
         id: Set(Uuid::now_v7()),
         checkout_id: Set(checkout.id),
-        provider: Set(Provider::BankTransfer),
-        provider_ref: Set(Some(reference.to_owned())),
+        provider: Set(provider),
+        provider_ref: Set(Some(provider_ref.to_owned())),
         amount_minor: Set(checkout.total_minor),
         currency: Set(checkout.currency.clone()),
-        status: Set(PaymentStatus::Succeeded),
+        status: Set(status),
         failures: Set(0),
         last_error: Set(None),
         review_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
-    .await?)
+}
+
+/// Records a confirmed bank transfer as the checkout's payment.
+pub async fn record_bank_transfer(
+    db: &impl ConnectionTrait,
+    checkout: &checkouts::Model,
+    reference: &str,
+) -> AppResult<payments::Model> {
+    let row = new_payment(
+        checkout,
+        Provider::BankTransfer,
+        reference,
+        PaymentStatus::Succeeded,
+    );
+    Ok(row.insert(db).await?)
+}
+
+/// Records the checkout's card payment waiting for the buyer.
+pub async fn record_card_intent(
+    db: &impl ConnectionTrait,
+    checkout: &checkouts::Model,
+    intent: &str,
+) -> Result<payments::Model, sea_orm::DbErr> {
+    let row = new_payment(
+        checkout,
+        Provider::Stripe,
+        intent,
+        PaymentStatus::RequiresPayment,
+    );
+    row.insert(db).await
 }

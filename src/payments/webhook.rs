@@ -23,7 +23,7 @@ use crate::{
     entities::{
         checkouts,
         orders::{self, OrderStatus},
-        payments::{self, PaymentStatus, Provider},
+        payments::{self, PaymentStatus},
         refunds::{self as refund_rows, RefundStatus},
         shops, webhook_events,
     },
@@ -210,23 +210,25 @@ async fn payment_row(
     if let Some(p) = of_checkout(txn, checkout.id).await? {
         return Ok(p);
     }
-    let now = Utc::now();
-    Ok(payments::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        checkout_id: Set(checkout.id),
-        provider: Set(Provider::Stripe),
-        provider_ref: Set(Some(intent.to_owned())),
-        amount_minor: Set(checkout.total_minor),
-        currency: Set(checkout.currency.clone()),
-        status: Set(PaymentStatus::RequiresPayment),
-        failures: Set(0),
-        last_error: Set(None),
-        review_reason: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
+    Ok(super::record_card_intent(txn, checkout, intent).await?)
+}
+
+/// The open transaction for an intent's event with its checkout and payment, or the outcome
+/// when the intent is not ours or the event was seen before.
+async fn open_for_intent(
+    state: &AppState,
+    claim: &Claim,
+    pi: &stripe_core::PaymentIntent,
+) -> AppResult<Result<(DatabaseTransaction, checkouts::Model, payments::Model), Outcome>> {
+    let Some(checkout) = checkout_of(&state.db, pi).await? else {
+        return Ok(Err(Outcome::Ignored));
+    };
+    let txn = state.db.begin().await?;
+    if !claim.take(&txn).await? {
+        return Ok(Err(Outcome::Duplicate));
     }
-    .insert(txn)
-    .await?)
+    let payment = payment_row(&txn, &checkout, pi.id.as_str()).await?;
+    Ok(Ok((txn, checkout, payment)))
 }
 
 async fn set_payment(
@@ -257,15 +259,11 @@ async fn succeeded(
     claim: Claim,
     pi: &stripe_core::PaymentIntent,
 ) -> AppResult<Outcome> {
-    let Some(checkout) = checkout_of(&state.db, pi).await? else {
-        return Ok(Outcome::Ignored);
+    let (txn, checkout, payment) = match open_for_intent(state, &claim, pi).await? {
+        Ok(opened) => opened,
+        Err(outcome) => return Ok(outcome),
     };
     let intent = pi.id.as_str();
-    let txn = state.db.begin().await?;
-    if !claim.take(&txn).await? {
-        return Ok(Outcome::Duplicate);
-    }
-    let payment = payment_row(&txn, &checkout, intent).await?;
     if payment.status == PaymentStatus::Succeeded {
         if payment.provider_ref.as_deref() != Some(intent) {
             let why = format!("a second payment {intent} arrived for a paid checkout; refund it");
@@ -320,14 +318,10 @@ async fn failed(
     claim: Claim,
     pi: &stripe_core::PaymentIntent,
 ) -> AppResult<Outcome> {
-    let Some(checkout) = checkout_of(&state.db, pi).await? else {
-        return Ok(Outcome::Ignored);
+    let (txn, _, payment) = match open_for_intent(state, &claim, pi).await? {
+        Ok(opened) => opened,
+        Err(outcome) => return Ok(outcome),
     };
-    let txn = state.db.begin().await?;
-    if !claim.take(&txn).await? {
-        return Ok(Outcome::Duplicate);
-    }
-    let payment = payment_row(&txn, &checkout, pi.id.as_str()).await?;
     // A late failure of an earlier attempt must not undo a success that arrived first.
     if payment.status == PaymentStatus::RequiresPayment {
         let message = pi

@@ -299,32 +299,20 @@ async fn update_intent(
     Form(form): Form<HashMap<String, String>>,
 ) -> Answer {
     let path = format!("/v1/payment_intents/{id}");
-    let key = match admit(&inner, &headers, "POST", path.clone(), form.clone(), false) {
-        Ok(k) => k,
-        Err(a) => return a,
-    };
-    let mut guard = inner.lock().expect("lock");
-    let Some(pi) = guard.intents.get_mut(&id) else {
-        return stripe_error(
-            StatusCode::NOT_FOUND,
-            "invalid_request_error",
-            "No such payment_intent",
-        );
-    };
-    if pi["status"] == "succeeded" || pi["status"] == "canceled" {
-        return stripe_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "This PaymentIntent can no longer be updated",
-        );
-    }
-    if let Some(amount) = form.get("amount").and_then(|a| a.parse::<i64>().ok()) {
-        pi["amount"] = json!(amount);
-    }
-    let pi = pi.clone();
-    drop(guard);
-    remember(&inner, &path, key, &pi);
-    (StatusCode::OK, Json(pi))
+    let amount = form.get("amount").and_then(|a| a.parse::<i64>().ok());
+    change_intent(&inner, &id, path, &headers, form, |pi| {
+        if pi["status"] == "succeeded" || pi["status"] == "canceled" {
+            return Err(stripe_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "This PaymentIntent can no longer be updated",
+            ));
+        }
+        if let Some(amount) = amount {
+            pi["amount"] = json!(amount);
+        }
+        Ok(())
+    })
 }
 
 async fn cancel_intent(
@@ -334,22 +322,39 @@ async fn cancel_intent(
     Form(form): Form<HashMap<String, String>>,
 ) -> Answer {
     let path = format!("/v1/payment_intents/{id}/cancel");
-    let key = match admit(&inner, &headers, "POST", path.clone(), form, false) {
+    change_intent(&inner, &id, path, &headers, form, |pi| {
+        pi["status"] = json!("canceled");
+        Ok(())
+    })
+}
+
+/// Applies `change` to a stored intent and answers with it, idempotently.
+fn change_intent(
+    inner: &Shared,
+    id: &str,
+    path: String,
+    headers: &HeaderMap,
+    form: HashMap<String, String>,
+    change: impl FnOnce(&mut Value) -> Result<(), Answer>,
+) -> Answer {
+    let key = match admit(inner, headers, "POST", path.clone(), form, false) {
         Ok(k) => k,
         Err(a) => return a,
     };
     let mut guard = inner.lock().expect("lock");
-    let Some(pi) = guard.intents.get_mut(&id) else {
+    let Some(pi) = guard.intents.get_mut(id) else {
         return stripe_error(
             StatusCode::NOT_FOUND,
             "invalid_request_error",
             "No such payment_intent",
         );
     };
-    pi["status"] = json!("canceled");
+    if let Err(refused) = change(pi) {
+        return refused;
+    }
     let pi = pi.clone();
     drop(guard);
-    remember(&inner, &path, key, &pi);
+    remember(inner, &path, key, &pi);
     (StatusCode::OK, Json(pi))
 }
 
