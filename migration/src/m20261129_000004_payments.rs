@@ -184,7 +184,16 @@ impl MigrationTrait for Migration {
         )
         .await?;
         index(manager, "ledger_entries", &["shop_id"], false).await?;
-        index(manager, "ledger_entries", &["order_id"], false).await
+        index(manager, "ledger_entries", &["order_id"], false).await?;
+        // One entry of each kind per order and payout, so a payout sent again by several
+        // servers at once can never book the same reversal twice (NULLs do not collide).
+        index(
+            manager,
+            "ledger_entries",
+            &["payout_id", "order_id", "kind"],
+            true,
+        )
+        .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {

@@ -18,9 +18,13 @@ pub enum EntryKind {
     /// + the part of the commission returned with a refund.
     #[sea_orm(string_value = "COMMISSION_REFUND")]
     CommissionRefund,
-    /// − money paid out to the shop (or + where another order's debt is settled by it).
+    /// − money paid out to the shop.
     #[sea_orm(string_value = "PAYOUT")]
     Payout,
+    /// Within one payout: plus on an order that owed money (refunded after its payout), minus
+    /// on the order whose share settles it.
+    #[sea_orm(string_value = "DEBT_SETTLEMENT")]
+    DebtSettlement,
     /// + a payout debit given back because the transfer failed.
     #[sea_orm(string_value = "PAYOUT_REVERSAL")]
     PayoutReversal,

@@ -59,6 +59,11 @@ pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandl
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            // Refunds and payout transfers Stripe could not be asked for are sent again.
+            let age = chrono::Duration::seconds(60);
+            if let Err(e) = crate::payments::resubmit_stale(&state, age).await {
+                tracing::warn!(error = ?e, "resubmitting to Stripe failed");
+            }
             match expire_due(&state).await {
                 Ok(0) => {}
                 Ok(n) => {

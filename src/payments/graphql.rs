@@ -217,8 +217,10 @@ pub enum LedgerEntryKind {
     Refund,
     /// + the commission returned with a refund.
     CommissionRefund,
-    /// − money paid out to the shop (+ where an order's debt is settled by others).
+    /// − money paid out to the shop.
     Payout,
+    /// + on an order that owed money, − on the order whose share settled it, in one payout.
+    DebtSettlement,
     /// + a payout transfer that failed, booked back.
     PayoutReversal,
 }
@@ -231,6 +233,7 @@ impl From<DbKind> for LedgerEntryKind {
             DbKind::Refund => Self::Refund,
             DbKind::CommissionRefund => Self::CommissionRefund,
             DbKind::Payout => Self::Payout,
+            DbKind::DebtSettlement => Self::DebtSettlement,
             DbKind::PayoutReversal => Self::PayoutReversal,
         }
     }

@@ -30,6 +30,17 @@ pub fn stripe(state: &AppState) -> AppResult<&gateway::Gateway> {
     })
 }
 
+/// Sends again what Stripe could not be asked for (card refunds, payout transfers) and was
+/// last touched more than `age` ago. Safe on several servers at once: every call carries the
+/// same idempotency key as the first and every settlement is conditional.
+pub async fn resubmit_stale(state: &AppState, age: chrono::Duration) -> AppResult<usize> {
+    if state.stripe.is_none() {
+        return Ok(0);
+    }
+    let before = Utc::now() - age;
+    Ok(refunds::resubmit(state, before).await? + payouts::resubmit(state, before).await?)
+}
+
 /// The payment of a checkout, if one was started.
 pub async fn of_checkout(
     db: &impl ConnectionTrait,

@@ -2,16 +2,20 @@
 //! the shop's connected account can receive payouts, otherwise as a bank payment recorded
 //! with its reference. Also the artisan's Stripe Connect onboarding.
 //!
-//! A payout zeroes each available order's net with one PAYOUT entry per order. With Stripe
-//! each order's share goes as its own transfer in the checkout's `transfer_group` (Stripe's
-//! "separate charges and transfers"); an order left owing money after a late refund is
-//! settled from the others' shares first. A transfer Stripe refuses is booked back.
+//! A payout zeroes each available order's net. An order left owing money by a late refund is
+//! settled from the others first (a pair of DEBT_SETTLEMENT entries); what remains of each order
+//! is paid with a PAYOUT entry, which with Stripe is one transfer in the order's checkout
+//! `transfer_group` (Stripe's "separate charges and transfers"), keyed `payout-{payout}-{order}`.
+//! A transfer Stripe refuses is booked back (PAYOUT_REVERSAL); one it could not be asked for
+//! (an outage, a timeout) stays open and is sent again, with the same key, by
+//! `payments::resubmit_stale`,
+//! so a transfer that did happen is never made twice.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
     TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
@@ -27,6 +31,7 @@ use crate::{
     catalog::shops::shop_of,
     entities::{
         ledger_entries::{self, EntryKind},
+        orders,
         payouts::{self, PayoutMethod, PayoutStatus},
         shops,
         users::{self, Role},
@@ -38,43 +43,40 @@ use crate::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub order_id: Uuid,
-    pub checkout_id: Uuid,
-    /// The PAYOUT entry: minus the order's net (plus, for an order that owed money).
-    pub entry_minor: i64,
-    /// What is transferred for this order (zero for orders that owed money).
+    /// + for an order that owed money, − for the order whose share settles it.
+    pub settlement_minor: i64,
+    /// What is paid out for this order.
     pub transfer_minor: i64,
 }
 
-/// Plans a payout from available order nets: every order is zeroed, and any debt is taken
-/// from the positive orders' transfers in order. `None` when nothing is available.
-pub fn plan(nets: &[(Uuid, Uuid, i64)]) -> Option<(i64, Vec<Part>)> {
-    let total: i64 = nets.iter().map(|(_, _, n)| n).sum();
+/// Plans a payout from available order nets `(order, net)`: debts are settled from the
+/// positive orders in order, the rest of each is paid. `None` when nothing is available.
+pub fn plan(nets: &[(Uuid, i64)]) -> Option<(i64, Vec<Part>)> {
+    let total: i64 = nets.iter().map(|(_, n)| n).sum();
     if total <= 0 {
         return None;
     }
-    let mut debt: i64 = nets
-        .iter()
-        .filter(|(_, _, n)| *n < 0)
-        .map(|(_, _, n)| -n)
-        .sum();
+    let mut debt: i64 = nets.iter().filter(|(_, n)| *n < 0).map(|(_, n)| -n).sum();
     let mut parts = Vec::new();
-    for &(order_id, checkout_id, net) in nets {
-        if net == 0 {
-            continue;
-        }
-        let transfer_minor = if net > 0 {
+    for &(order_id, net) in nets {
+        let part = if net < 0 {
+            Part {
+                order_id,
+                settlement_minor: -net,
+                transfer_minor: 0,
+            }
+        } else {
             let taken = debt.min(net);
             debt -= taken;
-            net - taken
-        } else {
-            0
+            Part {
+                order_id,
+                settlement_minor: -taken,
+                transfer_minor: net - taken,
+            }
         };
-        parts.push(Part {
-            order_id,
-            checkout_id,
-            entry_minor: -net,
-            transfer_minor,
-        });
+        if part.settlement_minor != 0 || part.transfer_minor != 0 {
+            parts.push(part);
+        }
     }
     Some((total, parts))
 }
@@ -129,9 +131,9 @@ pub async fn create_payout(
         .iter()
         .filter(|n| n.available && n.currency == shop.settlement_currency)
         .collect();
-    let planned: Vec<(Uuid, Uuid, i64)> = available
+    let planned: Vec<(Uuid, i64)> = available
         .iter()
-        .map(|n| (n.order.id, n.order.checkout_id, n.net_minor))
+        .map(|n| (n.order.id, n.net_minor))
         .collect();
     let Some((total, parts)) = plan(&planned) else {
         return Err(AppError::Conflict(
@@ -157,95 +159,152 @@ pub async fn create_payout(
     .insert(&txn)
     .await?;
     let orders: HashMap<Uuid, _> = available.iter().map(|n| (n.order.id, &n.order)).collect();
-    let mut entry_ids = HashMap::new();
     for part in &parts {
         let order = orders
             .get(&part.order_id)
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("planned order missing")))?;
-        let entry = ledger::write(
-            &txn,
-            NewEntry {
-                order,
-                kind: EntryKind::Payout,
-                amount_minor: part.entry_minor,
-                refund_id: None,
-                payout_id: Some(payout.id),
-            },
-        )
-        .await?;
-        entry_ids.insert(part.order_id, entry.id);
+        for (kind, amount_minor) in [
+            (EntryKind::DebtSettlement, part.settlement_minor),
+            (EntryKind::Payout, -part.transfer_minor),
+        ] {
+            if amount_minor != 0 {
+                let entry = NewEntry {
+                    order,
+                    kind,
+                    amount_minor,
+                    refund_id: None,
+                    payout_id: Some(payout.id),
+                };
+                ledger::write(&txn, entry).await?;
+            }
+        }
     }
     txn.commit().await?;
-    if method == PayoutMethod::Bank {
-        return Ok(payout);
+    match method {
+        PayoutMethod::Bank => Ok(payout),
+        PayoutMethod::StripeTransfer => submit_transfers(state, &payout).await,
     }
+}
 
+/// Makes the Stripe transfers of a payout that are still open, each with its own key, and
+/// settles the payout: PAID when all went, FAILED (the refused ones booked back) when Stripe
+/// refused one, still PROCESSING when Stripe could not be reached.
+pub async fn submit_transfers(
+    state: &AppState,
+    payout: &payouts::Model,
+) -> AppResult<payouts::Model> {
     let gateway = stripe(state)?;
-    let destination = shop.stripe_account_id.clone().unwrap_or_default();
-    let mut failure = None;
-    for part in parts.iter().filter(|p| p.transfer_minor > 0) {
-        let order = orders
-            .get(&part.order_id)
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("planned order missing")))?;
+    let destination = shops::Entity::find_by_id(payout.shop_id)
+        .one(&state.db)
+        .await?
+        .and_then(|s| s.stripe_account_id)
+        .ok_or_else(|| AppError::Conflict("the shop has no Stripe account".into()))?;
+    let entries = ledger_entries::Entity::find()
+        .filter(ledger_entries::Column::PayoutId.eq(payout.id))
+        .order_by_asc(ledger_entries::Column::Id)
+        .all(&state.db)
+        .await?;
+    let reversed: HashSet<Uuid> = entries
+        .iter()
+        .filter(|e| e.kind == EntryKind::PayoutReversal)
+        .map(|e| e.order_id)
+        .collect();
+    let open = entries.iter().filter(|e| {
+        e.kind == EntryKind::Payout && e.provider_ref.is_none() && !reversed.contains(&e.order_id)
+    });
+    let mut failure = payout.failure.clone();
+    let mut unreachable = false;
+    for entry in open {
+        let order = orders::Entity::find_by_id(entry.order_id)
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payout names a missing order")))?;
         if failure.is_none() {
             let request = TransferRequest {
-                amount_minor: part.transfer_minor,
+                amount_minor: -entry.amount_minor,
                 currency: &payout.currency,
                 destination: &destination,
-                transfer_group: part.checkout_id.to_string(),
-                idempotency_key: format!("payout-{}-{}", payout.id, part.order_id),
+                transfer_group: order.checkout_id.to_string(),
+                idempotency_key: format!("payout-{}-{}", payout.id, order.id),
                 metadata: HashMap::from([
                     ("payout_id".to_owned(), payout.id.to_string()),
-                    ("order_id".to_owned(), part.order_id.to_string()),
-                    ("shop_id".to_owned(), shop.id.to_string()),
+                    ("order_id".to_owned(), order.id.to_string()),
+                    ("shop_id".to_owned(), payout.shop_id.to_string()),
                 ]),
             };
             match gateway.transfer(request).await {
                 Ok(transfer) => {
-                    if let Some(id) = entry_ids.get(&part.order_id) {
-                        ledger_entries::Entity::update_many()
-                            .col_expr(
-                                ledger_entries::Column::ProviderRef,
-                                Expr::value(Some(transfer)),
-                            )
-                            .filter(ledger_entries::Column::Id.eq(*id))
-                            .exec(&state.db)
-                            .await?;
-                    }
+                    ledger_entries::Entity::update_many()
+                        .col_expr(
+                            ledger_entries::Column::ProviderRef,
+                            Expr::value(Some(transfer)),
+                        )
+                        .filter(ledger_entries::Column::Id.eq(entry.id))
+                        .exec(&state.db)
+                        .await?;
                     continue;
+                }
+                Err(err) if err.code() == "PAYMENT_PROVIDER_UNAVAILABLE" => {
+                    // It may have happened: keep it open and ask again with the same key.
+                    unreachable = true;
+                    break;
                 }
                 Err(err) => failure = Some(err.message()),
             }
         }
-        // This transfer failed, or an earlier one did: book its money back.
-        ledger::write(
-            &state.db,
-            NewEntry {
-                order,
-                kind: EntryKind::PayoutReversal,
-                amount_minor: part.transfer_minor,
-                refund_id: None,
-                payout_id: Some(payout.id),
-            },
-        )
-        .await?;
+        // Refused, or after a refusal: book this order's share back.
+        let back = NewEntry {
+            order: &order,
+            kind: EntryKind::PayoutReversal,
+            amount_minor: -entry.amount_minor,
+            refund_id: None,
+            payout_id: Some(payout.id),
+        };
+        match ledger::write(&state.db, back).await {
+            Ok(_) => {}
+            // Another server booked it back first.
+            Err(AppError::Db(e))
+                if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {}
+            Err(e) => return Err(e),
+        }
     }
-    let status = if failure.is_some() {
-        PayoutStatus::Failed
-    } else {
-        PayoutStatus::Paid
+    let status = match (&failure, unreachable) {
+        (_, true) => PayoutStatus::Processing,
+        (Some(_), false) => PayoutStatus::Failed,
+        (None, false) => PayoutStatus::Paid,
     };
     payouts::Entity::update_many()
         .col_expr(payouts::Column::Status, Expr::value(status))
         .col_expr(payouts::Column::Failure, Expr::value(failure))
         .col_expr(payouts::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(payouts::Column::Id.eq(payout.id))
+        .filter(payouts::Column::Status.eq(PayoutStatus::Processing))
         .exec(&state.db)
         .await?;
     payouts::Entity::find_by_id(payout.id)
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payout vanished")))
+}
+
+/// Sends again the transfers of payouts still PROCESSING, last touched before `before`.
+pub async fn resubmit(state: &AppState, before: chrono::DateTime<Utc>) -> AppResult<usize> {
+    let stale = payouts::Entity::find()
+        .filter(payouts::Column::Status.eq(PayoutStatus::Processing))
+        .filter(payouts::Column::UpdatedAt.lt(before))
+        .limit(50)
+        .all(&state.db)
+        .await?;
+    let mut done = 0;
+    for payout in stale {
+        match submit_transfers(state, &payout).await {
+            Ok(_) => done += 1,
+            Err(e) => {
+                tracing::warn!(payout = %payout.id, code = e.code(), "payout resubmission failed")
+            }
+        }
+    }
+    Ok(done)
 }
 
 /// A shop's payouts, newest first.
@@ -356,38 +415,37 @@ pub async fn set_commission(
 mod tests {
     use super::*;
 
-    fn ids(n: u128) -> (Uuid, Uuid) {
-        (Uuid::from_u128(n), Uuid::from_u128(100 + n))
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
     }
 
     #[test]
     fn plans_zero_every_order_and_pay_the_total() {
-        let (a, ca) = ids(1);
-        let (b, cb) = ids(2);
-        let (total, parts) = plan(&[(a, ca, 9_000), (b, cb, 4_500)]).expect("plan");
+        let (total, parts) = plan(&[(id(1), 9_000), (id(2), 4_500)]).expect("plan");
         assert_eq!(total, 13_500);
-        assert_eq!(parts.iter().map(|p| p.entry_minor).sum::<i64>(), -13_500);
+        assert!(parts.iter().all(|p| p.settlement_minor == 0));
         assert_eq!(parts.iter().map(|p| p.transfer_minor).sum::<i64>(), 13_500);
     }
 
     #[test]
     fn debt_is_settled_from_other_orders_first() {
-        let (a, ca) = ids(1);
-        let (b, cb) = ids(2);
-        let (c, cc) = ids(3);
         let (total, parts) =
-            plan(&[(a, ca, 1_000), (b, cb, -1_500), (c, cc, 2_000)]).expect("plan");
+            plan(&[(id(1), 1_000), (id(2), -1_500), (id(3), 2_000)]).expect("plan");
         assert_eq!(total, 1_500);
         let transfers: Vec<i64> = parts.iter().map(|p| p.transfer_minor).collect();
         assert_eq!(transfers, vec![0, 0, 1_500]);
-        assert_eq!(parts.iter().map(|p| p.entry_minor).sum::<i64>(), -1_500);
+        let settlements: Vec<i64> = parts.iter().map(|p| p.settlement_minor).collect();
+        assert_eq!(settlements, vec![-1_000, 1_500, -500]);
+        // Every order ends at zero.
+        let nets = [1_000, -1_500, 2_000];
+        for (part, net) in parts.iter().zip(nets) {
+            assert_eq!(net + part.settlement_minor - part.transfer_minor, 0);
+        }
     }
 
     #[test]
     fn nothing_to_pay_plans_nothing() {
-        let (a, ca) = ids(1);
-        let (b, cb) = ids(2);
         assert_eq!(plan(&[]), None);
-        assert_eq!(plan(&[(a, ca, 500), (b, cb, -500)]), None);
+        assert_eq!(plan(&[(id(1), 500), (id(2), -500)]), None);
     }
 }

@@ -5,8 +5,8 @@
 //!
 //! The amount is reserved on the order first (a conditional update, so two refunds can never
 //! exceed what was paid), then Stripe is asked outside any transaction, then `settle_in`
-//! applies the answer. A crash in between leaves a REQUESTED refund that Stripe's
-//! `refund.updated` webhook settles.
+//! applies the answer. A crash or an outage in between leaves a REQUESTED refund that Stripe's
+//! `refund.updated` webhook settles, or that `payments::resubmit_stale` sends again with the same key.
 
 use std::collections::HashMap;
 
@@ -134,23 +134,68 @@ pub async fn refund_order(
         return finish(state, refund.id, order.id, settled).await;
     };
     txn.commit().await?;
+    let settled = submit(state, &refund, &intent).await?;
+    finish(state, refund.id, order.id, settled).await
+}
 
+/// Asks Stripe for a recorded refund (always with the key `refund-{id}`) and applies the
+/// answer. A refusal fails the refund and is returned; an outage leaves it REQUESTED, to be
+/// sent again by `payments::resubmit_stale` or settled by Stripe's webhook if it did go through.
+async fn submit(
+    state: &AppState,
+    refund: &refunds::Model,
+    intent: &str,
+) -> AppResult<Option<orders::Model>> {
     let metadata = HashMap::from([
         ("refund_id".to_owned(), refund.id.to_string()),
-        ("order_id".to_owned(), order.id.to_string()),
-        ("checkout_id".to_owned(), checkout.id.to_string()),
+        ("order_id".to_owned(), refund.order_id.to_string()),
+        ("checkout_id".to_owned(), refund.checkout_id.to_string()),
     ]);
+    let key = format!("refund-{}", refund.id);
     let answer = stripe(state)?
-        .refund(&intent, amount, metadata, &format!("refund-{}", refund.id))
+        .refund(intent, refund.amount_minor, metadata, &key)
         .await;
-    let txn = state.db.begin().await?;
-    let settled = match &answer {
-        Ok(r) => settle_in(&txn, &refund, Some(r.id.clone()), from_stripe(&r.status)).await?,
-        Err(_) => settle_in(&txn, &refund, None, RefundStatus::Failed).await?,
+    let (provider_ref, to) = match &answer {
+        Ok(r) => (Some(r.id.clone()), from_stripe(&r.status)),
+        Err(e) if e.code() == "PAYMENT_PROVIDER_UNAVAILABLE" => return Ok(None),
+        Err(_) => (None, RefundStatus::Failed),
     };
+    let txn = state.db.begin().await?;
+    let settled = settle_in(&txn, refund, provider_ref, to).await?;
     txn.commit().await?;
     answer?;
-    finish(state, refund.id, order.id, settled).await
+    Ok(settled)
+}
+
+/// Sends again the card refunds Stripe did not answer, last touched before `before`.
+pub async fn resubmit(state: &AppState, before: chrono::DateTime<Utc>) -> AppResult<usize> {
+    use sea_orm::QuerySelect;
+    let stale = refunds::Entity::find()
+        .filter(refunds::Column::Status.eq(RefundStatus::Requested))
+        .filter(refunds::Column::Method.eq(RefundMethod::Stripe))
+        .filter(refunds::Column::UpdatedAt.lt(before))
+        .limit(50)
+        .all(&state.db)
+        .await?;
+    let mut done = 0;
+    for refund in stale {
+        let intent = of_checkout(&state.db, refund.checkout_id)
+            .await?
+            .and_then(|p| p.provider_ref)
+            .unwrap_or_default();
+        match submit(state, &refund, &intent).await {
+            Ok(settled) => {
+                done += 1;
+                if let Some(order) = settled {
+                    lifecycle::published(state, &order).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(refund = %refund.id, code = e.code(), "refund refused on resubmission")
+            }
+        }
+    }
+    Ok(done)
 }
 
 /// Cancels an order for its buyer, shop or an admin; a paid order is refunded in full, which

@@ -43,6 +43,8 @@ struct Inner {
     intents: HashMap<String, Value>,
     next: u64,
     fail_transfers: bool,
+    /// Money-moving calls answer 500 without doing anything, as in an outage.
+    outage: bool,
 }
 
 #[derive(Clone)]
@@ -126,6 +128,10 @@ impl FakeStripe {
         self.lock().fail_transfers = fail;
     }
 
+    pub fn outage(&self, down: bool) {
+        self.lock().outage = down;
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().expect("fake stripe lock")
     }
@@ -173,6 +179,13 @@ fn admit(
         idempotency_key: key.clone(),
         replayed: replay.is_some(),
     });
+    if needs_key && inner.outage {
+        return Err(stripe_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "api_error",
+            "An unknown error occurred",
+        ));
+    }
     if needs_key && key.is_none() {
         return Err(stripe_error(
             StatusCode::BAD_REQUEST,

@@ -1004,3 +1004,85 @@ async fn money_operations_need_a_signed_in_caller() {
         .await;
     assert_eq!(r.code(), "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn an_outage_leaves_refunds_and_transfers_open_until_they_are_sent_again() {
+    let w = world("outage@example.de").await;
+    let (shop, rug) = w.shop("outage", "370000", 3).await;
+    let urls =
+        json!({ "i": { "returnUrl": "https://a.mn/done", "refreshUrl": "https://a.mn/again" } });
+    let r = w.app.gql(Some(&shop.owner.access), ONBOARD, urls).await;
+    let account = s(&r.ok()["startPayoutOnboarding"]["onboarding"]["accountId"]);
+    w.app
+        .signed(&event(
+            "evt_out_acct",
+            "account.updated",
+            account_json(&account, true),
+        ))
+        .await;
+    w.add(&rug, 1).await;
+    let placed = w.place("CARD", "outage-1").await;
+    w.pay(&placed, "evt_out_paid").await;
+    let order_id = placed["orders"][0]["id"].clone();
+
+    // Stripe fails while refunding: the refund waits, holding its amount, nothing is booked.
+    w.fake.outage(true);
+    let ask = json!({ "i": { "orderId": order_id, "amountMinor": 1000 } });
+    let r = w.app.gql(Some(&shop.owner.access), REFUND, ask).await;
+    let waiting = r.ok()["refundOrder"].clone();
+    assert_eq!(waiting["refund"]["status"], "REQUESTED");
+    assert_eq!(waiting["order"]["refunded"]["amount"], "10.00");
+    assert_eq!(w.balanced(&shop.id).await, (36_900_000, 0));
+    w.fake.outage(false);
+    let sent = darkhan::payments::resubmit_stale(&w.app.state, chrono::Duration::zero())
+        .await
+        .expect("resubmit");
+    assert_eq!(sent, 1);
+    let order = w.order(&w.admin.access, &order_id).await;
+    assert_eq!(order["refunds"][0]["status"], "SUCCEEDED");
+    let attempts = w.fake.seen("POST", "/v1/refunds");
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0].idempotency_key, attempts[1].idempotency_key);
+    let (pending, _) = w.balanced(&shop.id).await;
+    assert!(pending < 36_900_000);
+
+    // The same for a payout: it stays PROCESSING, its money reserved, until sent again.
+    w.app
+        .gql(Some(&shop.owner.access), SHIP, json!({ "o": order_id }))
+        .await
+        .ok();
+    w.app
+        .gql(Some(&w.buyer.access), DELIVER, json!({ "o": order_id }))
+        .await
+        .ok();
+    w.fake.outage(true);
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            PAYOUT,
+            json!({ "i": { "shopId": shop.id } }),
+        )
+        .await;
+    let payout = r.ok()["createPayout"]["payout"].clone();
+    assert_eq!(payout["status"], "PROCESSING");
+    assert_eq!(w.balanced(&shop.id).await, (0, 0));
+    w.fake.outage(false);
+    darkhan::payments::resubmit_stale(&w.app.state, chrono::Duration::zero())
+        .await
+        .expect("resubmit");
+    let f = w.finances(&shop.owner.access, None).await;
+    assert_eq!(f["payouts"][0]["status"], "PAID");
+    let transfers = w.fake.seen("POST", "/v1/transfers");
+    assert_eq!(transfers.len(), 2);
+    assert_eq!(transfers[0].idempotency_key, transfers[1].idempotency_key);
+    let paid: Vec<&Value> = f["ledger"]
+        .as_array()
+        .expect("ledger")
+        .iter()
+        .filter(|e| e["kind"] == "PAYOUT")
+        .collect();
+    assert_eq!(paid.len(), 1);
+    assert!(s(&paid[0]["transferId"]).starts_with("tr_"));
+    assert_eq!(w.balanced(&shop.id).await, (0, 0));
+}
