@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::{rates, taxonomy};
 use crate::{
     entities::{
-        categories, makers, order_events, order_lines, product_images, product_makers,
-        product_translations, product_variants, shops,
+        categories, makers, order_events, order_lines, payments, product_images, product_makers,
+        product_translations, product_variants, refunds, shops,
     },
     error::{AppError, AppResult},
     money::Rates,
@@ -86,6 +86,10 @@ pub struct Loaders {
     pub product_makers: Batch<product_makers::Entity>,
     pub order_lines: Batch<order_lines::Entity>,
     pub order_events: Batch<order_events::Entity>,
+    /// Payments by checkout.
+    pub payments: Batch<payments::Entity>,
+    /// Refunds by order.
+    pub refunds: Batch<refunds::Entity>,
     categories: OnceCell<Vec<categories::Model>>,
     rates: OnceCell<Rates>,
 }
@@ -147,6 +151,18 @@ impl Loaders {
                 order_events::Column::OrderId,
                 order_events::Column::Id,
                 |e: &order_events::Model| e.order_id,
+            ),
+            payments: by_column(
+                db,
+                payments::Column::CheckoutId,
+                payments::Column::Id,
+                |p: &payments::Model| p.checkout_id,
+            ),
+            refunds: by_column(
+                db,
+                refunds::Column::OrderId,
+                refunds::Column::Id,
+                |r: &refunds::Model| r.order_id,
             ),
             categories: OnceCell::new(),
             rates: OnceCell::new(),

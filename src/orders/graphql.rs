@@ -16,6 +16,7 @@ use crate::{
     },
     error::AppError,
     money::{Currency, Money as MoneyValue},
+    payments::graphql::{Payment, Refund},
 };
 
 pub fn money(minor: i64, code: &str) -> Money {
@@ -505,20 +506,19 @@ impl Order {
         self.0.commission_bps
     }
     /// The checkout's payment (shared by all its orders), once one was started.
-    async fn payment(
-        &self,
-        ctx: &Context<'_>,
-    ) -> Result<Option<crate::payments::graphql::Payment>> {
+    async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {
         use crate::auth::CallerExt;
-        let state = ctx.data::<crate::app::AppState>()?;
+        let loaders = ctx.data::<Loaders>()?;
         let admin = ctx
             .current_user()
             .is_ok_and(|u| u.role == crate::entities::users::Role::Admin);
-        Ok(crate::payments::graphql::order_payment(state, self.0.checkout_id, admin).await?)
+        let payment = Loaders::one(&loaders.payments, self.0.checkout_id).await?;
+        Ok(payment.map(|p| Payment(p, admin)))
     }
     /// Refunds of this order, oldest first.
-    async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<crate::payments::graphql::Refund>> {
-        let state = ctx.data::<crate::app::AppState>()?;
-        Ok(crate::payments::graphql::order_refunds(state, self.0.id).await?)
+    async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<Refund>> {
+        let loaders = ctx.data::<Loaders>()?;
+        let rows = Loaders::many(&loaders.refunds, self.0.id).await?;
+        Ok(rows.into_iter().map(Refund).collect())
     }
 }

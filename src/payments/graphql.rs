@@ -701,26 +701,3 @@ impl PaymentMutation {
         })
     }
 }
-
-/// The payment and refunds of an order, for `Order`'s fields.
-pub async fn order_payment(
-    state: &AppState,
-    checkout_id: uuid::Uuid,
-    admin: bool,
-) -> AppResult<Option<Payment>> {
-    Ok(super::of_checkout(&state.db, checkout_id)
-        .await?
-        .map(|p| Payment(p, admin)))
-}
-
-pub async fn order_refunds(state: &AppState, order_id: uuid::Uuid) -> AppResult<Vec<Refund>> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    Ok(refund_rows::Entity::find()
-        .filter(refund_rows::Column::OrderId.eq(order_id))
-        .order_by_asc(refund_rows::Column::Id)
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(Refund)
-        .collect())
-}
