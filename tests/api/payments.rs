@@ -863,6 +863,43 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
         .map(|(k, _)| *k)
         .collect();
     assert!(kinds.contains(&"PAYOUT_REVERSAL"), "{kinds:?}");
+
+    // Support refunds part of the first, already paid-out order: the shop now owes that, and
+    // the next payout settles it from the other order before transferring the rest.
+    w.fake.fail_transfers(false);
+    let ask = json!({ "i": { "orderId": felt_order, "amountMinor": 1000, "reason": "chipped" } });
+    let r = w.app.gql(Some(&w.admin.access), REFUND, ask).await;
+    assert_eq!(r.ok()["refundOrder"]["refund"]["status"], "SUCCEEDED");
+    let (_, available) = w.balanced(&felt.id).await;
+    assert_eq!(available, 36_900_000 - (3_700_027 - 370_003));
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            PAYOUT,
+            json!({ "i": { "shopId": felt.id } }),
+        )
+        .await;
+    let settled = &r.ok()["createPayout"]["payout"];
+    assert_eq!(settled["status"], "PAID");
+    assert_eq!(minor(&settled["amount"]["amount"]), available);
+    let last = w.fake.created("/v1/transfers").pop().expect("transfer");
+    assert_eq!(last.form.get("amount"), Some(&available.to_string()));
+    assert_eq!(
+        last.form.get("transfer_group"),
+        second["checkoutId"].as_str().map(str::to_owned).as_ref()
+    );
+    assert_eq!(w.balanced(&felt.id).await, (0, 0));
+    let f = w.finances(&w.admin.access, Some(&felt.id)).await;
+    let settlements: Vec<i64> = f["ledger"]
+        .as_array()
+        .expect("ledger")
+        .iter()
+        .filter(|e| e["kind"] == "DEBT_SETTLEMENT")
+        .map(|e| minor(&e["amount"]["amount"]))
+        .collect();
+    assert_eq!(settlements.iter().sum::<i64>(), 0);
+    assert_eq!(settlements.len(), 2);
 }
 
 #[tokio::test]
