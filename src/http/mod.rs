@@ -37,7 +37,6 @@ pub struct HttpState {
     pub schema: AppSchema,
 }
 
-/// The whole HTTP surface of the server.
 /// Stripe's webhook: its raw body goes to the payments module, which checks the signature.
 async fn stripe_webhook(
     State(state): State<HttpState>,
@@ -47,6 +46,7 @@ async fn stripe_webhook(
     crate::payments::webhook::handle(state.app, headers, body).await
 }
 
+/// The whole HTTP surface of the server.
 pub fn router(app: AppState, schema: AppSchema) -> Router {
     let server = &app.settings.server;
     let cors = CorsLayer::new()

@@ -2,7 +2,7 @@
 //! derived from the checkout, so neither a client retry nor a server retry makes a second.
 
 use chrono::Utc;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, SqlErr, sea_query::Expr};
 use uuid::Uuid;
 
 use super::{gateway::Intent, of_checkout, stripe};
@@ -35,15 +35,19 @@ pub async fn start(state: &AppState, checkout: &checkouts::Model) -> AppResult<C
         Some(payment) if payment.provider == Provider::Stripe => {
             let current = payment.provider_ref.clone().unwrap_or_default();
             let intent = gateway.retrieve_payment_intent(&current).await?;
-            if intent.status == "canceled" {
+            let due = due_minor(&state.db, checkout.id).await?;
+            // A cancelled intent is replaced while something is still due; when nothing is
+            // (all orders cancelled or expired) it stays cancelled.
+            if intent.status == "canceled" && due > 0 {
                 // Keyed on the cancelled intent, so concurrent retries agree on its successor.
                 let key = format!("checkout-{}-pi-after-{current}", checkout.id);
-                let intent = create(state, checkout, payment.amount_minor, &key).await?;
+                let intent = create(state, checkout, due, &key).await?;
                 payments::Entity::update_many()
                     .col_expr(
                         payments::Column::ProviderRef,
                         Expr::value(Some(intent.id.clone())),
                     )
+                    .col_expr(payments::Column::AmountMinor, Expr::value(due))
                     .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))
                     .filter(payments::Column::Id.eq(payment.id))
                     .filter(payments::Column::ProviderRef.eq(current))
@@ -68,7 +72,10 @@ pub async fn start(state: &AppState, checkout: &checkouts::Model) -> AppResult<C
             // idempotency key gave both the same intent.
             let payment = match inserted {
                 Ok(p) => p,
-                Err(_) => reload(state, checkout.id).await?,
+                Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+                    reload(state, checkout.id).await?
+                }
+                Err(e) => return Err(e.into()),
             };
             (payment, intent)
         }
