@@ -147,7 +147,12 @@ pub async fn process(state: &AppState, event: Event) -> AppResult<Outcome> {
         }
         EventObject::AccountUpdated(account) => {
             let enabled = account.payouts_enabled.unwrap_or(false);
-            account_updated(state, claim, account.id.as_str(), enabled).await
+            let shop = account
+                .metadata
+                .as_ref()
+                .and_then(|m| m.get("shop_id"))
+                .and_then(|id| Uuid::parse_str(id).ok());
+            account_updated(state, claim, account.id.as_str(), shop, enabled).await
         }
         _ => Ok(Outcome::Ignored),
     }
@@ -424,22 +429,38 @@ async fn refund_updated(
 }
 
 /// `account.updated`: whether a shop's connected account can receive payouts.
+/// The shop is found by its stored account or, when the event beat `startPayoutOnboarding` to
+/// storing it, by the `shop_id` we put in the account's metadata.
 async fn account_updated(
     state: &AppState,
     claim: Claim,
     account: &str,
+    shop: Option<Uuid>,
     payouts_enabled: bool,
 ) -> AppResult<Outcome> {
     let txn = state.db.begin().await?;
     if !claim.take(&txn).await? {
         return Ok(Outcome::Duplicate);
     }
-    let changed = shops::Entity::update_many()
+    let mut changed = shops::Entity::update_many()
         .col_expr(shops::Column::PayoutsEnabled, Expr::value(payouts_enabled))
         .filter(shops::Column::StripeAccountId.eq(account))
         .exec(&txn)
         .await?
         .rows_affected;
+    if let (0, Some(shop)) = (changed, shop) {
+        changed = shops::Entity::update_many()
+            .col_expr(shops::Column::PayoutsEnabled, Expr::value(payouts_enabled))
+            .col_expr(
+                shops::Column::StripeAccountId,
+                Expr::value(Some(account.to_owned())),
+            )
+            .filter(shops::Column::Id.eq(shop))
+            .filter(shops::Column::StripeAccountId.is_null())
+            .exec(&txn)
+            .await?
+            .rows_affected;
+    }
     txn.commit().await?;
     Ok(if changed > 0 {
         Outcome::Processed

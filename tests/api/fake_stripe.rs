@@ -433,16 +433,17 @@ async fn create_account(
         );
     }
     let id = next_id(&inner, "acct");
-    let account = account_json(&id, false);
+    let shop = form.get("metadata[shop_id]").cloned().unwrap_or_default();
+    let account = account_json(&id, false, &shop);
     remember(&inner, "/v1/accounts", key, &account);
     (StatusCode::OK, Json(account))
 }
 
-pub fn account_json(id: &str, payouts_enabled: bool) -> Value {
+pub fn account_json(id: &str, payouts_enabled: bool, shop_id: &str) -> Value {
     json!({
         "id": id, "object": "account", "type": "express", "charges_enabled": payouts_enabled,
         "payouts_enabled": payouts_enabled, "details_submitted": payouts_enabled,
-        "metadata": {}
+        "metadata": { "shop_id": shop_id }
     })
 }
 

@@ -735,7 +735,7 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
         .signed(&event(
             "evt_acct_1",
             "account.updated",
-            account_json(&account, true),
+            account_json(&account, true, &felt.id),
         ))
         .await;
     assert_eq!(status, 200);
@@ -900,6 +900,26 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
         .collect();
     assert_eq!(settlements.iter().sum::<i64>(), 0);
     assert_eq!(settlements.len(), 2);
+
+    // Events in any order: Stripe's account.updated may beat onboarding to storing the
+    // account; the shop is found by the metadata we gave the account.
+    let early = account_json("acct_early", true, &silver.id);
+    let (status, text) = w
+        .app
+        .signed(&event("evt_acct_early", "account.updated", early))
+        .await;
+    assert_eq!((status, text.contains("processed")), (200, true), "{text}");
+    let f = w.finances(&silver.owner.access, None).await;
+    assert_eq!(
+        (f["stripeAccountId"].clone(), f["payoutsEnabled"].clone()),
+        (json!("acct_early"), json!(true))
+    );
+    let stranger = account_json("acct_stranger", true, "not-a-shop");
+    let (status, text) = w
+        .app
+        .signed(&event("evt_acct_x", "account.updated", stranger))
+        .await;
+    assert_eq!((status, text.contains("ignored")), (200, true), "{text}");
 }
 
 #[tokio::test]
@@ -1054,7 +1074,7 @@ async fn an_outage_leaves_refunds_and_transfers_open_until_they_are_sent_again()
         .signed(&event(
             "evt_out_acct",
             "account.updated",
-            account_json(&account, true),
+            account_json(&account, true, &shop.id),
         ))
         .await;
     w.add(&rug, 1).await;
