@@ -531,6 +531,22 @@ pub struct CreatePayoutPayload {
     pub payout: Payout,
 }
 
+/// Clearing a payment review.
+#[derive(InputObject)]
+pub struct ResolvePaymentReviewInput {
+    /// The checkout whose payment was flagged.
+    pub checkout_id: ID,
+    /// What was done about it, for the orders' history.
+    pub note: String,
+}
+
+/// Result of `resolvePaymentReview`.
+#[derive(SimpleObject)]
+pub struct ResolvePaymentReviewPayload {
+    /// The payment, no longer flagged.
+    pub payment: Payment,
+}
+
 /// Result of `setShopCommission`.
 #[derive(SimpleObject)]
 pub struct SetShopCommissionPayload {
@@ -682,6 +698,22 @@ impl PaymentMutation {
             payouts::create_payout(state, ctx.current_user()?, shop, input.reference).await?;
         Ok(CreatePayoutPayload {
             payout: Payout(payout),
+        })
+    }
+
+    /// Clears a payment review after dealing with it (e.g. refunding on Stripe's dashboard);
+    /// the note goes into each order's history. Admins only.
+    async fn resolve_payment_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The checkout and what was done.")] input: ResolvePaymentReviewInput,
+    ) -> Result<ResolvePaymentReviewPayload> {
+        let state = ctx.data::<AppState>()?;
+        let checkout = uuid("checkoutId", &input.checkout_id)?;
+        let payment =
+            super::reviews::resolve(state, ctx.current_user()?, checkout, &input.note).await?;
+        Ok(ResolvePaymentReviewPayload {
+            payment: Payment(payment, true),
         })
     }
 

@@ -27,7 +27,7 @@ use crate::{
         ledger_entries::EntryKind,
         order_events,
         orders::{self, OrderStatus},
-        payments::{self, Provider},
+        payments::Provider,
         refunds::{self, RefundMethod, RefundStatus},
     },
     error::{AppError, AppResult},
@@ -328,7 +328,7 @@ pub async fn settle_in(
         if accepted(from) {
             // The money was booked as returned; book it back and let an admin look.
             reverse_ledger(txn, &current, &order, 1).await?;
-            flag(
+            super::reviews::flag(
                 txn,
                 current.checkout_id,
                 &format!("refund {} failed after Stripe accepted it", current.id),
@@ -420,21 +420,6 @@ async fn release(txn: &DatabaseTransaction, refund: &refunds::Model) -> AppResul
         )
         .filter(orders::Column::Id.eq(refund.order_id))
         .exec(txn)
-        .await?;
-    Ok(())
-}
-
-/// Marks a checkout's payment for an admin to review.
-pub async fn flag(db: &impl ConnectionTrait, checkout_id: Uuid, reason: &str) -> AppResult<()> {
-    tracing::warn!(checkout = %checkout_id, reason, "payment flagged for review");
-    payments::Entity::update_many()
-        .col_expr(
-            payments::Column::ReviewReason,
-            Expr::value(Some(reason.chars().take(500).collect::<String>())),
-        )
-        .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(payments::Column::CheckoutId.eq(checkout_id))
-        .exec(db)
         .await?;
     Ok(())
 }

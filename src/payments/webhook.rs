@@ -272,7 +272,7 @@ async fn succeeded(
     if payment.status == PaymentStatus::Succeeded {
         if payment.provider_ref.as_deref() != Some(intent) {
             let why = format!("a second payment {intent} arrived for a paid checkout; refund it");
-            refunds::flag(&txn, checkout.id, &why).await?;
+            super::reviews::flag(&txn, checkout.id, &why).await?;
         }
         txn.commit().await?;
         return Ok(Outcome::Processed);
@@ -384,7 +384,7 @@ async fn charge_refunded(
         let why = format!(
             "Stripe reports {amount_refunded} refunded on {intent} but Darkhan recorded {recorded}: a refund was made outside Darkhan"
         );
-        refunds::flag(&txn, payment.checkout_id, &why).await?;
+        super::reviews::flag(&txn, payment.checkout_id, &why).await?;
     }
     txn.commit().await?;
     Ok(Outcome::Processed)

@@ -488,6 +488,49 @@ async fn a_payment_that_does_not_match_the_checkout_is_held_for_review() {
     let r = w.app.gql(Some(&w.buyer.access), reviews, json!({})).await;
     assert_eq!(r.code(), "FORBIDDEN");
     assert_eq!(w.balanced(&shop.id).await, (0, 0));
+
+    // The admin refunds it on Stripe's dashboard and clears the review with a note.
+    let resolve = "mutation($c: ID!, $n: String!) { resolvePaymentReview(input: { checkoutId: $c, note: $n }) { payment { status reviewReason } } }";
+    let done = json!({ "c": placed["checkoutId"], "n": "refunded in the Stripe dashboard" });
+    let r = w
+        .app
+        .gql(Some(&w.buyer.access), resolve, done.clone())
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            resolve,
+            json!({ "c": placed["checkoutId"], "n": " " }),
+        )
+        .await;
+    assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "note"));
+    let r = w
+        .app
+        .gql(Some(&w.admin.access), resolve, done.clone())
+        .await;
+    assert_eq!(
+        r.ok()["resolvePaymentReview"]["payment"]["reviewReason"],
+        Value::Null
+    );
+    let r = w.app.gql(Some(&w.admin.access), reviews, json!({})).await;
+    assert_eq!(r.ok()["paymentReviews"], json!([]));
+    let r = w.app.gql(Some(&w.admin.access), resolve, done).await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    let order = w.order(&w.buyer.access, order_id).await;
+    let notes: Vec<String> = order["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter_map(|e| e["note"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("refunded in the Stripe dashboard")),
+        "{notes:?}"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,87 @@
+//! Payments an admin must look at: money that did not match what was due, money for orders
+//! that had expired, refunds made outside Darkhan, refunds that failed after acceptance.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    TransactionTrait, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    auth::CurrentUser,
+    entities::{order_events, orders, payments, users::Role},
+    error::{AppError, AppResult},
+};
+
+/// Marks a checkout's payment for an admin to review.
+pub async fn flag(db: &impl ConnectionTrait, checkout_id: Uuid, reason: &str) -> AppResult<()> {
+    tracing::warn!(checkout = %checkout_id, reason, "payment flagged for review");
+    payments::Entity::update_many()
+        .col_expr(
+            payments::Column::ReviewReason,
+            Expr::value(Some(reason.chars().take(500).collect::<String>())),
+        )
+        .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(payments::Column::CheckoutId.eq(checkout_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Clears a review once an admin has dealt with it (e.g. refunded the money on Stripe's
+/// dashboard), writing what they did into each order's history. Admins only.
+pub async fn resolve(
+    state: &AppState,
+    caller: CurrentUser,
+    checkout_id: Uuid,
+    note: &str,
+) -> AppResult<payments::Model> {
+    caller.require_role(&[Role::Admin])?;
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 500 {
+        return Err(AppError::invalid(
+            "note",
+            "say what was done (1 to 500 characters)",
+        ));
+    }
+    let txn = state.db.begin().await?;
+    let cleared = payments::Entity::update_many()
+        .col_expr(payments::Column::ReviewReason, Expr::value(None::<String>))
+        .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(payments::Column::CheckoutId.eq(checkout_id))
+        .filter(payments::Column::ReviewReason.is_not_null())
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if cleared != 1 {
+        return Err(AppError::NotFound(
+            "no payment of that checkout is waiting for review".into(),
+        ));
+    }
+    let orders = orders::Entity::find()
+        .filter(orders::Column::CheckoutId.eq(checkout_id))
+        .all(&txn)
+        .await?;
+    for order in &orders {
+        order_events::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            order_id: Set(order.id),
+            from_status: Set(Some(order.status)),
+            to_status: Set(order.status),
+            actor_id: Set(Some(caller.id)),
+            note: Set(Some(format!("payment review resolved: {note}"))),
+            created_at: Set(Utc::now()),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let payment = payments::Entity::find()
+        .filter(payments::Column::CheckoutId.eq(checkout_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such payment".into()))?;
+    txn.commit().await?;
+    Ok(payment)
+}
