@@ -16,7 +16,7 @@ use crate::{
     },
     error::AppError,
     money::{Currency, Money as MoneyValue},
-    payments::graphql::{Payment, Refund},
+    payments::graphql::{Payment, Refund, Viewer},
 };
 
 pub fn money(minor: i64, code: &str) -> Money {
@@ -509,11 +509,13 @@ impl Order {
     async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {
         use crate::auth::CallerExt;
         let loaders = ctx.data::<Loaders>()?;
-        let admin = ctx
-            .current_user()
-            .is_ok_and(|u| u.role == crate::entities::users::Role::Admin);
+        let viewer = match ctx.current_user() {
+            Ok(u) if u.role == crate::entities::users::Role::Admin => Viewer::Admin,
+            Ok(u) if u.id == self.0.buyer_id => Viewer::Buyer,
+            _ => Viewer::Shop,
+        };
         let payment = Loaders::one(&loaders.payments, self.0.checkout_id).await?;
-        Ok(payment.map(|p| Payment(p, admin)))
+        Ok(payment.map(|p| Payment(p, viewer)))
     }
     /// Refunds of this order, oldest first.
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<Refund>> {

@@ -91,7 +91,16 @@ impl From<CardSession> for CardPayment {
 }
 
 /// The payment of a checkout (all its orders together).
-pub struct Payment(pub payment_rows::Model, pub bool);
+pub struct Payment(pub payment_rows::Model, pub Viewer);
+
+/// Who looks at a payment: the checkout covers other shops' orders too, and a card's decline
+/// is the buyer's business, so a shop sees only whether and how its order was paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Viewer {
+    Admin,
+    Buyer,
+    Shop,
+}
 
 /// The payment of a checkout: card through Stripe or a confirmed bank transfer.
 #[Object]
@@ -112,21 +121,26 @@ impl Payment {
     async fn status(&self) -> PaymentStatus {
         self.0.status.into()
     }
-    /// The checkout's total, in the buyer's currency.
-    async fn amount(&self) -> Money {
-        money(self.0.amount_minor, &self.0.currency)
+    /// What the payment is for: the checkout's orders still due, in the buyer's currency
+    /// (the buyer and admins only; null for shops).
+    async fn amount(&self) -> Option<Money> {
+        (self.1 != Viewer::Shop).then(|| money(self.0.amount_minor, &self.0.currency))
     }
     /// Failed card attempts so far.
     async fn failures(&self) -> i32 {
         self.0.failures
     }
-    /// Why the last card attempt failed, as Stripe put it.
+    /// Why the last card attempt failed, as Stripe put it (the buyer and admins only).
     async fn last_error(&self) -> Option<&str> {
-        self.0.last_error.as_deref()
+        (self.1 != Viewer::Shop)
+            .then_some(self.0.last_error.as_deref())
+            .flatten()
     }
     /// Why an admin must look at it (admins only; null for everyone else).
     async fn review_reason(&self) -> Option<&str> {
-        self.1.then_some(self.0.review_reason.as_deref()).flatten()
+        (self.1 == Viewer::Admin)
+            .then_some(self.0.review_reason.as_deref())
+            .flatten()
     }
     /// When it was last updated.
     async fn updated_at(&self) -> DateTime<Utc> {
@@ -611,7 +625,10 @@ impl PaymentQuery {
             .all(&state.db)
             .await
             .map_err(AppError::from)?;
-        Ok(rows.into_iter().map(|p| Payment(p, true)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|p| Payment(p, Viewer::Admin))
+            .collect())
     }
 }
 
@@ -713,7 +730,7 @@ impl PaymentMutation {
         let payment =
             super::reviews::resolve(state, ctx.current_user()?, checkout, &input.note).await?;
         Ok(ResolvePaymentReviewPayload {
-            payment: Payment(payment, true),
+            payment: Payment(payment, Viewer::Admin),
         })
     }
 

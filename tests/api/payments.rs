@@ -19,7 +19,7 @@ const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { ch
   payment { paymentIntentId clientSecret publishableKey amount { amount currencyCode } status } } }";
 const RETRY: &str = "mutation($c: ID!) { retryPayment(input: { checkoutId: $c }) { payment { paymentIntentId clientSecret status } } }";
 const ORDER: &str = "query($id: ID!) { order(id: $id) { status refunded { amount currencyCode } commissionBasisPoints
-  payment { status provider failures lastError reviewReason }
+  payment { status provider failures lastError reviewReason amount { amount currencyCode } }
   refunds { id status method amount { amount } shopAmount { amount } commissionReturned { amount } reference }
   events { to note } lines { variantId: sku } } }";
 const FINANCES: &str = "query($s: ID) { shopFinances(shopId: $s) { shopId payoutsEnabled stripeAccountId commissionBasisPoints
@@ -409,6 +409,12 @@ async fn a_failed_card_then_a_new_attempt_pays_and_late_events_change_nothing() 
     assert_eq!(order["status"], "PENDING_PAYMENT");
     assert_eq!(order["payment"]["failures"], 1);
     assert_eq!(order["payment"]["lastError"], "Your card was declined.");
+    assert_eq!(order["payment"]["amount"], placed["total"]);
+    // The shop sees that its order awaits payment, not the buyer's card or the whole checkout.
+    let seen_by_shop = w.order(&shop.owner.access, &order_id).await;
+    assert_eq!(seen_by_shop["payment"]["failures"], 1);
+    assert_eq!(seen_by_shop["payment"]["lastError"], Value::Null);
+    assert_eq!(seen_by_shop["payment"]["amount"], Value::Null);
     assert_eq!(order["payment"]["status"], "REQUIRES_PAYMENT");
 
     // The buyer abandons; Stripe cancels the intent; a retry gets a new one, once.
