@@ -11,23 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+mod support;
 
-async fn gql(
-    http: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    vars: Value,
-) -> Result<Value, Error> {
-    let mut req = http
-        .post(url)
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    Ok(req.send().await?.json().await?)
-}
+use support::{Error, buyers, gql, percentile};
 
 /// Every variant with its stock, over all product pages.
 async fn variants(http: &reqwest::Client, url: &str) -> Result<Vec<(String, i64)>, Error> {
@@ -73,20 +59,7 @@ async fn main() -> Result<(), Error> {
         .map(|v| v.0)
         .collect();
     let hot: Vec<String> = stocked.iter().take(5).cloned().collect();
-    let mut buyers = Vec::new();
-    for w in 0..workers {
-        let r = gql(&http, &url, None, "mutation($e: String!) { register(input: { email: $e, password: \"bench-password-123\", displayName: \"Bench\", role: BUYER, country: \"DE\", preferredLanguage: \"en\", preferredCurrency: \"EUR\" }) { accessToken } }", json!({ "e": format!("bench{w}-{}@example.de", std::process::id()) })).await?;
-        let token = r["data"]["register"]["accessToken"]
-            .as_str()
-            .ok_or("register failed")?
-            .to_owned();
-        let r = gql(&http, &url, Some(&token), "mutation { addAddress(input: { name: \"B\", line1: \"Torstraße 1\", city: \"Berlin\", country: \"DE\" }) { address { id } } }", json!({})).await?;
-        let address = r["data"]["addAddress"]["address"]["id"]
-            .as_str()
-            .ok_or("address failed")?
-            .to_owned();
-        buyers.push((token, address));
-    }
+    let buyers = buyers(&http, &url, workers, "bench").await?;
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let tasks = buyers.into_iter().enumerate().map(|(w, (token, address))| {
@@ -131,11 +104,6 @@ async fn main() -> Result<(), Error> {
         errors += e;
     }
     latencies.sort();
-    let pct = |p: f64| {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
     let negative = variants(&http, &url)
         .await?
         .iter()
@@ -146,8 +114,8 @@ async fn main() -> Result<(), Error> {
         "  checkouts ({workers} buyers)  {:7.1} orders/s ({} attempts/s)   p50 {:6.1}ms   p99 {:6.1}ms   placed {placed}   sold out {sold_out}   errors {errors}   variants below zero: {negative}",
         placed as f64 / seconds as f64,
         ((placed + sold_out) as f64 / seconds as f64).round(),
-        pct(0.50),
-        pct(0.99),
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
     );
     Ok(())
 }

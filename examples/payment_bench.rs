@@ -21,23 +21,9 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-type Error = Box<dyn std::error::Error + Send + Sync>;
+mod support;
 
-async fn gql(
-    http: &reqwest::Client,
-    url: &str,
-    token: Option<&str>,
-    query: &str,
-    vars: Value,
-) -> Result<Value, Error> {
-    let mut req = http
-        .post(url)
-        .json(&json!({ "query": query, "variables": vars }));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    Ok(req.send().await?.json().await?)
-}
+use support::{Error, buyers, gql, percentile};
 
 fn now() -> i64 {
     SystemTime::now()
@@ -101,12 +87,6 @@ fn signature(body: &str, secret: &str) -> String {
     format!("t={t},v1={hex}")
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    sorted
-        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
-        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-}
-
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
@@ -141,20 +121,7 @@ async fn main() -> Result<(), Error> {
         }
         after = page["pageInfo"]["endCursor"].clone();
     }
-    let mut buyers = Vec::new();
-    for w in 0..workers {
-        let r = gql(&http, &url, None, "mutation($e: String!) { register(input: { email: $e, password: \"bench-password-123\", displayName: \"Bench\", role: BUYER, country: \"DE\", preferredLanguage: \"en\", preferredCurrency: \"EUR\" }) { accessToken } }", json!({ "e": format!("pay{w}-{}@example.de", std::process::id()) })).await?;
-        let token = r["data"]["register"]["accessToken"]
-            .as_str()
-            .ok_or("register failed")?
-            .to_owned();
-        let r = gql(&http, &url, Some(&token), "mutation { addAddress(input: { name: \"B\", line1: \"Torstraße 1\", city: \"Berlin\", country: \"DE\" }) { address { id } } }", json!({})).await?;
-        let address = r["data"]["addAddress"]["address"]["id"]
-            .as_str()
-            .ok_or("address failed")?
-            .to_owned();
-        buyers.push((token, address));
-    }
+    let buyers = buyers(&http, &url, workers, "pay").await?;
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let tasks = buyers.into_iter().enumerate().map(|(w, (token, address))| {

@@ -153,6 +153,25 @@ impl World {
         (pending, available)
     }
 
+    async fn ship_and_deliver(&self, owner: &Session, order: &Value) {
+        let shipped = self
+            .app
+            .gql(Some(&owner.access), SHIP, json!({ "o": order }))
+            .await;
+        shipped.ok();
+        let delivered = self
+            .app
+            .gql(Some(&self.buyer.access), DELIVER, json!({ "o": order }))
+            .await;
+        delivered.ok();
+    }
+
+    /// An admin's `createPayout` for a shop, without a bank reference.
+    async fn payout(&self, shop: &str) -> crate::helpers::Reply {
+        let input = json!({ "i": { "shopId": shop } });
+        self.app.gql(Some(&self.admin.access), PAYOUT, input).await
+    }
+
     fn ledger_of<'a>(f: &'a Value, order: &Value) -> Vec<(&'a str, i64)> {
         f["ledger"]
             .as_array()
@@ -801,21 +820,10 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
     let silver_order = order_of(&placed, "psilver")["id"].clone();
     let pay_felt = json!({ "i": { "shopId": felt.id } });
     // Nothing is available before delivery.
-    let r = w
-        .app
-        .gql(Some(&w.admin.access), PAYOUT, pay_felt.clone())
-        .await;
+    let r = w.payout(&felt.id).await;
     assert_eq!(r.code(), "CONFLICT");
-    for (owner, order) in [(&felt.owner, &felt_order), (&silver.owner, &silver_order)] {
-        w.app
-            .gql(Some(&owner.access), SHIP, json!({ "o": order }))
-            .await
-            .ok();
-        w.app
-            .gql(Some(&w.buyer.access), DELIVER, json!({ "o": order }))
-            .await
-            .ok();
-    }
+    w.ship_and_deliver(&felt.owner, &felt_order).await;
+    w.ship_and_deliver(&silver.owner, &silver_order).await;
     assert_eq!(w.balanced(&felt.id).await, (0, 36_900_000));
 
     let r = w
@@ -823,10 +831,7 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
         .gql(Some(&felt.owner.access), PAYOUT, pay_felt.clone())
         .await;
     assert_eq!(r.code(), "FORBIDDEN");
-    let r = w
-        .app
-        .gql(Some(&w.admin.access), PAYOUT, pay_felt.clone())
-        .await;
+    let r = w.payout(&felt.id).await;
     let payout = r.ok()["createPayout"]["payout"].clone();
     assert_eq!(payout["method"], "STRIPE_TRANSFER");
     assert_eq!(payout["status"], "PAID");
@@ -856,7 +861,7 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
         .expect("payout entry");
     assert!(s(&entry["transferId"]).starts_with("tr_"));
     assert_eq!(f["payouts"].as_array().map(Vec::len), Some(1));
-    let r = w.app.gql(Some(&w.admin.access), PAYOUT, pay_felt).await;
+    let r = w.payout(&felt.id).await;
     assert_eq!(r.code(), "CONFLICT");
 
     // No connected account: the admin pays by bank and records the reference.
@@ -885,23 +890,9 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
     let second = w.place("CARD", "payout-2").await;
     w.pay(&second, "evt_payout_paid_2").await;
     let order = second["orders"][0]["id"].clone();
-    w.app
-        .gql(Some(&felt.owner.access), SHIP, json!({ "o": order }))
-        .await
-        .ok();
-    w.app
-        .gql(Some(&w.buyer.access), DELIVER, json!({ "o": order }))
-        .await
-        .ok();
+    w.ship_and_deliver(&felt.owner, &order).await;
     w.fake.fail_transfers(true);
-    let r = w
-        .app
-        .gql(
-            Some(&w.admin.access),
-            PAYOUT,
-            json!({ "i": { "shopId": felt.id } }),
-        )
-        .await;
+    let r = w.payout(&felt.id).await;
     let failed = &r.ok()["createPayout"]["payout"];
     assert_eq!(failed["status"], "FAILED");
     assert!(s(&failed["failure"]).contains("Insufficient funds"));
@@ -921,14 +912,7 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
     assert_eq!(r.ok()["refundOrder"]["refund"]["status"], "SUCCEEDED");
     let (_, available) = w.balanced(&felt.id).await;
     assert_eq!(available, 36_900_000 - (3_700_027 - 370_003));
-    let r = w
-        .app
-        .gql(
-            Some(&w.admin.access),
-            PAYOUT,
-            json!({ "i": { "shopId": felt.id } }),
-        )
-        .await;
+    let r = w.payout(&felt.id).await;
     let settled = &r.ok()["createPayout"]["payout"];
     assert_eq!(settled["status"], "PAID");
     assert_eq!(minor(&settled["amount"]["amount"]), available);
@@ -1153,23 +1137,9 @@ async fn an_outage_leaves_refunds_and_transfers_open_until_they_are_sent_again()
     assert!(pending < 36_900_000);
 
     // The same for a payout: it stays PROCESSING, its money reserved, until sent again.
-    w.app
-        .gql(Some(&shop.owner.access), SHIP, json!({ "o": order_id }))
-        .await
-        .ok();
-    w.app
-        .gql(Some(&w.buyer.access), DELIVER, json!({ "o": order_id }))
-        .await
-        .ok();
+    w.ship_and_deliver(&shop.owner, &order_id).await;
     w.fake.outage(true);
-    let r = w
-        .app
-        .gql(
-            Some(&w.admin.access),
-            PAYOUT,
-            json!({ "i": { "shopId": shop.id } }),
-        )
-        .await;
+    let r = w.payout(&shop.id).await;
     let payout = r.ok()["createPayout"]["payout"].clone();
     assert_eq!(payout["status"], "PROCESSING");
     assert_eq!(w.balanced(&shop.id).await, (0, 0));
