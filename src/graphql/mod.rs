@@ -20,7 +20,7 @@ use crate::{
         graphql::Order,
         resolvers::{OrderMutation, OrderQuery, OrderSubscription},
     },
-    payments::graphql::{PaymentMutation, PaymentQuery},
+    payments::resolvers::{PaymentMutation, PaymentQuery},
 };
 
 /// Every query of the API.

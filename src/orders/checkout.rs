@@ -167,10 +167,10 @@ pub async fn place_order(
             updated_at: Set(now),
             expires_at: Set(expires_at),
             paid_at: Set(None),
-            commission_bps: Set(part
-                .shop
-                .commission_bps
-                .unwrap_or(state.settings.payments.commission_bps)),
+            commission_bps: Set(crate::payments::ledger::commission_bps(
+                &part.shop,
+                state.settings.payments.commission_bps,
+            )),
             refunded_minor: Set(0),
             delivered_at: Set(None),
         }

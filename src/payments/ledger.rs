@@ -54,6 +54,38 @@ pub async fn write(
     .await?)
 }
 
+/// The commission new orders of a shop carry: its override, else the platform default.
+pub fn commission_bps(shop: &crate::entities::shops::Model, default_bps: i32) -> i32 {
+    shop.commission_bps.unwrap_or(default_bps)
+}
+
+/// Who may see a shop's money: its owner (the caller's own shop when `shop_id` is `None`)
+/// and admins.
+pub async fn finances_shop(
+    db: &impl ConnectionTrait,
+    caller: crate::auth::CurrentUser,
+    shop_id: Option<Uuid>,
+) -> AppResult<crate::entities::shops::Model> {
+    use crate::entities::{shops, users::Role};
+    let not_found = || AppError::NotFound("no such shop".into());
+    let Some(id) = shop_id else {
+        return crate::catalog::shops::shop_of(db, caller.id)
+            .await?
+            .ok_or_else(not_found);
+    };
+    let shop = shops::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    if caller.role == Role::Admin || shop.owner_id == caller.id {
+        Ok(shop)
+    } else {
+        Err(AppError::Forbidden(
+            "only the shop's owner sees its money".into(),
+        ))
+    }
+}
+
 /// The platform's commission on an amount at the order's frozen rate.
 pub fn commission(amount_minor: i64, commission_bps: i32) -> AppResult<i64> {
     money::share(amount_minor, i64::from(commission_bps), 10_000)

@@ -7,6 +7,7 @@ pub mod graphql;
 pub mod ledger;
 pub mod payouts;
 pub mod refunds;
+pub mod resolvers;
 pub mod reviews;
 pub mod webhook;
 

@@ -271,7 +271,8 @@ async fn shares(
     Ok((shop, fee))
 }
 
-fn from_stripe(status: &str) -> RefundStatus {
+/// Our state for Stripe's refund `status`.
+pub fn from_stripe(status: &str) -> RefundStatus {
     match status {
         "succeeded" => RefundStatus::Succeeded,
         "failed" | "canceled" => RefundStatus::Failed,

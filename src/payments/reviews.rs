@@ -30,6 +30,18 @@ pub async fn flag(db: &impl ConnectionTrait, checkout_id: Uuid, reason: &str) ->
     Ok(())
 }
 
+/// Payments waiting for an admin, most recently flagged first. Admins only.
+pub async fn list(state: &AppState, caller: CurrentUser) -> AppResult<Vec<payments::Model>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    caller.require_role(&[Role::Admin])?;
+    Ok(payments::Entity::find()
+        .filter(payments::Column::ReviewReason.is_not_null())
+        .order_by_desc(payments::Column::UpdatedAt)
+        .limit(200)
+        .all(&state.db)
+        .await?)
+}
+
 /// Clears a review once an admin has dealt with it (e.g. refunded the money on Stripe's
 /// dashboard), writing what they did into each order's history. Admins only.
 pub async fn resolve(

@@ -410,11 +410,7 @@ async fn refund_updated(
     let Some(refund) = refund else {
         return Ok(Outcome::Ignored);
     };
-    let to = match status {
-        "succeeded" => RefundStatus::Succeeded,
-        "failed" | "canceled" => RefundStatus::Failed,
-        _ => RefundStatus::Pending,
-    };
+    let to = refunds::from_stripe(status);
     let txn = state.db.begin().await?;
     if !claim.take(&txn).await? {
         return Ok(Outcome::Duplicate);
