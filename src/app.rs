@@ -14,10 +14,7 @@ use tokio::net::TcpListener;
 
 use crate::http::cache::ResponseCache;
 
-use crate::{
-    accounts::throttle::Throttle, auth::TokenKeys, config::Settings, db, events::EventBus, graphql,
-    http,
-};
+use crate::{auth::TokenKeys, config::Settings, db, events::EventBus, graphql, http};
 
 /// Everything a request needs, cheap to clone.
 #[derive(Clone)]
@@ -25,7 +22,6 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub settings: Arc<Settings>,
     pub keys: TokenKeys,
-    pub login_throttle: Arc<Throttle>,
     pub events: EventBus,
     /// SQL statements run since start; tests use it to prove queries are batched.
     pub queries: Arc<AtomicU64>,
@@ -42,9 +38,6 @@ impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
         Ok(Self {
             keys: TokenKeys::new(&settings.auth).context("loading the JWT secret")?,
-            login_throttle: Arc::new(Throttle::new(Duration::from_secs(
-                settings.auth.login_failure_window_secs,
-            ))),
             events: EventBus::local(),
             queries: Arc::new(AtomicU64::new(0)),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
@@ -91,13 +84,13 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let schema = graphql::build_schema(&state.settings.graphql, Some(state.clone()));
+    let schemas = graphql::Schemas::build(&state.settings.graphql, state.clone());
     let sweeper = crate::orders::expiry::spawn_sweeper(
         state.clone(),
         Duration::from_secs(state.settings.orders.expiry_sweep_secs.max(1)),
     );
     let closing = state.closing.clone();
-    let router = http::router(state, schema);
+    let router = http::router(state, schemas);
     let shutdown = async move {
         shutdown.await;
         closing.send_replace(true);

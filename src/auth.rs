@@ -21,6 +21,10 @@ pub struct Claims {
     pub iat: i64,
     pub exp: i64,
     pub jti: Uuid,
+    /// The sign-in (refresh-token family) this token belongs to, so a live connection can
+    /// end with its session. Absent in tokens issued before it was added.
+    #[serde(default)]
+    pub sid: Option<Uuid>,
 }
 
 /// Signs and verifies access tokens.
@@ -47,8 +51,8 @@ impl TokenKeys {
         })
     }
 
-    /// A fresh access token for the user.
-    pub fn issue(&self, user_id: Uuid, role: Role) -> AppResult<String> {
+    /// A fresh access token for the user's session `sid`.
+    pub fn issue(&self, user_id: Uuid, role: Role, sid: Uuid) -> AppResult<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
@@ -56,6 +60,7 @@ impl TokenKeys {
             iat: now,
             exp: now + self.access_ttl_secs,
             jti: Uuid::now_v7(),
+            sid: Some(sid),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("signing access token: {e}")))
@@ -63,16 +68,42 @@ impl TokenKeys {
 
     /// Checks signature, algorithm and expiry.
     pub fn verify(&self, token: &str) -> Result<CurrentUser, AuthFailure> {
+        self.session(token).map(|s| s.user)
+    }
+
+    /// Like `verify`, with when the token expires and which session it belongs to.
+    pub fn session(&self, token: &str) -> Result<TokenSession, AuthFailure> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthFailure::Expired,
                 _ => AuthFailure::Invalid,
             })?;
         let role = Role::parse(&data.claims.role).ok_or(AuthFailure::Invalid)?;
-        Ok(CurrentUser {
-            id: data.claims.sub,
-            role,
+        Ok(TokenSession {
+            user: CurrentUser {
+                id: data.claims.sub,
+                role,
+            },
+            expires_at: data.claims.exp,
+            sid: data.claims.sid,
         })
+    }
+}
+
+/// What a verified token says beyond the caller: how long it lives and its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSession {
+    pub user: CurrentUser,
+    /// Unix seconds.
+    pub expires_at: i64,
+    pub sid: Option<Uuid>,
+}
+
+impl TokenSession {
+    /// Whether revoking sessions of `user` (one family, or all when `family` is `None`)
+    /// ends this one.
+    pub fn revoked_by(&self, user: Uuid, family: Option<Uuid>) -> bool {
+        self.user.id == user && (family.is_none() || family == self.sid)
     }
 }
 
@@ -114,18 +145,27 @@ pub enum Caller {
 impl Caller {
     /// From an `Authorization` header value or a WebSocket init payload's token.
     pub fn from_bearer(keys: &TokenKeys, header: Option<&str>) -> Self {
+        match Self::session_from_bearer(keys, header) {
+            Ok(Some(session)) => Self::User(session.user),
+            Ok(None) => Self::Anonymous,
+            Err(failure) => Self::Rejected(failure),
+        }
+    }
+
+    /// The token's session; `None` without a token.
+    pub fn session_from_bearer(
+        keys: &TokenKeys,
+        header: Option<&str>,
+    ) -> Result<Option<TokenSession>, AuthFailure> {
         let Some(value) = header else {
-            return Self::Anonymous;
+            return Ok(None);
         };
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .unwrap_or(value)
             .trim();
-        match keys.verify(token) {
-            Ok(user) => Self::User(user),
-            Err(failure) => Self::Rejected(failure),
-        }
+        keys.session(token).map(Some)
     }
 
     /// The signed-in user, or `UNAUTHENTICATED` saying why not.
@@ -175,7 +215,7 @@ mod tests {
     fn signs_and_verifies() {
         let keys = keys();
         let id = Uuid::now_v7();
-        let token = keys.issue(id, Role::Artisan).expect("sign");
+        let token = keys.issue(id, Role::Artisan, Uuid::now_v7()).expect("sign");
         let user = keys.verify(&token).expect("verify");
         assert_eq!(
             user,
@@ -189,7 +229,9 @@ mod tests {
     #[test]
     fn rejects_tampering() {
         let keys = keys();
-        let token = keys.issue(Uuid::now_v7(), Role::Buyer).expect("sign");
+        let token = keys
+            .issue(Uuid::now_v7(), Role::Buyer, Uuid::now_v7())
+            .expect("sign");
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[2] = parts[2].chars().rev().collect();
         assert_eq!(keys.verify(&parts.join(".")), Err(AuthFailure::Invalid));

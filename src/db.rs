@@ -4,7 +4,8 @@ use std::{path::Path, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DbErr, sqlx::sqlite::SqliteJournalMode,
+    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx::sqlite::SqliteJournalMode,
 };
 
 use crate::config::DatabaseSettings;
@@ -34,6 +35,18 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .create_if_missing(true)
         });
     Database::connect(options).await
+}
+
+/// Begins a transaction that may write. On SQLite it takes the write lock at `BEGIN`
+/// (IMMEDIATE): a deferred transaction that reads first cannot upgrade its lock while another
+/// writer holds it and fails with "database is locked" whatever the busy timeout, so every
+/// writing use case starts here, never with a bare `begin()`. PostgreSQL ignores the mode.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+    db.begin_with_options(TransactionOptions {
+        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+        ..Default::default()
+    })
+    .await
 }
 
 /// Applies every pending migration.

@@ -4,7 +4,6 @@
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -257,7 +256,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
         .map(|c| (c.slug, c.id))
         .collect();
     let mut rng = Lcg(2026);
-    let txn = db.begin().await?;
+    let txn = crate::db::begin_write(db).await?;
     let base_time = Utc::now() - Duration::days(30);
     let (mut product_count, mut variant_count) = (0, 0);
     let mut featured = Vec::new();

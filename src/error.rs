@@ -26,6 +26,8 @@ pub enum AppError {
     Refused {
         code: &'static str,
         message: String,
+        /// What the client can act on, e.g. `variantId`, `sku`, `shopId`; sent as extensions.
+        details: Vec<(&'static str, String)>,
     },
     Db(DbErr),
     Internal(anyhow::Error),
@@ -53,6 +55,23 @@ impl AppError {
             field,
             message: message.into(),
         }
+    }
+
+    /// A business rule's refusal with its own code.
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Refused {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+        }
+    }
+
+    /// Adds an extension naming what the refusal is about (only to `Refused`).
+    pub fn with_detail(mut self, key: &'static str, value: impl ToString) -> Self {
+        if let Self::Refused { details, .. } = &mut self {
+            details.push((key, value.to_string()));
+        }
+        self
     }
 
     /// What the client is told.
@@ -128,6 +147,13 @@ impl From<AppError> for async_graphql::Error {
                 .extend_with(|_, ext| {
                     ext.set("code", code);
                     ext.set("field", *field);
+                }),
+            AppError::Refused { details, .. } => async_graphql::Error::new(err.message())
+                .extend_with(|_, ext| {
+                    ext.set("code", code);
+                    for (key, value) in details {
+                        ext.set(*key, value.clone());
+                    }
                 }),
             AppError::TooManyRequests { retry_after_secs } => {
                 async_graphql::Error::new(err.message()).extend_with(|_, ext| {

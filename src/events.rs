@@ -25,6 +25,12 @@ pub enum DomainEvent {
         buyer_id: Uuid,
         shop_id: Uuid,
     },
+    /// Sessions ended: one sign-in (`family`) or, with `None`, every session of the user.
+    /// Live connections opened with those sessions close.
+    SessionsRevoked {
+        user_id: Uuid,
+        family: Option<Uuid>,
+    },
 }
 
 /// Publishes events to every subscriber, on this server or, with PostgreSQL, on all of them.

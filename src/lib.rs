@@ -1,5 +1,7 @@
 //! Darkhan: the GraphQL backend of a marketplace for Mongolian artisans.
 
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod app;
 pub mod auth;

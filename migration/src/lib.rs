@@ -8,6 +8,7 @@ mod m20261129_000001_accounts;
 mod m20261129_000002_catalog;
 mod m20261129_000003_orders;
 mod m20261129_000004_payments;
+mod m20261202_000005_hardening;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_catalog::Migration),
             Box::new(m20261129_000003_orders::Migration),
             Box::new(m20261129_000004_payments::Migration),
+            Box::new(m20261202_000005_hardening::Migration),
         ]
     }
 }

@@ -4,11 +4,11 @@
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, TransactionTrait, sea_query::Expr,
+    Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
-use super::{password, tokens};
+use super::{password, throttle, tokens};
 use crate::{
     app::AppState,
     auth::CurrentUser,
@@ -108,7 +108,7 @@ pub async fn register(state: &AppState, input: NewAccount) -> AppResult<Session>
         ));
     }
     let user = new_user(input).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let user = user
         .insert(&txn)
         .await
@@ -159,8 +159,9 @@ async fn new_user(input: NewAccount) -> AppResult<users::ActiveModel> {
     })
 }
 
-/// Signs in with email and password. Failures are throttled per email and per client, and
-/// an unknown email takes as long and says the same as a wrong password.
+/// Signs in with email and password. Attempts are counted per email and per client before
+/// the password is checked (see `throttle`), and an unknown email takes as long and says
+/// the same as a wrong password.
 #[tracing::instrument(skip_all)]
 pub async fn login(
     state: &AppState,
@@ -170,18 +171,22 @@ pub async fn login(
 ) -> AppResult<Session> {
     let auth = &state.settings.auth;
     let email = email.trim().to_lowercase();
-    let email_key = format!("email:{email}");
+    // Keys stay short whatever is typed; no account has an email this long anyway.
+    let email_key = format!("email:{}", email.chars().take(320).collect::<String>());
     let client_key = client.map(|c| format!("client:{c}"));
-    let blocked = state
-        .login_throttle
-        .blocked_for(&email_key, auth.login_max_failures_per_email)
-        .or_else(|| {
-            client_key.as_deref().and_then(|key| {
-                state
-                    .login_throttle
-                    .blocked_for(key, auth.login_max_failures_per_client)
-            })
-        });
+    let window = auth.login_failure_window_secs;
+    let mut blocked = throttle::attempt(
+        &state.db,
+        &email_key,
+        auth.login_max_failures_per_email,
+        window,
+    )
+    .await?;
+    if let Some(key) = &client_key {
+        let client_blocked =
+            throttle::attempt(&state.db, key, auth.login_max_failures_per_client, window).await?;
+        blocked = blocked.max(client_blocked);
+    }
     if let Some(retry_after_secs) = blocked {
         return Err(AppError::TooManyRequests { retry_after_secs });
     }
@@ -197,16 +202,13 @@ pub async fn login(
     .await?;
     let user = match user {
         Some(user) if ok => user,
-        _ => {
-            state.login_throttle.fail(&email_key);
-            if let Some(key) = &client_key {
-                state.login_throttle.fail(key);
-            }
-            return Err(AppError::Unauthenticated(LOGIN_FAILED.into()));
-        }
+        _ => return Err(AppError::Unauthenticated(LOGIN_FAILED.into())),
     };
-    state.login_throttle.clear(&email_key);
-    let txn = state.db.begin().await?;
+    throttle::forget(&state.db, &email_key).await?;
+    if let Some(key) = &client_key {
+        throttle::give_back(&state.db, key).await?;
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
     let session = start_session(state, &txn, user, Uuid::now_v7()).await?;
     txn.commit().await?;
     Ok(session)
@@ -234,7 +236,7 @@ async fn start_session(
     .insert(db)
     .await?;
     Ok(Session {
-        access_token: state.keys.issue(user.id, user.role)?,
+        access_token: state.keys.issue(user.id, user.role, family_id)?,
         access_token_expires_in: state.keys.access_ttl_secs,
         refresh_token,
         user,
@@ -247,7 +249,7 @@ async fn start_session(
 pub async fn refresh(state: &AppState, refresh_token: &str) -> AppResult<Session> {
     let hash = tokens::hash(refresh_token);
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Writing first takes SQLite's write lock at once and makes concurrent use of one token
     // race-free: exactly one caller spends it.
     let spent = refresh_tokens::Entity::update_many()
@@ -269,6 +271,13 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> AppResult<Session
             tracing::warn!(family = %token.family_id, user = %token.user_id, "refresh token reuse; revoking family");
             revoke_family(&txn, token.family_id).await?;
             txn.commit().await?;
+            state
+                .events
+                .publish(DomainEvent::SessionsRevoked {
+                    user_id: token.user_id,
+                    family: Some(token.family_id),
+                })
+                .await;
         }
         return Err(AppError::Unauthenticated(
             "refresh token is no longer valid; sign in again".into(),
@@ -293,6 +302,13 @@ pub async fn logout(state: &AppState, refresh_token: &str) -> AppResult<()> {
         .await?;
     if let Some(token) = token {
         revoke_family(&state.db, token.family_id).await?;
+        state
+            .events
+            .publish(DomainEvent::SessionsRevoked {
+                user_id: token.user_id,
+                family: Some(token.family_id),
+            })
+            .await;
     }
     Ok(())
 }
@@ -363,7 +379,7 @@ pub async fn change_password(
     }
     password::validate("newPassword", new)?;
     let hash = password::hash(new.to_owned()).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut active: users::ActiveModel = user.into();
     active.password_hash = Set(hash);
     active.updated_at = Set(Utc::now());
@@ -376,6 +392,13 @@ pub async fn change_password(
         .await?;
     let session = start_session(state, &txn, user, Uuid::now_v7()).await?;
     txn.commit().await?;
+    state
+        .events
+        .publish(DomainEvent::SessionsRevoked {
+            user_id: session.user.id,
+            family: None,
+        })
+        .await;
     Ok(session)
 }
 

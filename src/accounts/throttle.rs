@@ -1,94 +1,78 @@
-//! Throttling of failed logins per email and per client address.
+//! Throttling of sign-in attempts per email and per client address, kept in the database so
+//! every server behind the load balancer counts against the same allowance.
 //!
-//! Kept in memory per server: behind a load balancer each server counts on its own, which
-//! multiplies the allowance by the number of servers but never blocks a legitimate user
-//! for longer than the window.
+//! An attempt is counted *before* the password is checked, by one atomic upsert per key, so
+//! a burst of concurrent guesses gets at most the limit verified, whatever the interleaving.
+//! A successful sign-in forgets the email's count and gives its attempt back to the client.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant},
+use chrono::Utc;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
+    sea_query::{Expr, ExprTrait, OnConflict},
 };
 
-/// Failures of one key within the current window.
-struct Window {
-    started: Instant,
-    failures: u32,
+use crate::{
+    entities::login_attempts::{self, Column},
+    error::AppResult,
+};
+
+/// Counts one attempt for `key` in a fixed window of `window_secs` that starts at the first
+/// attempt. Returns the seconds to wait when this attempt is beyond `limit`.
+pub async fn attempt(
+    db: &impl ConnectionTrait,
+    key: &str,
+    limit: u32,
+    window_secs: u64,
+) -> AppResult<Option<u64>> {
+    let now = Utc::now().timestamp();
+    let window = i64::try_from(window_secs).unwrap_or(i64::MAX / 2);
+    // The stored row, named with its table: PostgreSQL finds a bare name ambiguous here.
+    let stored = |column: Column| Expr::col((login_attempts::Entity, column));
+    let expired = stored(Column::WindowStartedAt).lte(now - window);
+    let row = login_attempts::Entity::insert(login_attempts::ActiveModel {
+        key: Set(key.to_owned()),
+        window_started_at: Set(now),
+        attempts: Set(1),
+    })
+    .on_conflict(
+        OnConflict::column(Column::Key)
+            // Both expressions read the row as it was before this update, on both databases.
+            .value(
+                Column::Attempts,
+                Expr::case(expired.clone(), 1).finally(stored(Column::Attempts).add(1)),
+            )
+            .value(
+                Column::WindowStartedAt,
+                Expr::case(expired, now).finally(stored(Column::WindowStartedAt)),
+            )
+            .to_owned(),
+    )
+    .exec_with_returning(db)
+    .await?;
+    let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+    Ok((attempts > limit).then(|| {
+        let ends = row.window_started_at.saturating_add(window);
+        Ord::max(u64::try_from(ends - now).unwrap_or(0), 1)
+    }))
 }
 
-/// Counts failures per key in fixed windows.
-pub struct Throttle {
-    window: Duration,
-    entries: Mutex<HashMap<String, Window>>,
+/// Forgets a key, after a successful sign-in by that email.
+pub async fn forget(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
+    login_attempts::Entity::delete_many()
+        .filter(Column::Key.eq(key))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
-impl Throttle {
-    pub fn new(window: Duration) -> Self {
-        Self {
-            window,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// Seconds until the key may try again, if it has used up `limit` failures.
-    pub fn blocked_for(&self, key: &str, limit: u32) -> Option<u64> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get(key)?;
-        let elapsed = entry.started.elapsed();
-        (entry.failures >= limit && elapsed < self.window)
-            .then(|| (self.window - elapsed).as_secs().max(1))
-    }
-
-    /// Records one failure.
-    pub fn fail(&self, key: &str) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        // Bound memory under a flood of distinct keys: drop windows that have ended.
-        if entries.len() > 100_000 {
-            let window = self.window;
-            entries.retain(|_, w| w.started.elapsed() < window);
-        }
-        let entry = entries.entry(key.to_owned()).or_insert(Window {
-            started: Instant::now(),
-            failures: 0,
-        });
-        if entry.started.elapsed() >= self.window {
-            entry.started = Instant::now();
-            entry.failures = 0;
-        }
-        entry.failures += 1;
-    }
-
-    /// Forgets a key after a success.
-    pub fn clear(&self, key: &str) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blocks_after_the_limit_and_forgets_on_success() {
-        let t = Throttle::new(Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(t.blocked_for("a", 3).is_none());
-            t.fail("a");
-        }
-        assert!(t.blocked_for("a", 3).is_some());
-        assert!(t.blocked_for("b", 3).is_none());
-        t.clear("a");
-        assert!(t.blocked_for("a", 3).is_none());
-    }
-
-    #[test]
-    fn windows_end() {
-        let t = Throttle::new(Duration::from_millis(1));
-        t.fail("a");
-        std::thread::sleep(Duration::from_millis(5));
-        assert!(t.blocked_for("a", 1).is_none());
-    }
+/// Gives one attempt back, after a success from that client, so an office behind one address
+/// is limited by its failures, not by how often its people sign in.
+pub async fn give_back(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
+    login_attempts::Entity::update_many()
+        .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
+        .filter(Column::Key.eq(key))
+        .filter(Column::Attempts.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
 }

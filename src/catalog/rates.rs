@@ -1,9 +1,7 @@
 //! Exchange rates, set by admins and used to show prices in the buyer's currency.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::{
     app::AppState,
@@ -69,7 +67,7 @@ pub async fn set_rate(
             "a rate is a positive decimal with at most 12 decimals",
         )
     })?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let existing =
         exchange_rates::Entity::find_by_id((base.code().to_owned(), quote.code().to_owned()))
             .one(&txn)

@@ -1,9 +1,7 @@
 //! Shops and their makers: who may open, change, see and suspend them.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use uuid::Uuid;
 
 use super::{
@@ -291,7 +289,7 @@ pub async fn update_maker(
         .await?
         .ok_or_else(|| AppError::NotFound("no such maker".into()))?;
     editable_shop(&state.db, caller, maker.shop_id).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let mut active: makers::ActiveModel = maker.into();
     apply_maker(&mut active, input)?;
     let maker = active.update(&txn).await?;

@@ -3,7 +3,6 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -61,7 +60,7 @@ pub async fn save_category(
     input: CategoryInput,
 ) -> AppResult<categories::Model> {
     caller.require_role(&[Role::Admin])?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let all = all_categories(&txn).await?;
     let mut active = match id {
         Some(id) => all
@@ -242,7 +241,7 @@ pub async fn change_collection_products(
     add: Vec<Uuid>,
     remove: Vec<Uuid>,
 ) -> AppResult<collections::Model> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let collection = editable_collection(&txn, caller, id).await?;
     if !remove.is_empty() {
         collection_products::Entity::delete_many()

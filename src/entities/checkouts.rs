@@ -14,6 +14,9 @@ pub struct Model {
     pub payment_method: String,
     /// JSON snapshot of the address shipped to.
     pub shipping_address: String,
+    /// Hex SHA-256 of the placeOrder request the key was first used with; `None` for
+    /// checkouts placed before it was recorded.
+    pub request_digest: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

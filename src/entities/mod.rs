@@ -9,6 +9,7 @@ pub mod collections;
 pub mod exchange_rates;
 pub mod guest_carts;
 pub mod ledger_entries;
+pub mod login_attempts;
 pub mod makers;
 pub mod order_events;
 pub mod order_lines;

@@ -20,6 +20,8 @@ use futures_util::{StreamExt, stream::BoxStream};
 pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 /// The document does not fit the schema, or exceeds depth or complexity limits.
 pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+/// The document or its variables nest deeper than the server allows.
+pub const NESTING_TOO_DEEP: &str = "NESTING_TOO_DEEP";
 /// A value given by the client is not acceptable.
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 

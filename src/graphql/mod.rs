@@ -2,6 +2,7 @@
 //! with limits and the error-code policy.
 
 pub mod errors;
+pub mod guard;
 pub mod pagination;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
@@ -59,6 +60,31 @@ pub fn per_request(
     request
         .data(Loaders::new(&state.db))
         .data(AcceptLanguage(languages))
+}
+
+/// Depth allowed to documents that ask only about the schema: graphql-js's
+/// `getIntrospectionQuery()` (GraphiQL, codegen, Postman) needs about 15.
+pub const INTROSPECTION_MAX_DEPTH: usize = 24;
+
+/// The schema for data and its twin for introspection-only documents, which differ only
+/// in the depth they allow.
+#[derive(Clone)]
+pub struct Schemas {
+    pub data: AppSchema,
+    pub introspection: AppSchema,
+}
+
+impl Schemas {
+    pub fn build(settings: &GraphqlSettings, state: AppState) -> Self {
+        let deep = GraphqlSettings {
+            max_depth: settings.max_depth.max(INTROSPECTION_MAX_DEPTH),
+            ..settings.clone()
+        };
+        Self {
+            data: build_schema(settings, Some(state.clone())),
+            introspection: build_schema(&deep, Some(state)),
+        }
+    }
 }
 
 /// Builds the schema with its limits. `state` is `None` only for exporting the SDL.

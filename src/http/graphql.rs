@@ -5,9 +5,8 @@
 use std::net::SocketAddr;
 
 use async_graphql::{
-    Request as GqlRequest, Response as GqlResponse, ServerError, Variables,
-    http::GraphiQLSource,
-    parser::{parse_query, types::OperationType},
+    Request as GqlRequest, Response as GqlResponse, Variables, http::GraphiQLSource,
+    parser::types::OperationType,
 };
 use axum::{
     body::Bytes,
@@ -20,10 +19,7 @@ use serde_json::{Map, Value, json};
 use super::{HttpState, cache::Cached, client_address};
 use crate::{
     auth::Caller,
-    graphql::{
-        ClientAddress,
-        errors::{Executed, PARSE_FAILED},
-    },
+    graphql::{ClientAddress, errors::Executed, guard},
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -250,14 +246,9 @@ async fn execute(
     client: Option<String>,
     is_get: bool,
 ) -> Response {
-    let document = match parse_query(&request.query) {
-        Ok(doc) => doc,
-        Err(err) => {
-            let mut error = ServerError::new(err.to_string(), err.positions().next());
-            error
-                .extensions
-                .get_or_insert_with(Default::default)
-                .set("code", PARSE_FAILED);
+    let document = match guard::check(&mut request) {
+        Ok(checked) => checked.document,
+        Err(error) => {
             return cached_response(
                 render(media, GqlResponse::from_errors(vec![error]), false),
                 "bypass",
@@ -285,6 +276,7 @@ async fn execute(
             "subscriptions are served over WebSocket at /graphql/ws",
         );
     }
+    let introspection = guard::is_introspection(&document, request.operation_name.as_deref());
     request.set_parsed_query(document);
 
     let authorization = headers
@@ -319,7 +311,7 @@ async fn execute(
         .data(Caller::from_bearer(&state.app.keys, authorization))
         .data(ClientAddress(client))
         .data(executed.clone());
-    let response = state.schema.execute(request).await;
+    let response = state.schema_for(introspection).execute(request).await;
     if kind != Some(OperationType::Query) {
         cache.invalidate();
     }

@@ -14,19 +14,24 @@ use axum::{
     Router,
     extract::State,
     extract::{DefaultBodyLimit, MatchedPath, Request},
+    http::StatusCode,
     http::{HeaderName, HeaderValue, Method, header},
     middleware::{self, Next},
-    response::Response,
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
 
-use crate::{app::AppState, graphql::AppSchema};
+use crate::{
+    app::AppState,
+    graphql::{AppSchema, Schemas},
+};
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -34,7 +39,19 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Clone)]
 pub struct HttpState {
     pub app: AppState,
-    pub schema: AppSchema,
+    pub schemas: Schemas,
+}
+
+impl HttpState {
+    /// The schema a document runs on: questions about the schema alone may nest as deep as
+    /// the standard introspection query does; everything else keeps the configured depth.
+    pub fn schema_for(&self, introspection_only: bool) -> &AppSchema {
+        if introspection_only {
+            &self.schemas.introspection
+        } else {
+            &self.schemas.data
+        }
+    }
 }
 
 /// Stripe's webhook: its raw body goes to the payments module, which checks the signature.
@@ -47,7 +64,7 @@ async fn stripe_webhook(
 }
 
 /// The whole HTTP surface of the server.
-pub fn router(app: AppState, schema: AppSchema) -> Router {
+pub fn router(app: AppState, schemas: Schemas) -> Router {
     let server = &app.settings.server;
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
@@ -61,7 +78,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
         .max_age(Duration::from_secs(3600));
     let body_limit = server.body_limit_bytes;
     let timeout = Duration::from_secs(server.request_timeout_secs);
-    let state = HttpState { app, schema };
+    let state = HttpState { app, schemas };
     // Installed before the first request so that every request is counted.
     crate::telemetry::metrics();
 
@@ -80,6 +97,7 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
             timeout,
         ))
         .layer(cors)
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             let id = req
@@ -90,6 +108,28 @@ pub fn router(app: AppState, schema: AppSchema) -> Router {
             tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri().path())
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+/// A panic ends only its own request: logged inside the request's span (so with its request
+/// id) and answered as a coded GraphQL error, while other requests go on.
+fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = cause
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    tracing::error!(panic = %what, "request handler panicked");
+    metrics::counter!("http_panics_total").increment(1);
+    let body = serde_json::json!({ "errors": [{
+        "message": "internal server error",
+        "extensions": { "code": "INTERNAL_SERVER_ERROR" }
+    }] });
+    let mut response = (StatusCode::INTERNAL_SERVER_ERROR, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
 }
 
 /// Counts requests and their latency by route and status.
@@ -126,4 +166,47 @@ pub fn client_address(
         return Some(first.trim().to_owned());
     }
     peer.map(|p| p.ip().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::{Router, body::Body, http::Request, routing::get};
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_a_coded_500_and_the_router_lives_on() {
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    if std::hint::black_box(true) {
+                        panic!("boom");
+                    }
+                    "unreachable"
+                }),
+            )
+            .route("/fine", get(|| async { "fine" }))
+            .layer(CatchPanicLayer::custom(panicked));
+        let boom = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).expect("request"))
+            .await
+            .expect("answered");
+        assert_eq!(boom.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(boom.into_body(), 10_000)
+            .await
+            .expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            json["errors"][0]["extensions"]["code"],
+            "INTERNAL_SERVER_ERROR"
+        );
+        let fine = app
+            .oneshot(Request::get("/fine").body(Body::empty()).expect("request"))
+            .await
+            .expect("answered");
+        assert_eq!(fine.status(), StatusCode::OK);
+    }
 }

@@ -21,8 +21,9 @@ use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{HttpState, cache::ResponseCache, client_address};
 use crate::{
-    auth::Caller,
-    graphql::{AppSchema, ClientAddress},
+    auth::{Caller, TokenSession},
+    events::DomainEvent,
+    graphql::{AppSchema, ClientAddress, guard},
 };
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
@@ -47,6 +48,7 @@ pub async fn upgrade(
             state,
             client,
             caller: None,
+            session: None,
             operations: HashMap::new(),
         };
         if agreed {
@@ -63,6 +65,8 @@ struct Connection {
     client: Option<String>,
     /// Set by `connection_init`; `Some` means acknowledged.
     caller: Option<Caller>,
+    /// The signed-in session the socket was opened with: it closes when that ends.
+    session: Option<TokenSession>,
     operations: HashMap<String, JoinHandle<()>>,
 }
 
@@ -77,7 +81,18 @@ impl Connection {
         ));
         tokio::pin!(init_timeout);
         let mut closing = self.state.app.closing.subscribe();
+        let mut events = self.state.app.events.subscribe();
+        // Armed once a signed-in session is known; far in the future until then.
+        let expiry = tokio::time::sleep(Duration::from_secs(86_400 * 365));
+        tokio::pin!(expiry);
+        let mut armed = false;
         let outcome = loop {
+            if !armed && let Some(session) = self.session {
+                let left = session.expires_at - chrono::Utc::now().timestamp();
+                let left = Duration::from_secs(u64::try_from(left).unwrap_or(0));
+                expiry.as_mut().reset(tokio::time::Instant::now() + left);
+                armed = true;
+            }
             tokio::select! {
                 incoming = self.socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => {
@@ -89,7 +104,12 @@ impl Connection {
                         break Some(Close(4400, "Binary messages are not supported".into()));
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break None,
+                    // Answer a client's close with its own code, as the protocol asks.
+                    Some(Ok(Message::Close(frame))) => {
+                        let code = frame.map_or(1000, |f| f.code);
+                        break Some(Close(code, String::new()));
+                    }
+                    Some(Err(_)) | None => break None,
                 },
                 Some(outgoing) = out_rx.recv() => {
                     if self.socket.send(Message::Text(outgoing.into())).await.is_err() {
@@ -98,6 +118,16 @@ impl Connection {
                 }
                 () = &mut init_timeout, if self.caller.is_none() => {
                     break Some(Close(4408, "Connection initialisation timeout".into()));
+                }
+                () = &mut expiry, if armed => {
+                    break Some(Close(4403, "Access token expired; reconnect with a fresh one".into()));
+                }
+                event = events.recv(), if self.session.is_some() => {
+                    if let Ok(DomainEvent::SessionsRevoked { user_id, family }) = event
+                        && self.session.is_some_and(|s| s.revoked_by(user_id, family))
+                    {
+                        break Some(Close(4403, "Session ended".into()));
+                    }
                 }
                 _ = closing.changed() => {
                     break Some(Close(1001, "Server shutting down".into()));
@@ -148,11 +178,10 @@ impl Connection {
                         .iter()
                         .find_map(|key| p.get(*key).and_then(Value::as_str))
                 });
-                let caller = Caller::from_bearer(&self.state.app.keys, token);
-                if matches!(caller, Caller::Rejected(_)) {
-                    return Err(Close(4403, "Forbidden".into()));
-                }
-                self.caller = Some(caller);
+                let session = Caller::session_from_bearer(&self.state.app.keys, token)
+                    .map_err(|_| Close(4403, "Forbidden".into()))?;
+                self.caller = Some(session.map_or(Caller::Anonymous, |s| Caller::User(s.user)));
+                self.session = session;
                 self.send(json!({ "type": "connection_ack" })).await
             }
             "ping" => self.send(json!({ "type": "pong" })).await,
@@ -167,7 +196,7 @@ impl Connection {
                     .filter(|id| !id.is_empty())
                     .ok_or_else(invalid)?
                     .to_owned();
-                let request = message
+                let mut request = message
                     .get("payload")
                     .and_then(request_from_payload)
                     .ok_or_else(invalid)?;
@@ -178,21 +207,28 @@ impl Connection {
                 {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
                 }
+                let document = match guard::check(&mut request) {
+                    Ok(checked) => checked.document,
+                    Err(error) => {
+                        let refused = json!({ "type": "error", "id": id, "payload": [error] });
+                        return self.send(refused).await;
+                    }
+                };
+                let operation = request.operation_name.as_deref();
                 // A mutation over the socket changes data like one over HTTP.
-                let mutates = async_graphql::parser::parse_query(&request.query)
-                    .ok()
-                    .and_then(|doc| {
-                        super::graphql::operation_kind(&doc, request.operation_name.as_deref())
-                    })
-                    .is_some_and(|kind| {
-                        kind == async_graphql::parser::types::OperationType::Mutation
-                    });
+                let mutates = super::graphql::operation_kind(&document, operation)
+                    == Some(async_graphql::parser::types::OperationType::Mutation);
+                let schema = self
+                    .state
+                    .schema_for(guard::is_introspection(&document, operation))
+                    .clone();
+                request.set_parsed_query(document);
                 let request = crate::graphql::per_request(request, &self.state.app, None)
                     .data(caller)
                     .data(ClientAddress(self.client.clone()));
                 let cache = self.state.app.response_cache.clone();
                 let task = tokio::spawn(run_operation(
-                    self.state.schema.clone(),
+                    schema,
                     id.clone(),
                     request,
                     out.clone(),

@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -299,7 +298,7 @@ pub async fn guest_cart(db: &impl ConnectionTrait, token: &str) -> AppResult<Uui
 #[tracing::instrument(skip_all, fields(user = %user))]
 pub async fn merge_guest_cart(state: &AppState, token: &str, user: Uuid) -> AppResult<()> {
     let guest = guest_cart(&state.db, token).await?;
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let theirs = cart_items::Entity::find()
         .filter(cart_items::Column::GuestCartId.eq(guest))
         .all(&txn)

@@ -3,7 +3,7 @@
 use chrono::{Datelike, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, Statement, TransactionTrait,
+    Set, Statement,
 };
 use uuid::Uuid;
 
@@ -52,7 +52,8 @@ pub struct PlaceOrder {
     pub languages: Vec<String>,
 }
 
-/// Places the caller's cart. The same idempotency key returns the same checkout.
+/// Places the caller's cart. The same idempotency key returns the same checkout, whatever
+/// the stock or the cart says by then; the same key with a different request is refused.
 #[tracing::instrument(skip_all, fields(user = %caller.id))]
 pub async fn place_order(
     state: &AppState,
@@ -67,9 +68,86 @@ pub async fn place_order(
             "an idempotency key is 1 to 100 characters",
         ));
     }
+    let items = cart::items(&state.db, cart::CartOwner::User(caller.id)).await?;
+    let digest = RequestDigest::of(&input, &items);
     if let Some(existing) = existing_checkout(&state.db, caller.id, key).await? {
-        return Ok(existing);
+        return digest.answer(existing, items.is_empty());
     }
+    match place_new(state, caller, &input, key, &items, &digest).await {
+        Ok(checkout) => Ok(checkout),
+        // A retry racing the request that placed this key loses the stock or finds the cart
+        // emptied; the key's checkout is its answer all the same.
+        Err(err) => match existing_checkout(&state.db, caller.id, key).await? {
+            Some(existing) => digest.answer(existing, items.is_empty()),
+            None => Err(err),
+        },
+    }
+}
+
+/// What a placeOrder request asked for, as two digests: its parameters and its cart.
+struct RequestDigest {
+    params: String,
+    cart: String,
+}
+
+impl RequestDigest {
+    const HALF: usize = 32;
+
+    fn of(input: &PlaceOrder, items: &[(Uuid, i32)]) -> Self {
+        let params = format!(
+            "{}|{}|{}",
+            input.address_id,
+            input.currency.trim().to_ascii_uppercase(),
+            input.payment_method.as_str()
+        );
+        let mut lines: Vec<String> = items.iter().map(|(v, q)| format!("{v}:{q}")).collect();
+        lines.sort();
+        Self {
+            params: half_digest(&params),
+            cart: half_digest(&lines.join(",")),
+        }
+    }
+
+    fn stored(&self) -> String {
+        format!("{}{}", self.params, self.cart)
+    }
+
+    /// The key's checkout when this request is the one it was placed with: the same
+    /// parameters and the same cart, or an empty cart (placing it emptied the cart).
+    fn answer(&self, existing: checkouts::Model, cart_empty: bool) -> AppResult<checkouts::Model> {
+        let Some(stored) = existing.request_digest.as_deref() else {
+            return Ok(existing);
+        };
+        let (params, cart) = stored.split_at(Self::HALF.min(stored.len()));
+        if params == self.params && (cart == self.cart || cart_empty) {
+            Ok(existing)
+        } else {
+            Err(AppError::refused(
+                "IDEMPOTENCY_KEY_REUSED",
+                "this idempotency key was used for a different order; send a new key",
+            )
+            .with_detail("field", "idempotencyKey"))
+        }
+    }
+}
+
+fn half_digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let hex: String = Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    hex[..RequestDigest::HALF].to_owned()
+}
+
+async fn place_new(
+    state: &AppState,
+    caller: CurrentUser,
+    input: &PlaceOrder,
+    key: &str,
+    items: &[(Uuid, i32)],
+    digest: &RequestDigest,
+) -> AppResult<checkouts::Model> {
     if input.payment_method == PaymentMethod::Card {
         // Refused before anything is written when no Stripe keys are configured.
         crate::payments::stripe(state)?;
@@ -77,17 +155,15 @@ pub async fn place_order(
     let currency = Currency::parse(&input.currency)
         .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?;
     let address = addresses::own(state, caller, input.address_id).await?;
-    let items = cart::items(&state.db, cart::CartOwner::User(caller.id)).await?;
     if items.is_empty() {
-        // A concurrent retry with this key may have just placed the cart.
-        if let Some(existing) = existing_checkout(&state.db, caller.id, key).await? {
-            return Ok(existing);
-        }
-        return Err(AppError::invalid("cart", "the cart is empty"));
+        return Err(AppError::refused(
+            "EMPTY_CART",
+            "the cart is empty; add items before placing an order",
+        ));
     }
     let priced = cart::price(
         &state.db,
-        &items,
+        items,
         currency,
         Some(&address.country),
         &input.languages,
@@ -99,15 +175,10 @@ pub async fn place_order(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("total missing after shipping check")))?;
     let address_json = serde_json::to_string(&address).map_err(|e| AppError::Internal(e.into()))?;
 
-    let txn = state.db.begin().await?;
-    // Stock first: the first statement writes, so SQLite takes its write lock at once, and the
-    // conditional update is what makes overselling impossible on both databases.
-    for part in &priced.shops {
-        for line in &part.lines {
-            take_stock(&txn, line.variant.id, line.quantity).await?;
-        }
-    }
+    let txn = crate::db::begin_write(&state.db).await?;
     let now = Utc::now();
+    // The key first: a concurrent request with the same key waits here on PostgreSQL until
+    // this one ends, then fails on the unique index and answers with this checkout.
     let checkout = checkouts::ActiveModel {
         id: Set(Uuid::now_v7()),
         buyer_id: Set(caller.id),
@@ -116,21 +187,18 @@ pub async fn place_order(
         total_minor: Set(total),
         payment_method: Set(input.payment_method.as_str().to_owned()),
         shipping_address: Set(address_json.clone()),
+        request_digest: Set(Some(digest.stored())),
         created_at: Set(now),
     }
     .insert(&txn)
-    .await;
-    let checkout = match checkout.on_conflict("retried") {
-        Ok(c) => c,
-        // A concurrent request with the same key won; answer with its checkout.
-        Err(AppError::Conflict(_)) => {
-            txn.rollback().await?;
-            return existing_checkout(&state.db, caller.id, key)
-                .await?
-                .ok_or_else(|| AppError::Conflict("the checkout is being placed; retry".into()));
+    .await
+    .on_conflict("this idempotency key is being used by another request; retry")?;
+    // The conditional update is what makes overselling impossible on both databases.
+    for part in &priced.shops {
+        for line in &part.lines {
+            take_stock(&txn, line, part.shop.id).await?;
         }
-        Err(e) => return Err(e),
-    };
+    }
     let expires_at = now + Duration::minutes(state.settings.orders.payment_window_minutes);
     let mut placed = Vec::new();
     for part in &priced.shops {
@@ -236,22 +304,25 @@ fn check_buyable(priced: &PricedCart, country: &str) -> AppResult<()> {
                     )));
                 }
                 Some(LineProblem::InsufficientStock) => {
-                    return Err(AppError::Refused {
-                        code: "OUT_OF_STOCK",
-                        message: format!(
+                    return Err(out_of_stock(
+                        format!(
                             "not enough of {} ({}) in stock",
                             line.title, line.variant.sku
                         ),
-                    });
+                        line,
+                        part.shop.id,
+                    ));
                 }
                 None => {}
             }
         }
         if !matches!(part.shipping, Some(Some(_))) {
-            return Err(AppError::Refused {
-                code: "SHIPPING_UNAVAILABLE",
-                message: format!("{} does not ship to {country}", part.shop.name),
-            });
+            return Err(AppError::refused(
+                "SHIPPING_UNAVAILABLE",
+                format!("{} does not ship to {country}", part.shop.name),
+            )
+            .with_detail("shopId", part.shop.id)
+            .with_detail("country", country));
         }
     }
     Ok(())
@@ -269,27 +340,43 @@ async fn existing_checkout(
         .await?)
 }
 
-/// Takes `quantity` units, or fails with `OUT_OF_STOCK` when fewer are left.
-async fn take_stock(txn: &DatabaseTransaction, variant: Uuid, quantity: i32) -> AppResult<()> {
+/// `OUT_OF_STOCK` naming the line, so a client can point at it.
+fn out_of_stock(message: String, line: &cart::PricedLine, shop: Uuid) -> AppError {
+    AppError::refused("OUT_OF_STOCK", message)
+        .with_detail("variantId", line.variant.id)
+        .with_detail("sku", &line.variant.sku)
+        .with_detail("shopId", shop)
+}
+
+/// Takes the line's units, or fails with `OUT_OF_STOCK` when fewer are left.
+async fn take_stock(
+    txn: &DatabaseTransaction,
+    line: &cart::PricedLine,
+    shop: Uuid,
+) -> AppResult<()> {
     use crate::entities::product_variants;
     use sea_orm::sea_query::{Expr, ExprTrait};
     let taken = product_variants::Entity::update_many()
         .col_expr(
             product_variants::Column::Stock,
-            Expr::col(product_variants::Column::Stock).sub(quantity),
+            Expr::col(product_variants::Column::Stock).sub(line.quantity),
         )
-        .filter(product_variants::Column::Id.eq(variant))
-        .filter(product_variants::Column::Stock.gte(quantity))
+        .filter(product_variants::Column::Id.eq(line.variant.id))
+        .filter(product_variants::Column::Stock.gte(line.quantity))
         .exec(txn)
         .await?
         .rows_affected;
     if taken == 1 {
         Ok(())
     } else {
-        Err(AppError::Refused {
-            code: "OUT_OF_STOCK",
-            message: "an item sold out while you were checking out".into(),
-        })
+        Err(out_of_stock(
+            format!(
+                "{} ({}) sold out while you were checking out",
+                line.title, line.variant.sku
+            ),
+            line,
+            shop,
+        ))
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -85,7 +85,7 @@ pub async fn apply(
     note: Option<String>,
     shipment: Option<Shipment>,
 ) -> AppResult<orders::Model> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let order = apply_in(&txn, order, to, party, actor, note, shipment).await?;
     txn.commit().await?;
     published(state, &order).await;
@@ -144,7 +144,7 @@ pub async fn confirm_bank_transfer(
             "the bank reference is required (at most 200 characters)",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let checkout = checkouts::Entity::find_by_id(checkout_id)
         .one(&txn)
         .await?

@@ -1,9 +1,7 @@
 //! Shipping profiles and zones per shop, and the cost of sending a parcel to a country.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -85,7 +83,7 @@ pub async fn save_profile(
     if input.zones.len() > 50 {
         return Err(AppError::invalid("zones", "at most 50 zones"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let existing = shipping_profiles::Entity::find()
         .filter(shipping_profiles::Column::ShopId.eq(shop.id))
         .all(&txn)

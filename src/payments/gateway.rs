@@ -270,20 +270,20 @@ fn provider_error(err: StripeError) -> AppError {
     match err {
         StripeError::Stripe(api, status) if (400..500).contains(&status) => {
             tracing::warn!(status, error = ?api.message, code = ?api.code, "Stripe refused");
-            AppError::Refused {
-                code: "PAYMENT_PROVIDER_ERROR",
-                message: format!(
+            AppError::refused(
+                "PAYMENT_PROVIDER_ERROR",
+                format!(
                     "the payment provider refused: {}",
                     api.message.as_deref().unwrap_or("no reason given")
                 ),
-            }
+            )
         }
         other => {
             tracing::error!(error = %other, "Stripe unreachable or failing");
-            AppError::Refused {
-                code: "PAYMENT_PROVIDER_UNAVAILABLE",
-                message: "the payment provider could not be reached; try again".into(),
-            }
+            AppError::refused(
+                "PAYMENT_PROVIDER_UNAVAILABLE",
+                "the payment provider could not be reached; try again",
+            )
         }
     }
 }

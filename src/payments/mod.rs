@@ -26,9 +26,11 @@ use crate::{
 
 /// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.
 pub fn stripe(state: &AppState) -> AppResult<&gateway::Gateway> {
-    state.stripe.as_deref().ok_or_else(|| AppError::Refused {
-        code: "PAYMENT_METHOD_UNAVAILABLE",
-        message: "card payments are not configured on this server; choose BANK_TRANSFER".into(),
+    state.stripe.as_deref().ok_or_else(|| {
+        AppError::refused(
+            "PAYMENT_METHOD_UNAVAILABLE",
+            "card payments are not configured on this server; choose BANK_TRANSFER",
+        )
     })
 }
 

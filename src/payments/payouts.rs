@@ -16,7 +16,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, SqlErr,
-    TransactionTrait, sea_query::Expr,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -97,7 +97,7 @@ pub async fn create_payout(
     if reference.as_ref().is_some_and(|r| r.len() > 200) {
         return Err(AppError::invalid("reference", "at most 200 characters"));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Write first: the shop row serialises payouts of one shop on both databases.
     let locked = shops::Entity::update_many()
         .col_expr(
@@ -342,9 +342,11 @@ pub async fn start_onboarding(
     let shop = shop_of(&state.db, caller.id)
         .await?
         .ok_or_else(|| AppError::NotFound("you have no shop yet".into()))?;
-    let gateway = stripe(state).map_err(|_| AppError::Refused {
-        code: "PAYOUTS_UNAVAILABLE",
-        message: "Stripe is not configured on this server; payouts are made by bank".into(),
+    let gateway = stripe(state).map_err(|_| {
+        AppError::refused(
+            "PAYOUTS_UNAVAILABLE",
+            "Stripe is not configured on this server; payouts are made by bank",
+        )
     })?;
     let account = match shop.stripe_account_id.clone() {
         Some(account) => account,

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    Set,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -85,7 +85,7 @@ pub async fn refund_order(
     };
     let (shop_amount, shop_commission) = shares(&state.db, &order, amount, remaining).await?;
 
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     // Write first: the reservation decides between racing refunds on both databases.
     let reserved = orders::Entity::update_many()
         .col_expr(
@@ -160,7 +160,7 @@ async fn submit(
         Err(e) if e.code() == "PAYMENT_PROVIDER_UNAVAILABLE" => return Ok(None),
         Err(_) => (None, RefundStatus::Failed),
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let settled = settle_in(&txn, refund, provider_ref, to).await?;
     txn.commit().await?;
     answer?;

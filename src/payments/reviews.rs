@@ -3,8 +3,7 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
-    TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -58,7 +57,7 @@ pub async fn resolve(
             "say what was done (1 to 500 characters)",
         ));
     }
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let cleared = payments::Entity::update_many()
         .col_expr(payments::Column::ReviewReason, Expr::value(None::<String>))
         .col_expr(payments::Column::UpdatedAt, Expr::value(Utc::now()))

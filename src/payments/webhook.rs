@@ -11,7 +11,7 @@ use axum::{
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, TransactionTrait,
+    QuerySelect, Set,
     sea_query::{Expr, ExprTrait},
 };
 use stripe_webhook::{Event, EventObject, WebhookError};
@@ -228,10 +228,19 @@ async fn open_for_intent(
     let Some(checkout) = checkout_of(&state.db, pi).await? else {
         return Ok(Err(Outcome::Ignored));
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !claim.take(&txn).await? {
         return Ok(Err(Outcome::Duplicate));
     }
+    // Two events about one checkout (e.g. two deliveries of a success under different event
+    // ids) take turns here; what the second reads is what the first committed, so a paid
+    // checkout is seen as paid, never as "orders no longer awaiting payment". SQLite's
+    // immediate transactions already take turns.
+    let checkout = checkouts::Entity::find_by_id(checkout.id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such checkout".into()))?;
     let payment = payment_row(&txn, &checkout, pi.id.as_str()).await?;
     Ok(Ok((txn, checkout, payment)))
 }
@@ -367,7 +376,7 @@ async fn charge_refunded(
     else {
         return Ok(Outcome::Ignored);
     };
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !claim.take(&txn).await? {
         return Ok(Outcome::Duplicate);
     }
@@ -411,7 +420,7 @@ async fn refund_updated(
         return Ok(Outcome::Ignored);
     };
     let to = refunds::from_stripe(status);
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !claim.take(&txn).await? {
         return Ok(Outcome::Duplicate);
     }
@@ -434,7 +443,7 @@ async fn account_updated(
     shop: Option<Uuid>,
     payouts_enabled: bool,
 ) -> AppResult<Outcome> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     if !claim.take(&txn).await? {
         return Ok(Outcome::Duplicate);
     }

@@ -18,7 +18,7 @@ const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { ch
   orders { id status shopTotal { amount currencyCode } shop { slug } }
   payment { paymentIntentId clientSecret publishableKey amount { amount currencyCode } status } } }";
 const RETRY: &str = "mutation($c: ID!) { retryPayment(input: { checkoutId: $c }) { payment { paymentIntentId clientSecret status } } }";
-const ORDER: &str = "query($id: ID!) { order(id: $id) { status refunded { amount currencyCode } commissionBasisPoints
+pub const ORDER: &str = "query($id: ID!) { order(id: $id) { status refunded { amount currencyCode } commissionBasisPoints
   payment { status provider failures lastError reviewReason amount { amount currencyCode } }
   refunds { id status method amount { amount } shopAmount { amount } commissionReturned { amount } reference }
   events { to note } lines { variantId: sku } } }";
@@ -26,7 +26,7 @@ const FINANCES: &str = "query($s: ID) { shopFinances(shopId: $s) { shopId payout
   balances { currency pending { amount } available { amount } total { amount } }
   ledger(first: 500) { kind amount { amount currencyCode } orderId transferId payoutId refundId }
   payouts { id method status amount { amount currencyCode } reference failure } } }";
-const REFUND: &str = "mutation($i: RefundOrderInput!) { refundOrder(input: $i) { refund { id status method amount { amount } shopAmount { amount } commissionReturned { amount } reference } order { status refunded { amount } } } }";
+pub const REFUND: &str = "mutation($i: RefundOrderInput!) { refundOrder(input: $i) { refund { id status method amount { amount } shopAmount { amount } commissionReturned { amount } reference } order { status refunded { amount } } } }";
 const PAYOUT: &str = "mutation($i: CreatePayoutInput!) { createPayout(input: $i) { payout { id method status amount { amount currencyCode } reference failure } } }";
 const ONBOARD: &str = "mutation($i: StartPayoutOnboardingInput!) { startPayoutOnboarding(input: $i) { onboarding { accountId url expiresAt } } }";
 const SHIP: &str = "mutation($o: ID!) { markOrderShipped(input: { orderId: $o, carrier: \"Mongol Post\", trackingNumber: \"RR123456789MN\" }) { order { status } } }";
@@ -34,7 +34,7 @@ const DELIVER: &str =
     "mutation($o: ID!) { markOrderDelivered(input: { orderId: $o }) { order { status } } }";
 
 /// "123.45" → 12345 (every currency here has two decimals).
-fn minor(amount: &Value) -> i64 {
+pub fn minor(amount: &Value) -> i64 {
     let text = amount.as_str().expect("amount text");
     let negative = text.starts_with('-');
     let digits: String = text.chars().filter(char::is_ascii_digit).collect();
@@ -42,27 +42,27 @@ fn minor(amount: &Value) -> i64 {
     if negative { -value } else { value }
 }
 
-fn s(v: &Value) -> String {
+pub fn s(v: &Value) -> String {
     v.as_str().expect("string").to_owned()
 }
 
 /// A Stripe-shaped PaymentIntent for a placed checkout, in the state given.
-fn intent(placed: &Value, status: &str) -> Value {
+pub fn intent(placed: &Value, status: &str) -> Value {
     let pi = s(&placed["payment"]["paymentIntentId"]);
     let total = minor(&placed["total"]["amount"]);
     let currency = s(&placed["total"]["currencyCode"]).to_lowercase();
     intent_json(&pi, total, &currency, status, &s(&placed["checkoutId"]))
 }
 
-struct World {
-    fake: FakeStripe,
-    app: TestApp,
-    admin: Session,
-    buyer: Session,
-    address: String,
+pub struct World {
+    pub fake: FakeStripe,
+    pub app: TestApp,
+    pub admin: Session,
+    pub buyer: Session,
+    pub address: String,
 }
 
-async fn world(buyer_email: &str) -> World {
+pub async fn world(buyer_email: &str) -> World {
     let fake = FakeStripe::start().await;
     let app = fake.app().await;
     let admin = app.admin().await;
@@ -78,11 +78,11 @@ async fn world(buyer_email: &str) -> World {
 }
 
 impl World {
-    async fn shop(&self, slug: &str, price: &str, stock: i32) -> (ShopFixture, String) {
+    pub async fn shop(&self, slug: &str, price: &str, stock: i32) -> (ShopFixture, String) {
         stocked_shop(&self.app, slug, price, stock).await
     }
 
-    async fn add(&self, variant: &str, quantity: i32) {
+    pub async fn add(&self, variant: &str, quantity: i32) {
         self.app
             .gql(
                 Some(&self.buyer.access),
@@ -93,7 +93,7 @@ impl World {
             .ok();
     }
 
-    async fn place(&self, method: &str, key: &str) -> Value {
+    pub async fn place(&self, method: &str, key: &str) -> Value {
         let r = self
             .app
             .gql(
@@ -106,7 +106,7 @@ impl World {
     }
 
     /// Signs and sends `payment_intent.succeeded` for a placed checkout.
-    async fn pay(&self, placed: &Value, event_id: &str) {
+    pub async fn pay(&self, placed: &Value, event_id: &str) {
         let body = event(
             event_id,
             "payment_intent.succeeded",
@@ -116,12 +116,12 @@ impl World {
         assert_eq!((status, text.contains("processed")), (200, true), "{text}");
     }
 
-    async fn order(&self, token: &str, id: &Value) -> Value {
+    pub async fn order(&self, token: &str, id: &Value) -> Value {
         let r = self.app.gql(Some(token), ORDER, json!({ "id": id })).await;
         r.ok()["order"].clone()
     }
 
-    async fn finances(&self, token: &str, shop: Option<&str>) -> Value {
+    pub async fn finances(&self, token: &str, shop: Option<&str>) -> Value {
         let r = self
             .app
             .gql(Some(token), FINANCES, json!({ "s": shop }))
@@ -130,7 +130,7 @@ impl World {
     }
 
     /// Checks a shop's balance equals the sum of its ledger; returns (pending, available).
-    async fn balanced(&self, shop: &str) -> (i64, i64) {
+    pub async fn balanced(&self, shop: &str) -> (i64, i64) {
         let f = self.finances(&self.admin.access, Some(shop)).await;
         let mut sums: HashMap<String, i64> = HashMap::new();
         for entry in f["ledger"].as_array().expect("ledger") {
@@ -153,7 +153,7 @@ impl World {
         (pending, available)
     }
 
-    async fn ship_and_deliver(&self, owner: &Session, order: &Value) {
+    pub async fn ship_and_deliver(&self, owner: &Session, order: &Value) {
         let shipped = self
             .app
             .gql(Some(&owner.access), SHIP, json!({ "o": order }))
@@ -167,12 +167,12 @@ impl World {
     }
 
     /// An admin's `createPayout` for a shop, without a bank reference.
-    async fn payout(&self, shop: &str) -> crate::helpers::Reply {
+    pub async fn payout(&self, shop: &str) -> crate::helpers::Reply {
         let input = json!({ "i": { "shopId": shop } });
         self.app.gql(Some(&self.admin.access), PAYOUT, input).await
     }
 
-    fn ledger_of<'a>(f: &'a Value, order: &Value) -> Vec<(&'a str, i64)> {
+    pub fn ledger_of<'a>(f: &'a Value, order: &Value) -> Vec<(&'a str, i64)> {
         f["ledger"]
             .as_array()
             .expect("ledger")

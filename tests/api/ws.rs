@@ -50,7 +50,7 @@ pub async fn next(ws: &mut Ws) -> Value {
 }
 
 /// Waits for the server to close, returning the close code and reason.
-async fn closed(ws: &mut Ws) -> (u16, String) {
+pub async fn closed(ws: &mut Ws) -> (u16, String) {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
             .await

@@ -9,7 +9,6 @@ pub use rows::{hs_code, reindex_products};
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -189,7 +188,7 @@ pub async fn create_product(
     }
     let id = Uuid::now_v7();
     let now = Utc::now();
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let children = children(&txn, &shop, id, &mut input).await?;
     let mut active = products::ActiveModel {
         id: Set(id),
@@ -245,7 +244,7 @@ pub async fn update_product(
     product_id: Uuid,
     mut input: ProductInput,
 ) -> AppResult<products::Model> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let (product, shop) = editable_product(&txn, caller, product_id).await?;
     let children = children(&txn, &shop, product.id, &mut input).await?;
     let status = product.status;
@@ -310,7 +309,7 @@ pub async fn set_status(
     product_id: Uuid,
     to: ProductStatus,
 ) -> AppResult<products::Model> {
-    let txn = state.db.begin().await?;
+    let txn = crate::db::begin_write(&state.db).await?;
     let (product, shop) = editable_product(&txn, caller, product_id).await?;
     let allowed = matches!(
         (product.status, to),

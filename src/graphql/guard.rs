@@ -1,0 +1,304 @@
+//! Checks every GraphQL request passes before anything recursive touches it, the same for
+//! POST, GET and WebSocket: the nesting of the document and its variables is bounded (a
+//! literal nested a few thousand levels deep would overflow a worker's stack and abort the
+//! process), text may not carry control characters (PostgreSQL refuses NUL, and neither
+//! belongs in names, emails or keys), and all text is normalised to Unicode NFC so
+//! look-alike spellings of one name are one name.
+
+use async_graphql::{
+    Name, Request, ServerError, Value as ConstValue,
+    parser::{
+        parse_query,
+        types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
+    },
+};
+use async_graphql_value::Value;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+
+use super::errors::{BAD_USER_INPUT, NESTING_TOO_DEEP, PARSE_FAILED};
+
+/// Deepest nesting of braces, brackets and parentheses a document may have, and of objects
+/// and lists in its variables. The standard introspection query needs about 20; a stack
+/// overflow needs thousands.
+pub const MAX_NESTING: usize = 64;
+
+/// A request that passed: its parsed document (variables normalised in place).
+pub struct Checked {
+    pub document: ExecutableDocument,
+}
+
+/// Runs every check and parses the document. The error is a request error: nothing ran.
+pub fn check(request: &mut Request) -> Result<Checked, ServerError> {
+    if let Some(depth) = exceeds_nesting(&request.query, MAX_NESTING) {
+        return Err(coded(
+            format!("the document nests deeper than {MAX_NESTING} levels (at least {depth})"),
+            NESTING_TOO_DEEP,
+        ));
+    }
+    let mut document = parse_query(&request.query).map_err(|err| {
+        let mut error = ServerError::new(err.to_string(), err.positions().next());
+        set(&mut error, "code", PARSE_FAILED);
+        error
+    })?;
+    for (name, value) in request.variables.iter_mut() {
+        clean_const(value, name.as_str(), 0)?;
+    }
+    clean_document(&mut document)?;
+    Ok(Checked { document })
+}
+
+/// Whether the operation that will run asks only about the schema (`__schema`, `__type`,
+/// `__typename`), which reads no data however deep it goes.
+pub fn is_introspection(document: &ExecutableDocument, operation: Option<&str>) -> bool {
+    let selection = match (&document.operations, operation) {
+        (DocumentOperations::Single(op), _) => &op.node.selection_set.node,
+        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
+            Some(op) => &op.node.selection_set.node,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => match ops.values().next() {
+            Some(op) => &op.node.selection_set.node,
+            None => return false,
+        },
+        (DocumentOperations::Multiple(_), None) => return false,
+    };
+    only_meta_fields(document, selection, 0)
+}
+
+fn only_meta_fields(document: &ExecutableDocument, set: &SelectionSet, hops: usize) -> bool {
+    // Fragment cycles are refused by validation later; here they just end the search.
+    if hops > MAX_NESTING {
+        return false;
+    }
+    set.items.iter().all(|item| match &item.node {
+        Selection::Field(field) => field.node.name.node.starts_with("__"),
+        Selection::InlineFragment(inline) => {
+            only_meta_fields(document, &inline.node.selection_set.node, hops + 1)
+        }
+        Selection::FragmentSpread(spread) => document
+            .fragments
+            .get(&spread.node.fragment_name.node)
+            .is_some_and(|f| only_meta_fields(document, &f.node.selection_set.node, hops + 1)),
+    })
+}
+
+fn coded(message: String, code: &'static str) -> ServerError {
+    let mut error = ServerError::new(message, None);
+    set(&mut error, "code", code);
+    error
+}
+
+fn set(error: &mut ServerError, key: &str, value: &str) {
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set(key, ConstValue::String(value.to_owned()));
+}
+
+/// The nesting depth reached, if it passes `max`. Counted on the text, skipping strings and
+/// comments, so it needs no recursion and runs before the parser.
+fn exceeds_nesting(query: &str, max: usize) -> Option<usize> {
+    let bytes = query.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' && bytes[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                if depth > max {
+                    return Some(depth);
+                }
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Mutations take one `input`; errors name fields within it, as service errors do.
+fn field_name(path: &str) -> String {
+    path.strip_prefix("input.").unwrap_or(path).to_owned()
+}
+
+/// Refuses control characters other than tab and line breaks; NFC-normalises the rest.
+fn clean_text(text: &mut String, path: &str) -> Result<(), ServerError> {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        let field = field_name(path);
+        let mut error = coded(
+            format!("{field} contains a control character; remove it"),
+            BAD_USER_INPUT,
+        );
+        set(&mut error, "field", &field);
+        return Err(error);
+    }
+    if is_nfc_quick(text.chars()) != IsNormalized::Yes {
+        *text = text.nfc().collect();
+    }
+    Ok(())
+}
+
+fn too_deep(path: &str) -> ServerError {
+    let mut error = coded(
+        format!("variables nest deeper than {MAX_NESTING} levels"),
+        NESTING_TOO_DEEP,
+    );
+    set(&mut error, "field", &field_name(path));
+    error
+}
+
+/// Variables: already bounded by the JSON parser, bounded again here with our own limit.
+fn clean_const(value: &mut ConstValue, path: &str, depth: usize) -> Result<(), ServerError> {
+    if depth > MAX_NESTING {
+        return Err(too_deep(path));
+    }
+    match value {
+        ConstValue::String(text) => clean_text(text, path),
+        ConstValue::List(items) => items
+            .iter_mut()
+            .enumerate()
+            .try_for_each(|(i, v)| clean_const(v, &format!("{path}.{i}"), depth + 1)),
+        ConstValue::Object(map) => map
+            .iter_mut()
+            .try_for_each(|(k, v)| clean_const(v, &join(path, k), depth + 1)),
+        _ => Ok(()),
+    }
+}
+
+/// Literals in the document; their depth is bounded by the lexical check above.
+fn clean_literal(value: &mut Value, path: &str) -> Result<(), ServerError> {
+    match value {
+        Value::String(text) => clean_text(text, path),
+        Value::List(items) => items
+            .iter_mut()
+            .enumerate()
+            .try_for_each(|(i, v)| clean_literal(v, &format!("{path}.{i}"))),
+        Value::Object(map) => map
+            .iter_mut()
+            .try_for_each(|(k, v)| clean_literal(v, &join(path, k))),
+        _ => Ok(()),
+    }
+}
+
+fn join(path: &str, key: &Name) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn clean_document(document: &mut ExecutableDocument) -> Result<(), ServerError> {
+    let sets: Vec<&mut SelectionSet> = match &mut document.operations {
+        DocumentOperations::Single(op) => vec![&mut op.node.selection_set.node],
+        DocumentOperations::Multiple(ops) => ops
+            .values_mut()
+            .map(|op| &mut op.node.selection_set.node)
+            .collect(),
+    };
+    for set in sets {
+        clean_selection(set)?;
+    }
+    for fragment in document.fragments.values_mut() {
+        clean_selection(&mut fragment.node.selection_set.node)?;
+    }
+    Ok(())
+}
+
+fn clean_selection(set: &mut SelectionSet) -> Result<(), ServerError> {
+    for item in &mut set.items {
+        match &mut item.node {
+            Selection::Field(field) => {
+                let field = &mut field.node;
+                for (name, value) in &mut field.arguments {
+                    clean_literal(&mut value.node, name.node.as_str())?;
+                }
+                for directive in &mut field.directives {
+                    for (name, value) in &mut directive.node.arguments {
+                        clean_literal(&mut value.node, name.node.as_str())?;
+                    }
+                }
+                clean_selection(&mut field.selection_set.node)?;
+            }
+            Selection::InlineFragment(inline) => {
+                clean_selection(&mut inline.node.selection_set.node)?;
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings_and_comments() {
+        assert_eq!(exceeds_nesting("{ a { b } }", 2), None);
+        assert_eq!(exceeds_nesting("{ a { b { c } } }", 2), Some(3));
+        let deep = format!("{{ a(x: {}1{}) }}", "[".repeat(100), "]".repeat(100));
+        assert!(exceeds_nesting(&deep, MAX_NESTING).is_some());
+        assert_eq!(exceeds_nesting("{ a(x: \"[[[[\\\"[[\") }", 2), None);
+        assert_eq!(
+            exceeds_nesting("{ a(x: \"\"\"[[[\\\"\"\"[[\"\"\") }", 2),
+            None
+        );
+        assert_eq!(exceeds_nesting("# [[[[[\n{ a }", 1), None);
+    }
+
+    #[test]
+    fn control_characters_are_refused_and_text_normalised() {
+        let mut request = Request::new("mutation { a(input: { name: \"Cafe\\u0301\" }) }")
+            .variables(async_graphql::Variables::from_json(serde_json::json!({
+                "input": { "email": "a\u{0}b@x.example" }
+            })));
+        let err = check(&mut request).err().expect("refused");
+        let ext = err.extensions.expect("extensions");
+        assert_eq!(ext.get("field"), Some(&ConstValue::from("email")));
+
+        let mut request = Request::new("{ a }").variables(async_graphql::Variables::from_json(
+            serde_json::json!({ "input": { "name": "Cafe\u{301}", "story": "line\nbreak\t" } }),
+        ));
+        assert!(check(&mut request).is_ok());
+        let input = serde_json::to_value(&request.variables).expect("json");
+        assert_eq!(input["input"]["name"], "Caf\u{e9}");
+    }
+
+    #[test]
+    fn only_schema_questions_count_as_introspection() {
+        let doc = parse_query("query Q { __schema { types { name } } }").expect("doc");
+        assert!(is_introspection(&doc, None));
+        let doc = parse_query("{ __typename products { id } }").expect("doc");
+        assert!(!is_introspection(&doc, None));
+        let doc = parse_query("{ ...F } fragment F on Query { __type(name: \"X\") { name } }")
+            .expect("doc");
+        assert!(is_introspection(&doc, None));
+    }
+}

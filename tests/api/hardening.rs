@@ -1,0 +1,414 @@
+//! Regression tests for what an outside review broke: requests that could stop the process,
+//! races that answered wrongly, input that reached the database unchecked.
+
+use serde_json::{Value, json};
+
+use crate::{
+    helpers::{TestApp, reply},
+    ws::{connect, init, next, send},
+};
+
+/// `[[[ … true … ]]]` nested `levels` deep.
+fn nested_list(levels: usize) -> String {
+    format!("{}true{}", "[".repeat(levels), "]".repeat(levels))
+}
+
+/// `{a:{a:{ … 1 … }}}` nested `levels` deep.
+fn nested_object(levels: usize) -> String {
+    format!("{}1{}", "{a:".repeat(levels), "}".repeat(levels))
+}
+
+async fn alive(app: &TestApp) {
+    let r = app.gql(None, "{ __typename }", json!({})).await;
+    assert_eq!(r.ok()["__typename"], "Query");
+}
+
+#[tokio::test]
+async fn deeply_nested_values_are_refused_by_post_get_and_websocket() {
+    let app = TestApp::spawn().await;
+    for literal in [nested_list(2_000), nested_object(2_000), nested_list(65)] {
+        let query = format!("{{ __typename @skip(if: {literal}) }}");
+        let r = app.gql(None, &query, json!({})).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.code(), "NESTING_TOO_DEEP", "{}", r.body);
+        assert!(r.body.get("data").is_none());
+
+        let get = app
+            .http
+            .get(app.url("/graphql"))
+            .query(&[("query", query.as_str())])
+            .header("accept", "application/graphql-response+json")
+            .send()
+            .await
+            .expect("get");
+        let get = reply(get).await;
+        assert_eq!(
+            (get.status, get.code()),
+            (400, "NESTING_TOO_DEEP"),
+            "{}",
+            get.body
+        );
+    }
+    // Variables: within the JSON parser's own bound but beyond ours.
+    let mut deep = json!(1);
+    for _ in 0..100 {
+        deep = json!({ "a": deep });
+    }
+    let r = app
+        .gql(
+            None,
+            "query($x: Boolean) { __typename }",
+            json!({ "x": deep }),
+        )
+        .await;
+    assert_eq!(r.code(), "NESTING_TOO_DEEP", "{}", r.body);
+    // Beyond the JSON parser's bound: still a coded request error.
+    let mut deeper = "1".to_owned();
+    for _ in 0..5_000 {
+        deeper = format!("[{deeper}]");
+    }
+    let raw = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .body(format!(
+            r#"{{"query":"{{ __typename }}","variables":{{"x":{deeper}}}}}"#
+        ))
+        .send()
+        .await
+        .expect("post");
+    let raw = reply(raw).await;
+    assert_eq!(raw.status, 400);
+    assert!(!raw.code().is_empty(), "{}", raw.body);
+
+    let mut ws = connect(&app, Some("graphql-transport-ws")).await;
+    init(&mut ws, None).await;
+    let query = format!("{{ __typename @skip(if: {}) }}", nested_object(2_000));
+    send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "1", "payload": { "query": query } }),
+    )
+    .await;
+    let answer = next(&mut ws).await;
+    assert_eq!(answer["type"], "error", "{answer}");
+    assert_eq!(
+        answer["payload"][0]["extensions"]["code"],
+        "NESTING_TOO_DEEP"
+    );
+    send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "2", "payload": { "query": "{ __typename }" } }),
+    )
+    .await;
+    assert_eq!(
+        next(&mut ws).await["payload"]["data"]["__typename"],
+        "Query"
+    );
+    alive(&app).await;
+}
+
+/// graphql-js `getIntrospectionQuery()`, with one more `ofType` level than v16 asks for.
+const INTROSPECTION: &str = "query IntrospectionQuery { __schema { queryType { name } mutationType { name } subscriptionType { name }
+  types { ...FullType } directives { name description locations args { ...InputValue } } } }
+fragment FullType on __Type { kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue } interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } }
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } } } }";
+
+#[tokio::test]
+async fn the_standard_introspection_query_works_but_deep_data_queries_do_not() {
+    let app = TestApp::spawn().await;
+    let r = app.gql(None, INTROSPECTION, json!({})).await;
+    let types = r.ok()["__schema"]["types"].as_array().expect("types").len();
+    assert!(types > 50, "{types}");
+
+    let mut ws = connect(&app, Some("graphql-transport-ws")).await;
+    init(&mut ws, None).await;
+    send(
+        &mut ws,
+        json!({ "type": "subscribe", "id": "i", "payload": { "query": INTROSPECTION } }),
+    )
+    .await;
+    let answer = next(&mut ws).await;
+    assert!(answer["payload"]["errors"].is_null(), "{answer}");
+
+    // Data next to introspection keeps the configured depth.
+    let deep = "{ __schema { queryType { name } } products(first: 1) { edges { node { shop { products(first: 1) { edges { node { shop { products(first: 1) { edges { node { shop { id } } } } } } } } } } } } }";
+    let r = app.gql(None, deep, json!({})).await;
+    assert_eq!(r.code(), "GRAPHQL_VALIDATION_FAILED", "{}", r.body);
+}
+
+const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { user { id email displayName } } }";
+
+fn account(email: &str, name: &str) -> Value {
+    json!({ "input": {
+        "email": email, "password": crate::helpers::PASSWORD, "displayName": name,
+        "role": "BUYER", "country": "DE", "preferredLanguage": "en", "preferredCurrency": "EUR"
+    }})
+}
+
+#[tokio::test]
+async fn control_characters_are_refused_and_text_is_normalised() {
+    let app = TestApp::spawn().await;
+    for (vars, field) in [
+        (account("a\u{0}b@x.example", "Anna"), "email"),
+        (account("anna@x.example", "An\u{0}na"), "displayName"),
+        (account("anna@x.example", "An\u{7}na"), "displayName"),
+    ] {
+        let r = app.gql(None, REGISTER, vars).await;
+        assert_eq!(
+            (r.code(), r.field()),
+            ("BAD_USER_INPUT", field),
+            "{}",
+            r.body
+        );
+    }
+    let login = app
+        .gql(
+            None,
+            "mutation { login(input: { email: \"a\\u0000b@x.example\", password: \"x\" }) { accessToken } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (login.code(), login.field()),
+        ("BAD_USER_INPUT", "email"),
+        "{}",
+        login.body
+    );
+    // Decomposed and composed spellings are one email and one name.
+    let composed = app
+        .gql(None, REGISTER, account("zo\u{eb}@x.example", "Zo\u{eb}"))
+        .await;
+    assert_eq!(composed.ok()["register"]["user"]["displayName"], "Zo\u{eb}");
+    let decomposed = app
+        .gql(
+            None,
+            REGISTER,
+            account("zoe\u{308}@x.example", "Zoe\u{308}"),
+        )
+        .await;
+    assert_eq!(decomposed.code(), "CONFLICT", "{}", decomposed.body);
+    // Line breaks stay allowed where text may have them.
+    alive(&app).await;
+}
+
+#[tokio::test]
+async fn a_burst_of_guesses_gets_the_limit_verified_across_servers() {
+    let app = TestApp::spawn().await;
+    let other = app.sibling().await;
+    app.register("target@example.mn", "BUYER").await;
+    let guesses = (0..20).map(|i| {
+        let server = if i % 2 == 0 { &app } else { &other };
+        server.login("Target@example.mn", "wrong-password-guess")
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let codes: Vec<String> = answers
+        .iter()
+        .map(|r| r.as_ref().expect_err("all fail").code().to_owned())
+        .collect();
+    let verified = codes.iter().filter(|c| *c == "UNAUTHENTICATED").count();
+    let throttled = codes.iter().filter(|c| *c == "TOO_MANY_REQUESTS").count();
+    assert_eq!((verified, throttled), (5, 15), "{codes:?}");
+    // The right password is refused too until the window ends, on either server.
+    let r = other
+        .login("target@example.mn", crate::helpers::PASSWORD)
+        .await
+        .expect_err("throttled");
+    assert_eq!(r.code(), "TOO_MANY_REQUESTS");
+    assert!(r.body["errors"][0]["extensions"]["retryAfter"].as_u64() > Some(0));
+}
+
+#[tokio::test]
+async fn two_successes_for_one_intent_at_once_pay_once_without_review() {
+    use crate::{
+        fake_stripe::event,
+        payments::{ORDER, intent, world},
+    };
+    let w = world("twice@example.de").await;
+    let (_, rug) = w.shop("twice", "100000", 50).await;
+    for round in 0..4 {
+        w.add(&rug, 1).await;
+        let placed = w.place("CARD", &format!("twice-{round}")).await;
+        let paid = intent(&placed, "succeeded");
+        let first = event(
+            &format!("evt_a_{round}"),
+            "payment_intent.succeeded",
+            paid.clone(),
+        );
+        let second = event(&format!("evt_b_{round}"), "payment_intent.succeeded", paid);
+        let (a, b) = tokio::join!(w.app.signed(&first), w.app.signed(&second));
+        assert_eq!((a.0, b.0), (200, 200), "{a:?} {b:?}");
+        let order = w.order(&w.buyer.access, &placed["orders"][0]["id"]).await;
+        assert_eq!(order["status"], "PAID");
+        assert_eq!(order["payment"]["status"], "SUCCEEDED", "{order}");
+        assert!(order["payment"]["reviewReason"].is_null(), "{order}");
+        let _ = ORDER;
+    }
+}
+
+#[tokio::test]
+async fn two_refunds_of_one_order_at_once_give_one_success_and_one_conflict() {
+    use crate::payments::{REFUND, world};
+    let w = world("refund-race@example.de").await;
+    let (shop, rug) = w.shop("refund-race", "370000", 3).await;
+    w.add(&rug, 1).await;
+    let placed = w.place("CARD", "refund-race-1").await;
+    w.pay(&placed, "evt_refund_race_paid").await;
+    let order = placed["orders"][0]["id"].clone();
+    let ask = json!({ "i": { "orderId": order, "reason": "the artisan cannot make it" } });
+    let (a, b) = tokio::join!(
+        w.app.gql(Some(&shop.owner.access), REFUND, ask.clone()),
+        w.app.gql(Some(&w.admin.access), REFUND, ask.clone()),
+    );
+    let mut codes = vec![a.code().to_owned(), b.code().to_owned()];
+    codes.sort();
+    assert_eq!(codes, vec!["", "CONFLICT"], "{} {}", a.body, b.body);
+    let winner = if a.code().is_empty() { &a } else { &b };
+    assert_eq!(winner.ok()["refundOrder"]["refund"]["status"], "SUCCEEDED");
+    assert_eq!(w.fake.seen("POST", "/v1/refunds").len(), 1);
+}
+
+const ADD: &str = "mutation($v: ID!, $q: Int!) { addToCart(input: { variantId: $v, quantity: $q }) { cart { currency } } }";
+const PLACE: &str =
+    "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { checkoutId orders { id } } }";
+
+fn place(address: &str, key: &str, currency: &str) -> Value {
+    json!({ "i": { "addressId": address, "currency": currency, "paymentMethod": "BANK_TRANSFER", "idempotencyKey": key } })
+}
+
+#[tokio::test]
+async fn retries_of_a_placed_key_get_its_checkout_whatever_the_stock() {
+    use crate::orders::{buyer_in, stocked_shop};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, rug) = stocked_shop(&app, "last-one", "370000", 1).await;
+    let (buyer, address) = buyer_in(&app, "retry@example.de", "DE").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
+        .await
+        .ok();
+    let tries = (0..20).map(|_| {
+        app.gql(
+            Some(&buyer.access),
+            PLACE,
+            place(&address, "only-key", "EUR"),
+        )
+    });
+    let answers = futures_util::future::join_all(tries).await;
+    let ids: std::collections::HashSet<String> = answers
+        .iter()
+        .map(|r| {
+            r.ok()["placeOrder"]["checkoutId"]
+                .as_str()
+                .expect("checkout")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+    // Once more after the fact: the cart is empty and the stock gone, the answer the same.
+    let again = app
+        .gql(
+            Some(&buyer.access),
+            PLACE,
+            place(&address, "only-key", "EUR"),
+        )
+        .await;
+    assert!(
+        ids.contains(
+            again.ok()["placeOrder"]["checkoutId"]
+                .as_str()
+                .unwrap_or("")
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_key_reused_for_another_request_is_refused_and_keeps_the_cart() {
+    use crate::orders::{buyer_in, stocked_shop};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    app.set_rate(&admin, "USD", "MNT", "3450").await;
+    let (_, rug) = stocked_shop(&app, "reuse", "370000", 10).await;
+    let (buyer, address) = buyer_in(&app, "reuse@example.de", "DE").await;
+    app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
+        .await
+        .ok();
+    app.gql(Some(&buyer.access), PLACE, place(&address, "k-1", "EUR"))
+        .await
+        .ok();
+    // Another currency with the same key.
+    let r = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "k-1", "USD"))
+        .await;
+    assert_eq!(r.code(), "IDEMPOTENCY_KEY_REUSED", "{}", r.body);
+    // A new cart with the same key: refused, and the new items stay in the cart.
+    app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 2 }))
+        .await
+        .ok();
+    let r = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "k-1", "EUR"))
+        .await;
+    assert_eq!(r.code(), "IDEMPOTENCY_KEY_REUSED", "{}", r.body);
+    let cart = app
+        .gql(
+            Some(&buyer.access),
+            "{ cart { shops { lines { quantity } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(cart.ok()["cart"]["shops"][0]["lines"][0]["quantity"], 2);
+    // The same request as the first: the first checkout.
+    let fresh = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "k-2", "EUR"))
+        .await;
+    fresh.ok();
+}
+
+#[tokio::test]
+async fn refusals_name_what_to_act_on() {
+    use crate::orders::{buyer_in, stocked_shop};
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (shop, rug) = stocked_shop(&app, "acts", "370000", 2).await;
+    let (buyer, address) = buyer_in(&app, "acts@example.de", "DE").await;
+    let empty = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "e-1", "EUR"))
+        .await;
+    assert_eq!(empty.code(), "EMPTY_CART", "{}", empty.body);
+
+    app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 2 }))
+        .await
+        .ok();
+    // Someone else buys one first.
+    let (rival, rival_address) = buyer_in(&app, "rival@example.de", "DE").await;
+    app.gql(Some(&rival.access), ADD, json!({ "v": rug, "q": 1 }))
+        .await
+        .ok();
+    app.gql(
+        Some(&rival.access),
+        PLACE,
+        place(&rival_address, "r-1", "EUR"),
+    )
+    .await
+    .ok();
+    let r = app
+        .gql(Some(&buyer.access), PLACE, place(&address, "o-1", "EUR"))
+        .await;
+    assert_eq!(r.code(), "OUT_OF_STOCK", "{}", r.body);
+    let ext = &r.body["errors"][0]["extensions"];
+    assert_eq!(ext["variantId"], rug);
+    assert_eq!(ext["sku"], "ACTS-A");
+    assert_eq!(ext["shopId"], json!(shop.id));
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ACTS-A")
+    );
+}
