@@ -15,7 +15,7 @@ use axum::{
     http::HeaderMap,
     response::Response,
 };
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::JoinHandle};
 
@@ -104,10 +104,11 @@ impl Connection {
                         break Some(Close(4400, "Binary messages are not supported".into()));
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    // Answer a client's close with its own code, as the protocol asks.
-                    Some(Ok(Message::Close(frame))) => {
-                        let code = frame.map_or(1000, |f| f.code);
-                        break Some(Close(code, String::new()));
+                    // The WebSocket layer has queued the reply echoing the client's code;
+                    // flushing sends it, so the client sees its own code, not 1006.
+                    Some(Ok(Message::Close(_))) => {
+                        let _ = self.socket.flush().await;
+                        break None;
                     }
                     Some(Err(_)) | None => break None,
                 },

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::{
     helpers::{TestApp, reply},
-    ws::{connect, init, next, send},
+    ws::{closed, connect, init, next, send},
 };
 
 /// `[[[ … true … ]]]` nested `levels` deep.
@@ -411,4 +411,95 @@ async fn refusals_name_what_to_act_on() {
             .unwrap_or("")
             .contains("ACTS-A")
     );
+}
+
+const PROFILE: &str = "subscription { profileUpdated { id } }";
+
+async fn subscribed(app: &TestApp, token: &str) -> crate::ws::Ws {
+    let mut ws = connect(app, Some("graphql-transport-ws")).await;
+    init(&mut ws, Some(token)).await;
+    send(
+        &mut ws,
+        json!({ "id": "p", "type": "subscribe", "payload": { "query": PROFILE } }),
+    )
+    .await;
+    send(&mut ws, json!({ "type": "ping" })).await;
+    assert_eq!(next(&mut ws).await["type"], "pong");
+    ws
+}
+
+#[tokio::test]
+async fn sockets_close_when_their_session_ends() {
+    let app = TestApp::spawn().await;
+    // Servers share events through PostgreSQL; on SQLite there is one server.
+    let on_postgres = std::env::var(crate::helpers::PG_ENV).is_ok_and(|u| !u.is_empty());
+    let sibling = if on_postgres {
+        Some(app.sibling().await)
+    } else {
+        None
+    };
+    let other = sibling.as_ref().unwrap_or(&app);
+    let anna = app.register("anna@example.mn", "BUYER").await;
+    let phone = app
+        .login("anna@example.mn", crate::helpers::PASSWORD)
+        .await
+        .expect("second sign-in");
+    let mut laptop_ws = subscribed(&app, &anna.access).await;
+    // Connected to the other server: the end of the session reaches it too.
+    let mut phone_ws = subscribed(other, &phone.access).await;
+
+    // Logging out the laptop ends the laptop's socket only.
+    let r = app
+        .gql(
+            None,
+            "mutation($t: String!) { logout(input: { refreshToken: $t }) { __typename } }",
+            json!({ "t": anna.refresh }),
+        )
+        .await;
+    r.ok();
+    assert_eq!(closed(&mut laptop_ws).await.0, 4403);
+    send(&mut phone_ws, json!({ "type": "ping" })).await;
+    assert_eq!(next(&mut phone_ws).await["type"], "pong");
+
+    // A password change ends every session.
+    let r = app
+        .gql(
+            Some(&phone.access),
+            "mutation($c: String!) { changePassword(input: { currentPassword: $c, newPassword: \"another-good-password-1\" }) { accessToken } }",
+            json!({ "c": crate::helpers::PASSWORD }),
+        )
+        .await;
+    r.ok();
+    assert_eq!(closed(&mut phone_ws).await.0, 4403);
+}
+
+#[tokio::test]
+async fn sockets_close_when_their_token_expires_and_echo_a_clients_close() {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::{
+        Message,
+        protocol::{CloseFrame, frame::coding::CloseCode},
+    };
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "auth.access_token_ttl_secs",
+            2,
+        ))
+    })
+    .await;
+    let bat = app.register("bat@example.mn", "BUYER").await;
+    let mut ws = subscribed(&app, &bat.access).await;
+    let started = std::time::Instant::now();
+    assert_eq!(closed(&mut ws).await.0, 4403, "expiry");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+
+    let mut ws = connect(&app, Some("graphql-transport-ws")).await;
+    init(&mut ws, None).await;
+    ws.send(Message::Close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: "bye".into(),
+    })))
+    .await
+    .expect("close");
+    assert_eq!(closed(&mut ws).await.0, 1000);
 }
