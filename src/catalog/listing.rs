@@ -23,7 +23,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     graphql::pagination::size_and_direction,
-    money::{Currency, Money},
+    money::{Currency, Money, Rates},
 };
 
 /// What to narrow the catalogue to. Prices are in `price_currency`.
@@ -142,6 +142,7 @@ async fn bound(
     field: &'static str,
     amount: &str,
     currency: Currency,
+    upper: bool,
 ) -> AppResult<i64> {
     let money = Money::parse(amount, currency).ok_or_else(|| {
         AppError::invalid(field, format!("a decimal amount in {}", currency.code()))
@@ -149,9 +150,54 @@ async fn bound(
     let home = Currency::parse(rates::HOME)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("home currency unknown")))?;
     let rates = rates::load(db).await?;
-    rates.convert(money, home).map(|m| m.minor).ok_or_else(|| {
+    home_bound(&rates, money, home, upper).ok_or_else(|| {
         AppError::invalid(field, format!("no exchange rate for {}", currency.code()))
     })
+}
+
+/// The home-currency bound that keeps exactly the products *shown* within `bound`: the
+/// largest home price shown at or below it (`upper`), or the smallest shown at or above it.
+/// Converting the bound itself would round differently from the prices on display, so a
+/// product shown at exactly the bound could fall outside. Showing a price is monotonic, so a
+/// binary search around the converted bound finds the edge.
+fn home_bound(rates: &Rates, bound: Money, home: Currency, upper: bool) -> Option<i64> {
+    if bound.currency == home {
+        return Some(bound.minor);
+    }
+    let shown = |p: i64| {
+        rates
+            .convert(Money::new(p, home), bound.currency)
+            .map(|m| m.minor)
+    };
+    let guess = rates.convert(bound, home)?.minor;
+    // One minor unit of the bound's currency in home units: the edge is within it.
+    let span = rates
+        .convert(Money::new(1, bound.currency), home)?
+        .minor
+        .saturating_abs()
+        .saturating_add(2);
+    let (mut lo, mut hi) = (guess.saturating_sub(span), guess.saturating_add(span));
+    let inside = |p: i64| -> Option<bool> {
+        let s = shown(p)?;
+        Some(if upper {
+            s <= bound.minor
+        } else {
+            s >= bound.minor
+        })
+    };
+    // Invariant for `upper`: inside(lo), !inside(hi); for lower: !inside(lo), inside(hi).
+    if inside(lo)? != upper || inside(hi)? == upper {
+        return Some(guess);
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if inside(mid)? == upper {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(if upper { lo } else { hi })
 }
 
 /// The filtered query, before sorting and paging.
@@ -239,12 +285,14 @@ async fn filtered(
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("home currency unknown")))?,
     };
     if let Some(min) = &filter.min_price {
-        select = select
-            .filter(products::Column::SortPrice.gte(bound(db, "minPrice", min, currency).await?));
+        select = select.filter(
+            products::Column::SortPrice.gte(bound(db, "minPrice", min, currency, false).await?),
+        );
     }
     if let Some(max) = &filter.max_price {
-        select = select
-            .filter(products::Column::SortPrice.lte(bound(db, "maxPrice", max, currency).await?));
+        select = select.filter(
+            products::Column::SortPrice.lte(bound(db, "maxPrice", max, currency, true).await?),
+        );
     }
     if let Some(in_stock) = filter.in_stock {
         let stocked = Query::select()
@@ -448,4 +496,34 @@ async fn relevance_page(
         has_next_page: end < total,
         total_count: total as i64,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::home_bound;
+    use crate::money::{Currency, Money, Rate, Rates};
+
+    #[test]
+    fn price_bounds_keep_what_is_shown_at_the_bound() {
+        let (usd, mnt) = (
+            Currency::parse("USD").expect("usd"),
+            Currency::parse("MNT").expect("mnt"),
+        );
+        let mut rates = Rates::default();
+        rates.insert("USD", "MNT", Rate::parse("3450.25").expect("rate"));
+        let shown = |p: i64| rates.convert(Money::new(p, mnt), usd).expect("shown").minor;
+        // 125,085 MNT is shown as 36.25 USD.
+        assert_eq!(shown(12_508_500), 3_625);
+        let bound = Money::new(3_625, usd);
+        let max = home_bound(&rates, bound, mnt, true).expect("max");
+        assert!(max >= 12_508_500);
+        assert_eq!((shown(max), shown(max + 1)), (3_625, 3_626));
+        let min = home_bound(&rates, bound, mnt, false).expect("min");
+        assert!(min <= 12_508_500);
+        assert_eq!((shown(min - 1), shown(min)), (3_624, 3_625));
+        assert_eq!(
+            home_bound(&rates, Money::new(500, mnt), mnt, true),
+            Some(500)
+        );
+    }
 }

@@ -503,3 +503,48 @@ async fn sockets_close_when_their_token_expires_and_echo_a_clients_close() {
     .expect("close");
     assert_eq!(closed(&mut ws).await.0, 1000);
 }
+
+#[tokio::test]
+async fn prices_filter_as_they_are_shown_and_unknown_currencies_are_refused_at_the_root() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "USD", "MNT", "3450.25").await;
+    let shop = app.shop("bounds", "MN").await;
+    app.published(&shop, "bowl", json!({ "price": "125085" }))
+        .await;
+    let query = "query($f: ProductFilterInput) { products(currency: \"USD\", first: 5, filter: $f) { edges { node { price { amount } } } } }";
+    for filter in [
+        json!({ "maxPrice": "36.25" }),
+        json!({ "minPrice": "36.25" }),
+        json!({ "minPrice": "36.25", "maxPrice": "36.25" }),
+    ] {
+        let r = app.gql(None, query, json!({ "f": filter })).await;
+        let edges = r.ok()["products"]["edges"]
+            .as_array()
+            .expect("edges")
+            .clone();
+        assert_eq!(edges.len(), 1, "{filter}: {}", r.body);
+        assert_eq!(edges[0]["node"]["price"]["amount"], "36.25");
+    }
+    let r = app
+        .gql(None, query, json!({ "f": { "maxPrice": "36.24" } }))
+        .await;
+    assert_eq!(r.ok()["products"]["edges"], json!([]));
+
+    // No NZD rate: one coded error on the argument, no product without its price.
+    let r = app
+        .gql(
+            None,
+            "{ products(currency: \"NZD\", first: 1) { edges { node { id price { amount } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (r.code(), r.field()),
+        ("BAD_USER_INPUT", "currency"),
+        "{}",
+        r.body
+    );
+    assert_eq!(r.body["errors"].as_array().map(Vec::len), Some(1));
+    assert!(r.body["data"]["products"].is_null(), "{}", r.body);
+}

@@ -74,6 +74,31 @@ impl View {
     }
 }
 
+impl View {
+    /// `new` for root fields that show prices: a currency no rate reaches is refused once,
+    /// here, before anything resolves, instead of leaving `Money!` fields null one by one.
+    pub async fn priced(
+        ctx: &Context<'_>,
+        language: Option<String>,
+        currency: Option<String>,
+    ) -> AppResult<Self> {
+        let view = Self::new(ctx, language, currency)?;
+        if let (Some(to), Some(home)) = (view.currency, Currency::parse(super::rates::HOME)) {
+            let rates = loaders(ctx)?.rates().await?;
+            if rates.rate(home, to).is_none() {
+                return Err(AppError::invalid(
+                    "currency",
+                    format!(
+                        "prices cannot be shown in {} yet: no exchange rate",
+                        to.code()
+                    ),
+                ));
+            }
+        }
+        Ok(view)
+    }
+}
+
 /// An amount of money. Amounts are decimal strings because whole-tögrög prices overflow a
 /// 32-bit GraphQL `Int`.
 #[derive(SimpleObject, Clone)]

@@ -128,7 +128,7 @@ impl CatalogQuery {
         #[graphql(desc = "ISO 4217 code to show prices in; default the shop's currency.")] currency: Option<String>,
     ) -> Result<Product> {
         let state = ctx.data::<AppState>()?;
-        let view = View::new(ctx, language, currency)?;
+        let view = View::priced(ctx, language, currency).await?;
         let caller = ctx.caller();
         let product = match (id, shop_slug, slug) {
             (Some(id), _, _) => {
@@ -166,7 +166,7 @@ impl CatalogQuery {
         #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
     ) -> Result<ProductConnection> {
         let state = ctx.data::<AppState>()?;
-        let view = View::new(ctx, language, currency)?;
+        let view = View::priced(ctx, language, currency).await?;
         let filter = product_filter(ctx, state, filter.unwrap_or_default(), view.currency).await?;
         list_products(ctx, &filter, sort, first, after, last, before, &view).await
     }
@@ -221,7 +221,7 @@ impl CatalogQuery {
         #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
     ) -> Result<IdConnection<Collection>> {
         let state = ctx.data::<AppState>()?;
-        let view = View::new(ctx, language, currency)?;
+        let view = View::priced(ctx, language, currency).await?;
         let page = PageArgs::new(first, after, last, before)?;
         let mut select = collections::Entity::find();
         if let Some(featured) = featured {
@@ -244,7 +244,7 @@ impl CatalogQuery {
         #[graphql(desc = "ISO 4217 code to show prices in.")] currency: Option<String>,
     ) -> Result<Collection> {
         let state = ctx.data::<AppState>()?;
-        let view = View::new(ctx, language, currency)?;
+        let view = View::priced(ctx, language, currency).await?;
         let collection = collections::Entity::find()
             .filter(collections::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
             .one(&state.db)
