@@ -98,7 +98,7 @@ impl User {
 }
 
 /// A signed-in session.
-pub struct AuthPayload(Session);
+pub struct AuthPayload(Session, Option<GuestCartMerge>);
 
 /// A signed-in session: send `accessToken` as `Authorization: Bearer …`, and exchange
 /// `refreshToken` through `refreshSession` before the access token expires.
@@ -123,6 +123,21 @@ impl AuthPayload {
     async fn user(&self) -> User {
         User(self.0.user.clone())
     }
+
+    /// What became of the guest cart named by `cartToken`; null when none was sent.
+    async fn guest_cart(&self) -> Option<GuestCartMerge> {
+        self.1
+    }
+}
+
+/// The outcome of moving a guest cart into the account's cart at sign-in.
+#[derive(async_graphql::SimpleObject, Clone, Copy)]
+pub struct GuestCartMerge {
+    /// False when no cart has the token (it expired, was merged already or was mistyped):
+    /// the client should forget the token.
+    pub found: bool,
+    /// How many lines of the guest cart were added to the account's cart.
+    pub merged_lines: i32,
 }
 
 /// A new account.
@@ -209,9 +224,25 @@ pub struct UpdateProfilePayload {
 
 /// Moves a guest cart into the account just signed in to. A token that opens no cart (say,
 /// already merged on another device) must not fail the sign-in, so it is skipped.
-async fn merge_cart(state: &AppState, token: &str, session: &Session) -> Result<()> {
-    match crate::orders::cart::merge_guest_cart(state, token, session.user.id).await {
-        Ok(()) | Err(crate::error::AppError::Invalid { .. }) => Ok(()),
+/// Merges the guest cart, if a token was sent; an unknown token is reported, not an error,
+/// since the sign-in itself succeeded.
+async fn merge_cart(
+    state: &AppState,
+    token: Option<String>,
+    session: &Session,
+) -> Result<Option<GuestCartMerge>> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    match crate::orders::cart::merge_guest_cart(state, &token, session.user.id).await {
+        Ok(lines) => Ok(Some(GuestCartMerge {
+            found: true,
+            merged_lines: i32::try_from(lines).unwrap_or(i32::MAX),
+        })),
+        Err(crate::error::AppError::Invalid { .. }) => Ok(Some(GuestCartMerge {
+            found: false,
+            merged_lines: 0,
+        })),
         Err(e) => Err(e.into()),
     }
 }
@@ -276,10 +307,8 @@ impl AccountMutation {
             },
         )
         .await?;
-        if let Some(token) = cart_token {
-            merge_cart(state, &token, &session).await?;
-        }
-        Ok(AuthPayload(session))
+        let merged = merge_cart(state, cart_token, &session).await?;
+        Ok(AuthPayload(session, merged))
     }
 
     /// Signs in with email and password.
@@ -291,10 +320,8 @@ impl AccountMutation {
         let state = ctx.data::<AppState>()?;
         let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0.as_deref());
         let session = service::login(state, &input.email, &input.password, client).await?;
-        if let Some(token) = input.cart_token {
-            merge_cart(state, &token, &session).await?;
-        }
-        Ok(AuthPayload(session))
+        let merged = merge_cart(state, input.cart_token, &session).await?;
+        Ok(AuthPayload(session, merged))
     }
 
     /// Exchanges a refresh token for a new session; the old refresh token stops working.
@@ -306,6 +333,7 @@ impl AccountMutation {
         let state = ctx.data::<AppState>()?;
         Ok(AuthPayload(
             service::refresh(state, &input.refresh_token).await?,
+            None,
         ))
     }
 
@@ -351,7 +379,7 @@ impl AccountMutation {
             &input.new_password,
         )
         .await?;
-        Ok(AuthPayload(session))
+        Ok(AuthPayload(session, None))
     }
 }
 

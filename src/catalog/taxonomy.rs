@@ -212,37 +212,29 @@ async fn editable_collection(
     Ok(collection)
 }
 
-/// Changes a collection's texts or featured flag.
+/// Changes a collection's fields and puts products into it (after those already there) or
+/// takes them out, all in one transaction: a refused product leaves the names and slug as
+/// they were. A shop's collection holds only that shop's products.
+#[tracing::instrument(skip_all, fields(user = %caller.id))]
 pub async fn update_collection(
     state: &AppState,
     caller: CurrentUser,
     id: Uuid,
     input: CollectionInput,
-) -> AppResult<collections::Model> {
-    let collection = editable_collection(&state.db, caller, id).await?;
-    let mut active: collections::ActiveModel = collection.into();
-    if let Some(s) = input.slug.as_deref() {
-        active.slug = Set(slug("slug", s, 80)?);
-    }
-    let active = apply_collection(caller, active, input)?;
-    active
-        .update(&state.db)
-        .await
-        .on_conflict("a collection with this slug exists")
-}
-
-/// Puts products into a collection (after those already there) or takes them out. A shop's
-/// collection holds only that shop's products.
-#[tracing::instrument(skip_all, fields(user = %caller.id))]
-pub async fn change_collection_products(
-    state: &AppState,
-    caller: CurrentUser,
-    id: Uuid,
     add: Vec<Uuid>,
     remove: Vec<Uuid>,
 ) -> AppResult<collections::Model> {
     let txn = crate::db::begin_write(&state.db).await?;
     let collection = editable_collection(&txn, caller, id).await?;
+    let mut active: collections::ActiveModel = collection.into();
+    if let Some(s) = input.slug.as_deref() {
+        active.slug = Set(slug("slug", s, 80)?);
+    }
+    let active = apply_collection(caller, active, input)?;
+    let collection = active
+        .update(&txn)
+        .await
+        .on_conflict("a collection with this slug exists")?;
     if !remove.is_empty() {
         collection_products::Entity::delete_many()
             .filter(collection_products::Column::CollectionId.eq(id))

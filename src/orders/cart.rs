@@ -294,15 +294,16 @@ pub async fn guest_cart(db: &impl ConnectionTrait, token: &str) -> AppResult<Uui
 }
 
 /// Moves a guest cart into a user's cart, adding quantities of variants in both (up to the
-/// per-line limit), and forgets the guest cart.
+/// per-line limit), and forgets the guest cart. Returns how many guest lines were merged.
 #[tracing::instrument(skip_all, fields(user = %user))]
-pub async fn merge_guest_cart(state: &AppState, token: &str, user: Uuid) -> AppResult<()> {
+pub async fn merge_guest_cart(state: &AppState, token: &str, user: Uuid) -> AppResult<usize> {
     let guest = guest_cart(&state.db, token).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     let theirs = cart_items::Entity::find()
         .filter(cart_items::Column::GuestCartId.eq(guest))
         .all(&txn)
         .await?;
+    let merged = theirs.len();
     for item in theirs {
         let mine = cart_items::Entity::find()
             .filter(cart_items::Column::UserId.eq(user))
@@ -327,7 +328,7 @@ pub async fn merge_guest_cart(state: &AppState, token: &str, user: Uuid) -> AppR
     }
     guest_carts::Entity::delete_by_id(guest).exec(&txn).await?;
     txn.commit().await?;
-    Ok(())
+    Ok(merged)
 }
 
 /// Sets how many units of a variant the cart holds (`add` adds to what is there); 0 removes

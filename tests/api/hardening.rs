@@ -548,3 +548,63 @@ async fn prices_filter_as_they_are_shown_and_unknown_currencies_are_refused_at_t
     assert_eq!(r.body["errors"].as_array().map(Vec::len), Some(1));
     assert!(r.body["data"]["products"].is_null(), "{}", r.body);
 }
+
+#[tokio::test]
+async fn a_refused_collection_change_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop("whole", "MN").await;
+    let other = app.shop("other-whole", "MN").await;
+    let theirs = app.published(&other, "cup", json!({})).await;
+    let create = "mutation($i: CreateCollectionInput!) { createCollection(input: $i) { collection { id } } }";
+    let r = app
+        .gql(
+            Some(&shop.owner.access),
+            create,
+            json!({ "i": { "shopId": shop.id, "slug": "whole-best", "names": [{ "language": "en", "text": "Best" }] } }),
+        )
+        .await;
+    let id = r.ok()["createCollection"]["collection"]["id"].clone();
+    let update = "mutation($i: UpdateCollectionInput!) { updateCollection(input: $i) { collection { slug } } }";
+    let r = app
+        .gql(
+            Some(&shop.owner.access),
+            update,
+            json!({ "i": { "collectionId": id, "slug": "renamed", "names": [{ "language": "en", "text": "Renamed" }], "addProductIds": [theirs] } }),
+        )
+        .await;
+    assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "addProductIds"));
+    let now = app
+        .gql(
+            None,
+            "{ collection(slug: \"whole-best\") { slug name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(now.ok()["collection"]["slug"], "whole-best", "{}", now.body);
+    assert_eq!(now.ok()["collection"]["name"], "Best");
+}
+
+#[tokio::test]
+async fn sign_in_reports_the_guest_cart_it_merged() {
+    use crate::orders::stocked_shop;
+    let app = TestApp::spawn().await;
+    let (_, rug) = stocked_shop(&app, "merge", "37000", 10).await;
+    let guest_add =
+        "mutation($v: ID!) { addToCart(input: { variantId: $v, quantity: 2 }) { cartToken } }";
+    let r = app.gql(None, guest_add, json!({ "v": rug })).await;
+    let token = r.ok()["addToCart"]["cartToken"].clone();
+    app.register("merge@example.de", "BUYER").await;
+    let login = "mutation($t: String) { login(input: { email: \"merge@example.de\", password: \"felt-and-silver-42\", cartToken: $t }) { guestCart { found mergedLines } } }";
+    let r = app.gql(None, login, json!({ "t": token })).await;
+    assert_eq!(
+        r.ok()["login"]["guestCart"],
+        json!({ "found": true, "mergedLines": 1 })
+    );
+    let r = app.gql(None, login, json!({ "t": token })).await;
+    assert_eq!(
+        r.ok()["login"]["guestCart"],
+        json!({ "found": false, "mergedLines": 0 })
+    );
+    let r = app.gql(None, login, json!({ "t": null })).await;
+    assert!(r.ok()["login"]["guestCart"].is_null());
+}

@@ -464,19 +464,13 @@ impl CatalogMutation {
             .iter()
             .map(|p| uuid("removeProductIds", p))
             .collect::<AppResult<Vec<_>>>()?;
-        taxonomy::update_collection(
-            state,
-            user,
-            id,
-            CollectionInput {
-                slug: input.slug,
-                names: input.names.map(pairs),
-                descriptions: input.descriptions.map(pairs),
-                featured: input.featured,
-            },
-        )
-        .await?;
-        let collection = taxonomy::change_collection_products(state, user, id, add, remove).await?;
+        let fields = CollectionInput {
+            slug: input.slug,
+            names: input.names.map(pairs),
+            descriptions: input.descriptions.map(pairs),
+            featured: input.featured,
+        };
+        let collection = taxonomy::update_collection(state, user, id, fields, add, remove).await?;
         Ok(CollectionPayload {
             collection: Collection(collection, view(ctx)?),
         })
