@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set, sea_query::Expr,
+    QuerySelect, Set, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -321,6 +321,19 @@ async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> AppResult<
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The language a signed-in user reads, for requests that name none.
+pub async fn preferred_language(
+    db: &impl ConnectionTrait,
+    caller: CurrentUser,
+) -> AppResult<Option<String>> {
+    Ok(users::Entity::find_by_id(caller.id)
+        .select_only()
+        .column(users::Column::PreferredLanguage)
+        .into_tuple::<String>()
+        .one(db)
+        .await?)
 }
 
 /// The caller's own account.

@@ -22,6 +22,8 @@ pub const PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
 pub const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 /// The document or its variables nest deeper than the server allows.
 pub const NESTING_TOO_DEEP: &str = "NESTING_TOO_DEEP";
+/// Something failed on our side; the cause is logged, never shown.
+pub const INTERNAL_SERVER_ERROR: &str = "INTERNAL_SERVER_ERROR";
 /// A value given by the client is not acceptable.
 pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
 
@@ -74,9 +76,24 @@ fn label(err: &mut ServerError, default: &'static str) {
     }
 }
 
+/// Execution errors: what async-graphql reports about coercing the client's values is
+/// labelled BAD_USER_INPUT by `label`; anything else without a code did not come through
+/// `AppError` and is a failure of ours, logged and shown only as an internal error.
 fn label_response(mut response: Response) -> Response {
     for err in &mut response.errors {
-        label(err, BAD_USER_INPUT);
+        let coded = err
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .is_some();
+        let client_value = err.message.starts_with("Invalid value for argument ")
+            || err.message.starts_with("Failed to parse \"");
+        if !coded && !client_value {
+            tracing::error!(error = %err.message, path = ?err.path, "uncoded execution error");
+            err.message = "internal server error".into();
+            err.source = None;
+        }
+        label(err, INTERNAL_SERVER_ERROR);
     }
     response
 }
@@ -129,5 +146,39 @@ impl Extension for ErrorCodesExtension {
         next: NextSubscribe<'_>,
     ) -> BoxStream<'s, Response> {
         next.run(ctx, stream).map(label_response).boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{Response, ServerError, Value};
+
+    use super::label_response;
+
+    fn code(err: &ServerError) -> Option<&Value> {
+        err.extensions.as_ref().and_then(|e| e.get("code"))
+    }
+
+    #[test]
+    fn uncoded_execution_errors_are_internal_and_hide_their_cause() {
+        let response = label_response(Response::from_errors(vec![
+            ServerError::new(
+                "error returned from database: relation \"x\" does not exist",
+                None,
+            ),
+            ServerError::new(
+                "Invalid value for argument \"input.age\", expected Int",
+                None,
+            ),
+        ]));
+        let internal = &response.errors[0];
+        assert_eq!(internal.message, "internal server error");
+        assert_eq!(code(internal), Some(&Value::from("INTERNAL_SERVER_ERROR")));
+        let input = &response.errors[1];
+        assert_eq!(code(input), Some(&Value::from("BAD_USER_INPUT")));
+        assert_eq!(
+            input.extensions.as_ref().and_then(|e| e.get("field")),
+            Some(&Value::from("age"))
+        );
     }
 }

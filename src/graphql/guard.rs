@@ -9,13 +9,15 @@ use async_graphql::{
     Name, Request, ServerError, Value as ConstValue,
     parser::{
         parse_query,
-        types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
+        types::{
+            DocumentOperations, ExecutableDocument, OperationDefinition, Selection, SelectionSet,
+        },
     },
 };
 use async_graphql_value::Value;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
-use super::errors::{BAD_USER_INPUT, NESTING_TOO_DEEP, PARSE_FAILED};
+use super::errors::{BAD_USER_INPUT, NESTING_TOO_DEEP, PARSE_FAILED, VALIDATION_FAILED};
 
 /// Deepest nesting of braces, brackets and parentheses a document may have, and of objects
 /// and lists in its variables. The standard introspection query needs about 20; a stack
@@ -40,6 +42,22 @@ pub fn check(request: &mut Request) -> Result<Checked, ServerError> {
         set(&mut error, "code", PARSE_FAILED);
         error
     })?;
+    let operation = selected(&document, request.operation_name.as_deref())?;
+    for definition in &operation.variable_definitions {
+        let definition = &definition.node;
+        let name = definition.name.node.as_str();
+        let given = request.variables.get(name);
+        let missing = given.is_none() && definition.default_value().is_none();
+        let null = given == Some(&ConstValue::Null) && !definition.var_type.node.nullable;
+        if missing || null {
+            let mut error = coded(
+                format!("variable ${name} is required and must not be null"),
+                BAD_USER_INPUT,
+            );
+            set(&mut error, "field", name);
+            return Err(error);
+        }
+    }
     for (name, value) in request.variables.iter_mut() {
         clean_const(value, name.as_str(), 0)?;
     }
@@ -47,22 +65,42 @@ pub fn check(request: &mut Request) -> Result<Checked, ServerError> {
     Ok(Checked { document })
 }
 
+/// The operation the request runs, or a coded request error naming why there is none.
+fn selected<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Result<&'d OperationDefinition, ServerError> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(op), None) => Ok(&op.node),
+        (DocumentOperations::Single(_), Some(name)) => Err(no_operation(name)),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops
+            .get(name)
+            .map(|op| &op.node)
+            .ok_or_else(|| no_operation(name)),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops
+            .values()
+            .next()
+            .map(|op| &op.node)
+            .ok_or_else(|| no_operation("")),
+        (DocumentOperations::Multiple(_), None) => Err(coded(
+            "the document has several operations; name one in operationName".into(),
+            VALIDATION_FAILED,
+        )),
+    }
+}
+
+fn no_operation(name: &str) -> ServerError {
+    coded(
+        format!("the document has no operation named \"{name}\""),
+        VALIDATION_FAILED,
+    )
+}
+
 /// Whether the operation that will run asks only about the schema (`__schema`, `__type`,
 /// `__typename`), which reads no data however deep it goes.
 pub fn is_introspection(document: &ExecutableDocument, operation: Option<&str>) -> bool {
-    let selection = match (&document.operations, operation) {
-        (DocumentOperations::Single(op), _) => &op.node.selection_set.node,
-        (DocumentOperations::Multiple(ops), Some(name)) => match ops.get(name) {
-            Some(op) => &op.node.selection_set.node,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => match ops.values().next() {
-            Some(op) => &op.node.selection_set.node,
-            None => return false,
-        },
-        (DocumentOperations::Multiple(_), None) => return false,
-    };
-    only_meta_fields(document, selection, 0)
+    selected(document, operation)
+        .is_ok_and(|op| only_meta_fields(document, &op.selection_set.node, 0))
 }
 
 fn only_meta_fields(document: &ExecutableDocument, set: &SelectionSet, hops: usize) -> bool {

@@ -10,6 +10,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use crate::{
     accounts::graphql::{AccountMutation, AccountQuery, AccountSubscription, User},
     app::AppState,
+    auth::Caller,
     catalog::{
         graphql::{
             AcceptLanguage, CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop,
@@ -47,19 +48,32 @@ pub type AppSchema = Schema<Query, Mutation, Subscription>;
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub Option<String>);
 
-/// Adds what every request needs besides the caller: fresh DataLoaders and the languages
-/// the client accepts.
-pub fn per_request(
+/// Adds what every request needs: the caller, fresh DataLoaders and the languages to read
+/// in. Languages come from `Accept-Language`; without one, a signed-in caller's preferred
+/// language (one indexed read, only then). Fields with a `language` argument put it first,
+/// and texts fall back to the shop's default language.
+pub async fn per_request(
     request: async_graphql::Request,
     state: &AppState,
     accept_language: Option<&str>,
+    caller: Caller,
 ) -> async_graphql::Request {
-    let languages = accept_language
+    let mut languages = accept_language
         .map(crate::i18n::parse_accept_language)
         .unwrap_or_default();
+    if languages.is_empty()
+        && let Caller::User(user) = caller
+    {
+        match crate::accounts::service::preferred_language(&state.db, user).await {
+            Ok(Some(language)) => languages.push(language),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(error = ?err, "preferred language unreadable"),
+        }
+    }
     request
         .data(Loaders::new(&state.db))
         .data(AcceptLanguage(languages))
+        .data(caller)
 }
 
 /// Depth allowed to documents that ask only about the schema: graphql-js's

@@ -10,6 +10,7 @@ use async_graphql::{
 };
 use axum::{
     body::Bytes,
+    extract::rejection::BytesRejection,
     extract::{ConnectInfo, RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
@@ -95,10 +96,26 @@ pub async fn post(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let limit = state.app.settings.server.body_limit_bytes;
+            return request_error(
+                media,
+                rejection.status(),
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    "PAYLOAD_TOO_LARGE"
+                } else {
+                    "BAD_REQUEST"
+                },
+                &format!("the body could not be read; at most {limit} bytes are accepted"),
+            );
+        }
     };
     // Only JSON bodies: a form or text/plain POST is what a cross-site page can send
     // without a CORS preflight.
@@ -307,8 +324,9 @@ async fn execute(
     let generation = cache.generation();
 
     let executed = Executed::default();
-    let request = crate::graphql::per_request(request, &state.app, accept_language)
-        .data(Caller::from_bearer(&state.app.keys, authorization))
+    let caller = Caller::from_bearer(&state.app.keys, authorization);
+    let request = crate::graphql::per_request(request, &state.app, accept_language, caller)
+        .await
         .data(ClientAddress(client))
         .data(executed.clone());
     let response = state.schema_for(introspection).execute(request).await;

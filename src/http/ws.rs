@@ -40,6 +40,10 @@ pub async fn upgrade(
         Some(peer),
         state.app.settings.server.trust_forwarded_for,
     );
+    let accept_language = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let ws = ws.protocols([PROTOCOL]);
     let agreed = ws.selected_protocol().is_some();
     ws.on_upgrade(move |socket| async move {
@@ -47,6 +51,7 @@ pub async fn upgrade(
             socket,
             state,
             client,
+            accept_language,
             caller: None,
             session: None,
             operations: HashMap::new(),
@@ -63,6 +68,8 @@ struct Connection {
     socket: WebSocket,
     state: HttpState,
     client: Option<String>,
+    /// The upgrade request's `Accept-Language`, for every operation on the socket.
+    accept_language: Option<String>,
     /// Set by `connection_init`; `Some` means acknowledged.
     caller: Option<Caller>,
     /// The signed-in session the socket was opened with: it closes when that ends.
@@ -224,9 +231,14 @@ impl Connection {
                     .schema_for(guard::is_introspection(&document, operation))
                     .clone();
                 request.set_parsed_query(document);
-                let request = crate::graphql::per_request(request, &self.state.app, None)
-                    .data(caller)
-                    .data(ClientAddress(self.client.clone()));
+                let request = crate::graphql::per_request(
+                    request,
+                    &self.state.app,
+                    self.accept_language.as_deref(),
+                    caller,
+                )
+                .await
+                .data(ClientAddress(self.client.clone()));
                 let cache = self.state.app.response_cache.clone();
                 let task = tokio::spawn(run_operation(
                     schema,

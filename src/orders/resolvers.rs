@@ -17,7 +17,7 @@ use crate::{
     app::AppState,
     auth::{CallerExt, CurrentUser},
     catalog::{
-        graphql::{AcceptLanguage, View, uuid},
+        graphql::{View, uuid},
         shops::{shop_by_slug, shop_of},
     },
     entities::orders::{self as order_rows, OrderStatus as DbStatus},
@@ -108,6 +108,13 @@ pub struct CartLineInput {
     pub quantity: i32,
     /// A guest cart's token; guests without one get a new cart and its token back.
     pub cart_token: Option<String>,
+    /// ISO 4217 currency to show the returned cart in; default the buyer's preferred one
+    /// (MNT for guests).
+    pub currency: Option<String>,
+    /// ISO 3166-1 alpha-2 destination to quote the returned cart's shipping for.
+    pub country: Option<String>,
+    /// BCP 47 language of the returned cart's titles.
+    pub language: Option<String>,
 }
 
 /// Placing the cart as orders.
@@ -122,6 +129,9 @@ pub struct PlaceOrderInput {
     /// A key the client makes once per checkout attempt; retries with it return the same
     /// checkout and never place a second one.
     pub idempotency_key: String,
+    /// BCP 47 language the order's titles are recorded in; default Accept-Language, then
+    /// the buyer's preferred language, then the shop's.
+    pub language: Option<String>,
 }
 
 /// An order to act on, with an optional note.
@@ -211,10 +221,10 @@ pub struct ConfirmManualPaymentPayload {
     pub orders: Vec<Order>,
 }
 
-fn languages(ctx: &Context<'_>) -> Vec<String> {
-    ctx.data_opt::<AcceptLanguage>()
-        .map(|a| a.0.clone())
-        .unwrap_or_default()
+/// The languages to read in: the `language` argument first, then the request's (see
+/// `graphql::per_request`).
+fn languages(ctx: &Context<'_>, language: Option<String>) -> Result<Vec<String>> {
+    Ok(View::new(ctx, language, None)?.languages.to_vec())
 }
 
 async fn preferred_currency(state: &AppState, user: CurrentUser) -> AppResult<Currency> {
@@ -247,12 +257,20 @@ async fn cart_owner(
     }
 }
 
-async fn cart_of(
-    ctx: &Context<'_>,
-    owner: cart::CartOwner,
+/// How a cart is shown: in which currency, language, and for which destination.
+#[derive(Default)]
+struct CartShown {
     currency: Option<String>,
     country: Option<String>,
-) -> Result<Cart> {
+    language: Option<String>,
+}
+
+async fn cart_of(ctx: &Context<'_>, owner: cart::CartOwner, shown: CartShown) -> Result<Cart> {
+    let CartShown {
+        currency,
+        country,
+        language,
+    } = shown;
     let state = ctx.data::<AppState>()?;
     let currency = match (currency, owner) {
         (Some(c), _) => Currency::parse(&c)
@@ -277,10 +295,10 @@ async fn cart_of(
         &items,
         currency,
         country.as_deref(),
-        &languages(ctx),
+        &languages(ctx, language.clone())?,
     )
     .await?;
-    Ok(cart_view(priced, country, &View::new(ctx, None, None)?))
+    Ok(cart_view(priced, country, &View::new(ctx, language, None)?))
 }
 
 async fn orders_page(
@@ -345,9 +363,18 @@ impl OrderQuery {
         >,
         #[graphql(desc = "A guest cart's token, for visitors who have not signed in.")]
         cart_token: Option<String>,
+        #[graphql(
+            desc = "BCP 47 language of titles; default Accept-Language, then the buyer's preferred language."
+        )]
+        language: Option<String>,
     ) -> Result<Cart> {
         let (owner, _) = cart_owner(ctx, cart_token, false).await?;
-        cart_of(ctx, owner, currency, country).await
+        let shown = CartShown {
+            currency,
+            country,
+            language,
+        };
+        cart_of(ctx, owner, shown).await
     }
 
     /// One order: for its buyer, its shop and admins.
@@ -547,7 +574,7 @@ impl OrderMutation {
                     PaymentMethod::Card => ServiceMethod::Card,
                 },
                 idempotency_key: input.idempotency_key,
-                languages: languages(ctx),
+                languages: languages(ctx, input.language)?,
             },
         )
         .await?;
@@ -640,8 +667,13 @@ async fn change_cart(ctx: &Context<'_>, input: CartLineInput, add: bool) -> Resu
     let (owner, token) = cart_owner(ctx, input.cart_token, true).await?;
     let variant = uuid("variantId", &input.variant_id)?;
     cart::set_quantity(state, owner, variant, input.quantity, add).await?;
+    let shown = CartShown {
+        currency: input.currency,
+        country: input.country,
+        language: input.language,
+    };
     Ok(CartPayload {
-        cart: cart_of(ctx, owner, None, None).await?,
+        cart: cart_of(ctx, owner, shown).await?,
         cart_token: token,
     })
 }

@@ -226,7 +226,7 @@ async fn a_burst_of_guesses_gets_the_limit_verified_across_servers() {
 async fn two_successes_for_one_intent_at_once_pay_once_without_review() {
     use crate::{
         fake_stripe::event,
-        payments::{ORDER, intent, world},
+        payments::{intent, world},
     };
     let w = world("twice@example.de").await;
     let (_, rug) = w.shop("twice", "100000", 50).await;
@@ -246,7 +246,6 @@ async fn two_successes_for_one_intent_at_once_pay_once_without_review() {
         assert_eq!(order["status"], "PAID");
         assert_eq!(order["payment"]["status"], "SUCCEEDED", "{order}");
         assert!(order["payment"]["reviewReason"].is_null(), "{order}");
-        let _ = ORDER;
     }
 }
 
@@ -607,4 +606,148 @@ async fn sign_in_reports_the_guest_cart_it_merged() {
     );
     let r = app.gql(None, login, json!({ "t": null })).await;
     assert!(r.ok()["login"]["guestCart"].is_null());
+}
+
+#[tokio::test]
+async fn carts_and_orders_read_in_the_buyers_language() {
+    use crate::orders::stocked_shop;
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, rug) = stocked_shop(&app, "words", "37000", 10).await;
+    app.gql(None, REGISTER, account("words@example.de", "Anna"))
+        .await
+        .ok();
+    let buyer = app
+        .login("words@example.de", crate::helpers::PASSWORD)
+        .await
+        .expect("login");
+    let add = "mutation($v: ID!, $l: String) { addToCart(input: { variantId: $v, quantity: 1, language: $l }) { cart { shops { lines { title } } } } }";
+    // No Accept-Language: the account's preferred language (en).
+    let r = app.gql(Some(&buyer.access), add, json!({ "v": rug })).await;
+    assert_eq!(
+        r.ok()["addToCart"]["cart"]["shops"][0]["lines"][0]["title"],
+        "Work item"
+    );
+    // The argument wins.
+    let r = app
+        .gql(
+            Some(&buyer.access),
+            "{ cart(language: \"mn\") { shops { lines { title } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["cart"]["shops"][0]["lines"][0]["title"],
+        "Бүтээл item"
+    );
+    // The order keeps the English title.
+    let address = app
+        .gql(
+            Some(&buyer.access),
+            "mutation { addAddress(input: { name: \"Anna\", line1: \"Torstraße 1\", city: \"Berlin\", postalCode: \"10119\", country: \"DE\" }) { address { id } } }",
+            json!({}),
+        )
+        .await;
+    let address = address.ok()["addAddress"]["address"]["id"].clone();
+    let r = app
+        .gql(
+            Some(&buyer.access),
+            "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { orders { lines { title } } } }",
+            json!({ "i": { "addressId": address, "currency": "EUR", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": "words-1" } }),
+        )
+        .await;
+    assert_eq!(
+        r.ok()["placeOrder"]["orders"][0]["lines"][0]["title"],
+        "Work item"
+    );
+
+    // A guest abroad sees the cart in the currency and destination they asked for.
+    let r = app
+        .gql(
+            None,
+            "mutation($v: ID!) { addToCart(input: { variantId: $v, quantity: 1, currency: \"EUR\", country: \"DE\", language: \"en\" }) { cart { currency destination shops { lines { title } } } } }",
+            json!({ "v": rug }),
+        )
+        .await;
+    let cart = &r.ok()["addToCart"]["cart"];
+    assert_eq!(
+        (cart["currency"].as_str(), cart["destination"].as_str()),
+        (Some("EUR"), Some("DE"))
+    );
+    assert_eq!(cart["shops"][0]["lines"][0]["title"], "Work item");
+}
+
+#[tokio::test]
+async fn every_request_error_carries_a_code() {
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "server.body_limit_bytes",
+            2048,
+        ))
+    })
+    .await;
+    let post = |body: Value| {
+        let app = &app;
+        async move {
+            let res = app
+                .http
+                .post(app.url("/graphql"))
+                .header("accept", "application/graphql-response+json")
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            reply(res).await
+        }
+    };
+    let unknown = post(json!({ "query": "query A { __typename }", "operationName": "B" })).await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (400, "GRAPHQL_VALIDATION_FAILED"),
+        "{}",
+        unknown.body
+    );
+    let several = post(json!({ "query": "query A { __typename } query B { __typename }" })).await;
+    assert_eq!(
+        (several.status, several.code()),
+        (400, "GRAPHQL_VALIDATION_FAILED"),
+        "{}",
+        several.body
+    );
+    let missing = post(json!({ "query": "query($id: ID!) { product(id: $id) { id } }" })).await;
+    assert_eq!(
+        (missing.status, missing.code(), missing.field()),
+        (400, "BAD_USER_INPUT", "id"),
+        "{}",
+        missing.body
+    );
+    assert!(missing.body.get("data").is_none());
+    let null = post(json!({ "query": "query($id: ID!) { product(id: $id) { id } }", "variables": { "id": null } })).await;
+    assert_eq!(null.status, 400, "{}", null.body);
+    assert!(!null.code().is_empty());
+
+    let big = app
+        .http
+        .post(app.url("/graphql"))
+        .header("content-type", "application/json")
+        .header("accept", "application/graphql-response+json")
+        .body(format!(
+            r#"{{"query":"{{ __typename {} }}"}}"#,
+            " ".repeat(4096)
+        ))
+        .send()
+        .await
+        .expect("post");
+    let big = reply(big).await;
+    assert_eq!(
+        (big.status, big.code()),
+        (413, "PAYLOAD_TOO_LARGE"),
+        "{}",
+        big.body
+    );
+    assert!(
+        big.content_type
+            .starts_with("application/graphql-response+json")
+    );
 }

@@ -35,14 +35,15 @@ pub struct View {
 }
 
 impl View {
-    /// From a query's `language` and `currency` arguments; the language falls back to the
-    /// `Accept-Language` header.
+    /// From a field's `language` and `currency` arguments; the language falls back to the
+    /// request's languages.
     pub fn new(
         ctx: &Context<'_>,
         language: Option<String>,
         currency: Option<String>,
     ) -> AppResult<Self> {
-        let languages = match language {
+        // The argument first, then what the request reads in (see `graphql::per_request`).
+        let mut languages = match language {
             Some(l) => vec![
                 LanguageTag::parse(&l)
                     .ok_or_else(|| {
@@ -54,11 +55,15 @@ impl View {
                     .as_str()
                     .to_owned(),
             ],
-            None => ctx
-                .data_opt::<AcceptLanguage>()
-                .map(|a| a.0.clone())
-                .unwrap_or_default(),
+            None => Vec::new(),
         };
+        if let Some(requested) = ctx.data_opt::<AcceptLanguage>() {
+            for language in &requested.0 {
+                if !languages.contains(language) {
+                    languages.push(language.clone());
+                }
+            }
+        }
         let currency = currency
             .map(|c| {
                 Currency::parse(&c).ok_or_else(|| {
