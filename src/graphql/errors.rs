@@ -68,12 +68,18 @@ fn label(err: &mut ServerError, default: &'static str) {
             let field = field.strip_prefix("input.").unwrap_or(field);
             extensions.set("field", Value::String(field.to_owned()));
         }
-    } else if err.message.starts_with("Failed to parse \"") {
-        // A scalar refused a value (e.g. an Int beyond 32 bits) while being coerced.
+    } else if is_coercion(&err.message) {
+        // A value refused while being coerced: an Int beyond 32 bits, a bool for an object.
         extensions.set("code", BAD_USER_INPUT);
     } else {
         extensions.set("code", default);
     }
+}
+
+/// async-graphql's own words for a client value that does not fit its type
+/// (`InputValueError::custom` and `::expected_type`).
+fn is_coercion(message: &str) -> bool {
+    message.starts_with("Failed to parse \"") || message.starts_with("Expected input type \"")
 }
 
 /// Execution errors: what async-graphql reports about coercing the client's values is
@@ -86,8 +92,8 @@ fn label_response(mut response: Response) -> Response {
             .as_ref()
             .and_then(|e| e.get("code"))
             .is_some();
-        let client_value = err.message.starts_with("Invalid value for argument ")
-            || err.message.starts_with("Failed to parse \"");
+        let client_value =
+            err.message.starts_with("Invalid value for argument ") || is_coercion(&err.message);
         if !coded && !client_value {
             tracing::error!(error = %err.message, path = ?err.path, "uncoded execution error");
             err.message = "internal server error".into();

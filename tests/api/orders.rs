@@ -380,6 +380,8 @@ async fn unshippable_destinations_and_bad_carts_are_refused_before_payment() {
         .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": us_address, "currency": "USD", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": "us-1" } }))
         .await;
     assert_eq!(r.code(), "SHIPPING_UNAVAILABLE");
+    assert_eq!(r.body["errors"][0]["extensions"]["country"], "US");
+    assert!(r.body["errors"][0]["extensions"]["shopId"].is_string());
     let card = app
         .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": us_address, "currency": "USD", "paymentMethod": "CARD", "idempotencyKey": "us-2" } }))
         .await;
