@@ -59,6 +59,12 @@ pub async fn refund_order(
     let (order, party) = order_for(&state.db, caller, request.order_id).await?;
     may_refund(&order, party)?;
     let remaining = order.total_minor - order.refunded_minor;
+    if remaining <= 0 {
+        // Typically a second refund racing the first: a state clash, not a bad amount.
+        return Err(AppError::Conflict(
+            "the order has been refunded in full already".into(),
+        ));
+    }
     let amount = request.amount_minor.unwrap_or(remaining);
     if amount <= 0 || amount > remaining {
         return Err(AppError::invalid(

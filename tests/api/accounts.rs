@@ -89,18 +89,23 @@ async fn registration_input_is_validated_per_field() {
 async fn wrong_password_and_unknown_email_look_the_same() {
     let app = TestApp::spawn().await;
     app.register("bold@example.mn", "BUYER").await;
-    let started = Instant::now();
-    let wrong = app
-        .login("bold@example.mn", "not-the-password")
-        .await
-        .expect_err("fails");
-    let wrong_time = started.elapsed();
-    let started = Instant::now();
-    let unknown = app
-        .login("nobody@example.mn", "not-the-password")
-        .await
-        .expect_err("fails");
-    let unknown_time = started.elapsed();
+    // The quickest of three tries each, so a cold connection or a busy machine does not
+    // decide the comparison.
+    let mut wrong_time = std::time::Duration::MAX;
+    let mut unknown_time = std::time::Duration::MAX;
+    let (mut wrong, mut unknown) = (None, None);
+    for _ in 0..3 {
+        let started = Instant::now();
+        wrong = app.login("bold@example.mn", "not-the-password").await.err();
+        wrong_time = wrong_time.min(started.elapsed());
+        let started = Instant::now();
+        unknown = app
+            .login("nobody@example.mn", "not-the-password")
+            .await
+            .err();
+        unknown_time = unknown_time.min(started.elapsed());
+    }
+    let (wrong, unknown) = (wrong.expect("fails"), unknown.expect("fails"));
     assert_eq!(wrong.code(), "UNAUTHENTICATED");
     assert_eq!(
         wrong.body["errors"][0]["message"],
