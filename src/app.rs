@@ -8,50 +8,13 @@ use std::{
     time::Duration,
 };
 
+pub use crate::state::AppState;
+
 use anyhow::Context as _;
-use sea_orm::{DatabaseConnection, DbBackend};
+use sea_orm::DbBackend;
 use tokio::net::TcpListener;
 
-use crate::http::cache::ResponseCache;
-
-use crate::{auth::TokenKeys, config::Settings, db, events::EventBus, graphql, http};
-
-/// Everything a request needs, cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub settings: Arc<Settings>,
-    pub keys: TokenKeys,
-    pub events: EventBus,
-    /// SQL statements run since start; tests use it to prove queries are batched.
-    pub queries: Arc<AtomicU64>,
-    /// Anonymous query responses, emptied by every mutation.
-    pub response_cache: Arc<ResponseCache>,
-    /// Turns true when the server begins shutting down, so long-lived WebSockets close
-    /// instead of holding the graceful shutdown open forever.
-    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
-    /// The Stripe client; `None` when no keys are configured (card payments off).
-    pub stripe: Option<Arc<crate::payments::gateway::Gateway>>,
-}
-
-impl AppState {
-    pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
-        Ok(Self {
-            keys: TokenKeys::new(&settings.auth).context("loading the JWT secret")?,
-            events: EventBus::local(),
-            queries: Arc::new(AtomicU64::new(0)),
-            closing: Arc::new(tokio::sync::watch::channel(false).0),
-            stripe: crate::payments::gateway::Gateway::from_settings(&settings.stripe)
-                .context("configuring Stripe")?
-                .map(Arc::new),
-            response_cache: Arc::new(ResponseCache::new(Duration::from_millis(
-                settings.graphql.response_cache_ttl_ms,
-            ))),
-            settings: Arc::new(settings),
-            db,
-        })
-    }
-}
+use crate::{config::Settings, db, events::EventBus, graphql, http};
 
 /// Connects, migrates and builds the state.
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {

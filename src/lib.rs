@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod cache;
 pub mod catalog;
 pub mod config;
 pub mod db;
@@ -18,4 +19,6 @@ pub mod i18n;
 pub mod money;
 pub mod orders;
 pub mod payments;
+pub mod state;
+pub mod stripe;
 pub mod telemetry;

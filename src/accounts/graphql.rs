@@ -7,7 +7,7 @@ use sea_orm::EntityTrait;
 
 use super::service::{self, NewAccount, ProfileChanges, Session};
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CallerExt,
     entities::users::{self, Role},
     events::DomainEvent,

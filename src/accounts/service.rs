@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{password, throttle, tokens};
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     entities::{
         refresh_tokens,

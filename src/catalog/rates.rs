@@ -4,7 +4,7 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     entities::{exchange_rates, products, users::Role},
     error::{AppError, AppResult},

@@ -9,7 +9,7 @@ use super::{
     texts::{Texts, required, slug},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::{Caller, CurrentUser},
     entities::{
         makers, product_makers,

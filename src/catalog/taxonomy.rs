@@ -11,7 +11,7 @@ use super::{
     texts::{Texts, slug},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     entities::{categories, collection_products, collections, products, users::Role},
     error::{AppError, AppResult, OnConflict},

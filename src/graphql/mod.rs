@@ -9,7 +9,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
     accounts::graphql::{AccountMutation, AccountQuery, AccountSubscription, User},
-    app::AppState,
+    state::AppState,
     auth::Caller,
     catalog::{
         graphql::{

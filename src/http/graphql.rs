@@ -17,7 +17,8 @@ use axum::{
 };
 use serde_json::{Map, Value, json};
 
-use super::{HttpState, cache::Cached, client_address};
+use super::{HttpState, client_address};
+use crate::cache::Cached;
 use crate::{
     auth::Caller,
     graphql::{ClientAddress, errors::Executed, guard},

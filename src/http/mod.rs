@@ -1,6 +1,5 @@
 //! HTTP routes and the layers every request passes through.
 
-pub mod cache;
 pub mod graphql;
 pub mod ops;
 pub mod ws;
@@ -29,7 +28,7 @@ use tower_http::{
 };
 
 use crate::{
-    app::AppState,
+    state::AppState,
     graphql::{AppSchema, Schemas},
 };
 

@@ -19,7 +19,8 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::JoinHandle};
 
-use super::{HttpState, cache::ResponseCache, client_address};
+use super::{HttpState, client_address};
+use crate::cache::ResponseCache;
 use crate::{
     auth::{Caller, TokenSession},
     events::DomainEvent,

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::shipping::{self, Quote};
 use crate::{
-    app::AppState,
+    state::AppState,
     catalog::rates,
     entities::{
         cart_items, guest_carts, product_translations, product_variants,

@@ -12,7 +12,7 @@ use super::{
     cart::{self, LineProblem, PricedCart},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     entities::{
         checkouts, order_events, order_lines,
@@ -150,7 +150,7 @@ async fn place_new(
 ) -> AppResult<checkouts::Model> {
     if input.payment_method == PaymentMethod::Card {
         // Refused before anything is written when no Stripe keys are configured.
-        crate::payments::stripe(state)?;
+        state.stripe()?;
     }
     let currency = Currency::parse(&input.currency)
         .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?;

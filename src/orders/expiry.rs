@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{lifecycle, state::Party};
 use crate::{
-    app::AppState,
+    state::AppState,
     entities::orders::{self, OrderStatus},
     error::{AppError, AppResult},
 };

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use super::state::{self, Party};
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     entities::{
         checkouts, order_events, order_lines,

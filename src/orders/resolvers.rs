@@ -14,7 +14,7 @@ use super::{
     views::{self, Scope},
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::{CallerExt, CurrentUser},
     catalog::{
         graphql::{View, uuid},

@@ -5,7 +5,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     catalog::shops::editable_shop,
     entities::{shipping_profiles, shipping_zones, shops},

@@ -5,9 +5,10 @@ use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, SqlErr, sea_query::Expr};
 use uuid::Uuid;
 
-use super::{gateway::Intent, of_checkout, stripe};
+use super::of_checkout;
+use crate::stripe::Intent;
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     entities::{
         checkouts,
@@ -29,7 +30,7 @@ pub struct CardPayment {
 /// Starts (or resumes) the card payment of a checkout.
 #[tracing::instrument(skip_all, fields(checkout = %checkout.id))]
 pub async fn start(state: &AppState, checkout: &checkouts::Model) -> AppResult<CardPayment> {
-    let gateway = stripe(state)?;
+    let gateway = state.stripe()?;
     let existing = of_checkout(&state.db, checkout.id).await?;
     let (payment, intent) = match existing {
         Some(payment) if payment.provider == Provider::Stripe => {
@@ -93,7 +94,7 @@ async fn create(
     amount_minor: i64,
     key: &str,
 ) -> AppResult<Intent> {
-    stripe(state)?
+    state.stripe()?
         .create_payment_intent(
             amount_minor,
             &checkout.currency,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::{card::CardPayment as CardSession, ledger, payouts};
 use crate::{
-    app::AppState,
+    state::AppState,
     catalog::graphql::Money,
     entities::{
         ledger_entries::{self, EntryKind as DbKind},

@@ -2,7 +2,6 @@
 //! payouts to artisans. The platform collects every payment and owes each shop its share.
 
 pub mod card;
-pub mod gateway;
 pub mod graphql;
 pub mod ledger;
 pub mod payouts;
@@ -16,23 +15,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
+    state::AppState,
     entities::{
         checkouts,
         payments::{self, PaymentStatus, Provider},
     },
-    error::{AppError, AppResult},
+    error::AppResult,
 };
-
-/// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.
-pub fn stripe(state: &AppState) -> AppResult<&gateway::Gateway> {
-    state.stripe.as_deref().ok_or_else(|| {
-        AppError::refused(
-            "PAYMENT_METHOD_UNAVAILABLE",
-            "card payments are not configured on this server; choose BANK_TRANSFER",
-        )
-    })
-}
 
 /// Sends again what Stripe could not be asked for (card refunds, payout transfers) and was
 /// last touched more than `age` ago. Safe on several servers at once: every call carries the

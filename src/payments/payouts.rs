@@ -21,12 +21,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    gateway::{OnboardingLink, TransferRequest},
+    
     ledger::{self, NewEntry},
-    stripe,
 };
 use crate::{
-    app::AppState,
+    stripe::{OnboardingLink, TransferRequest},
+    state::AppState,
     auth::CurrentUser,
     catalog::shops::shop_of,
     entities::{
@@ -193,7 +193,7 @@ pub async fn submit_transfers(
     state: &AppState,
     payout: &payouts::Model,
 ) -> AppResult<payouts::Model> {
-    let gateway = stripe(state)?;
+    let gateway = state.stripe()?;
     let destination = shops::Entity::find_by_id(payout.shop_id)
         .one(&state.db)
         .await?
@@ -342,7 +342,7 @@ pub async fn start_onboarding(
     let shop = shop_of(&state.db, caller.id)
         .await?
         .ok_or_else(|| AppError::NotFound("you have no shop yet".into()))?;
-    let gateway = stripe(state).map_err(|_| {
+    let gateway = state.stripe().map_err(|_| {
         AppError::refused(
             "PAYOUTS_UNAVAILABLE",
             "Stripe is not configured on this server; payouts are made by bank",

@@ -18,9 +18,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{ledger, of_checkout, stripe};
+use super::{ledger, of_checkout};
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     entities::{
         checkouts,
@@ -84,7 +84,7 @@ pub async fn refund_order(
         .is_some_and(|p| p.provider == Provider::Stripe);
     let intent = match (&payment, card) {
         (Some(p), true) => {
-            stripe(state)?;
+            state.stripe()?;
             Some(p.provider_ref.clone().unwrap_or_default())
         }
         _ => None,
@@ -158,7 +158,7 @@ async fn submit(
         ("checkout_id".to_owned(), refund.checkout_id.to_string()),
     ]);
     let key = format!("refund-{}", refund.id);
-    let answer = stripe(state)?
+    let answer = state.stripe()?
         .refund(intent, refund.amount_minor, metadata, &key)
         .await;
     let (provider_ref, to) = match &answer {

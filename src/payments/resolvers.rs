@@ -8,7 +8,7 @@ use super::{
     ledger, payouts, refunds, reviews,
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CallerExt,
     catalog::graphql::{View, uuid},
     orders::graphql::Order,

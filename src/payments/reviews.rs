@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CurrentUser,
     entities::{order_events, orders, payments, users::Role},
     error::{AppError, AppResult},

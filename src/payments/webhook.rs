@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::{of_checkout, refunds};
 use crate::{
-    app::AppState,
+    state::AppState,
     entities::{
         checkouts,
         orders::{self, OrderStatus},

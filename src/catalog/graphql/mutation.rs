@@ -15,7 +15,7 @@ use super::{
     uuid,
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CallerExt,
     catalog::loaders::Loaders,
     catalog::{

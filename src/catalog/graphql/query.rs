@@ -14,7 +14,7 @@ use super::{
     uuid,
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::CallerExt,
     catalog::{listing::ProductFilter, products, shops, taxonomy},
     entities::{

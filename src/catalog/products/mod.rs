@@ -18,7 +18,7 @@ use super::{
     texts::slug,
 };
 use crate::{
-    app::AppState,
+    state::AppState,
     auth::{Caller, CurrentUser},
     entities::{
         categories, product_translations, product_variants,

@@ -92,7 +92,7 @@ pub async fn list_products(
     before: Option<String>,
     view: &View,
 ) -> Result<ProductConnection> {
-    let state = ctx.data::<crate::app::AppState>()?;
+    let state = ctx.data::<crate::state::AppState>()?;
     let page = PageRequest {
         first,
         after,

@@ -1,0 +1,65 @@
+//! The application state every request and job shares: the database, settings, token keys,
+//! the event bus, the response cache and the Stripe client. Core: it names no domain.
+
+use std::{
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
+
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    auth::TokenKeys, cache::ResponseCache, config::Settings, error::{AppError, AppResult},
+    events::EventBus, stripe::Gateway,
+};
+
+/// Everything a request needs, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub settings: Arc<Settings>,
+    pub keys: TokenKeys,
+    pub events: EventBus,
+    /// SQL statements run since start; tests use it to prove queries are batched.
+    pub queries: Arc<AtomicU64>,
+    /// Anonymous query responses, emptied by every mutation.
+    pub response_cache: Arc<ResponseCache>,
+    /// Turns true when the server begins shutting down, so long-lived WebSockets close
+    /// instead of holding the graceful shutdown open forever.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The Stripe client; `None` when no keys are configured (card payments off).
+    pub stripe: Option<Arc<Gateway>>,
+}
+
+impl AppState {
+    pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            keys: TokenKeys::new(&settings.auth).context("loading the JWT secret")?,
+            events: EventBus::local(),
+            queries: Arc::new(AtomicU64::new(0)),
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
+            stripe: Gateway::from_settings(&settings.stripe)
+                .context("configuring Stripe")?
+                .map(Arc::new),
+            response_cache: Arc::new(ResponseCache::new(Duration::from_millis(
+                settings.graphql.response_cache_ttl_ms,
+            ))),
+            settings: Arc::new(settings),
+            db,
+        })
+    }
+}
+
+
+impl AppState {
+    /// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.
+    pub fn stripe(&self) -> AppResult<&Gateway> {
+        self.stripe.as_deref().ok_or_else(|| {
+            AppError::refused(
+                "PAYMENT_METHOD_UNAVAILABLE",
+                "card payments are not configured on this server; choose BANK_TRANSFER",
+            )
+        })
+    }
+}
