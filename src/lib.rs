@@ -16,6 +16,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod i18n;
+pub mod kit;
 pub mod money;
 pub mod orders;
 pub mod payments;

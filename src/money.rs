@@ -162,6 +162,26 @@ impl Rate {
     }
 }
 
+/// The home currency: shops' rates are kept against it and prices sort in it.
+pub const HOME: &str = "MNT";
+
+impl Rates {
+    /// Every rate in the `exchange_rates` table, ready for conversions.
+    pub async fn load(db: &impl sea_orm::ConnectionTrait) -> crate::error::AppResult<Self> {
+        use sea_orm::EntityTrait;
+        let mut rates = Self::default();
+        for row in crate::entities::exchange_rates::Entity::find()
+            .all(db)
+            .await?
+        {
+            if let Some(rate) = Rate::parse(&row.rate) {
+                rates.insert(&row.base, &row.quote, rate);
+            }
+        }
+        Ok(rates)
+    }
+}
+
 /// Converts at `rate` (one `money.currency` buys `rate` of `to`), rounding half-to-even once.
 pub fn convert(money: Money, to: Currency, rate: Rate) -> Option<Money> {
     let from_exp = u32::from(money.currency.exponent);

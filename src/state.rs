@@ -10,8 +10,12 @@ use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    auth::TokenKeys, cache::ResponseCache, config::Settings, error::{AppError, AppResult},
-    events::EventBus, stripe::Gateway,
+    auth::TokenKeys,
+    cache::ResponseCache,
+    config::Settings,
+    error::{AppError, AppResult},
+    events::EventBus,
+    stripe::Gateway,
 };
 
 /// Everything a request needs, cheap to clone.
@@ -50,7 +54,6 @@ impl AppState {
         })
     }
 }
-
 
 impl AppState {
     /// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.

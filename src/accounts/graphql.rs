@@ -7,11 +7,11 @@ use sea_orm::EntityTrait;
 
 use super::service::{self, NewAccount, ProfileChanges, Session};
 use crate::{
-    state::AppState,
     auth::CallerExt,
     entities::users::{self, Role},
     events::DomainEvent,
-    graphql::{ClientAddress, pagination},
+    kit::{ClientAddress, pagination},
+    state::AppState,
 };
 
 /// What a user may do on the marketplace.

@@ -10,7 +10,6 @@ use uuid::Uuid;
 
 use super::{password, throttle, tokens};
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     entities::{
         refresh_tokens,
@@ -20,6 +19,7 @@ use crate::{
     events::DomainEvent,
     i18n::{CountryCode, LanguageTag},
     money::Currency,
+    state::AppState,
 };
 
 /// What a new account needs.

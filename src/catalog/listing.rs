@@ -22,7 +22,7 @@ use crate::{
         shops::{self, ShopStatus},
     },
     error::{AppError, AppResult},
-    graphql::pagination::size_and_direction,
+    kit::pagination::size_and_direction,
     money::{Currency, Money, Rates},
 };
 

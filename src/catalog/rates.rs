@@ -4,25 +4,18 @@ use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     entities::{exchange_rates, products, users::Role},
     error::{AppError, AppResult},
     money::{Currency, Money, Rate, Rates},
+    state::AppState,
 };
 
-/// The currency sort prices are kept in.
-pub const HOME: &str = "MNT";
+pub use crate::money::HOME;
 
 /// Every rate, ready for conversions.
 pub async fn load(db: &impl ConnectionTrait) -> AppResult<Rates> {
-    let mut rates = Rates::default();
-    for row in exchange_rates::Entity::find().all(db).await? {
-        if let Some(rate) = Rate::parse(&row.rate) {
-            rates.insert(&row.base, &row.quote, rate);
-        }
-    }
-    Ok(rates)
+    Rates::load(db).await
 }
 
 /// A price in MNT minor units for sorting and price filters; products whose currency has no

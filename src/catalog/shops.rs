@@ -9,7 +9,6 @@ use super::{
     texts::{Texts, required, slug},
 };
 use crate::{
-    state::AppState,
     auth::{Caller, CurrentUser},
     entities::{
         makers, product_makers,
@@ -19,6 +18,7 @@ use crate::{
     error::{AppError, AppResult, OnConflict},
     i18n::{CountryCode, LanguageTag},
     money::Currency,
+    state::AppState,
 };
 
 /// Fields of a shop; on update `None` keeps the current value.

@@ -11,10 +11,10 @@ use super::{
     texts::{Texts, slug},
 };
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     entities::{categories, collection_products, collections, products, users::Role},
     error::{AppError, AppResult, OnConflict},
+    state::AppState,
 };
 
 /// Every category in display order; the tree is small and curated.

@@ -1,15 +1,10 @@
 //! The GraphQL schema: every domain's Query, Mutation and Subscription merged in one place,
 //! with limits and the error-code policy.
 
-pub mod errors;
-pub mod guard;
-pub mod pagination;
-
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::{
     accounts::graphql::{AccountMutation, AccountQuery, AccountSubscription, User},
-    state::AppState,
     auth::Caller,
     catalog::{
         graphql::{
@@ -18,11 +13,13 @@ use crate::{
         loaders::Loaders,
     },
     config::GraphqlSettings,
+    kit::pagination,
     orders::{
         graphql::Order,
         resolvers::{OrderMutation, OrderQuery, OrderSubscription},
     },
     payments::resolvers::{PaymentMutation, PaymentQuery},
+    state::AppState,
 };
 
 /// Every query of the API.
@@ -43,10 +40,6 @@ pub struct Mutation(
 pub struct Subscription(AccountSubscription, OrderSubscription);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
-
-/// The client's network address, for throttling; `None` when unknown.
-#[derive(Debug, Clone)]
-pub struct ClientAddress(pub Option<String>);
 
 /// Adds what every request needs: the caller, fresh DataLoaders and the languages to read
 /// in. Languages come from `Accept-Language`; without one, a signed-in caller's preferred
@@ -72,6 +65,7 @@ pub async fn per_request(
     }
     request
         .data(Loaders::new(&state.db))
+        .data(crate::kit::loaders::RequestRates::new(&state.db))
         .data(AcceptLanguage(languages))
         .data(caller)
 }
@@ -110,7 +104,7 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .limit_depth(settings.max_depth)
     .limit_complexity(settings.max_complexity)
-    .extension(errors::ErrorCodes)
+    .extension(crate::kit::errors::ErrorCodes)
     .override_output_type_description::<async_graphql::ID>(
         "An opaque, stable identifier. Clients must not parse it.",
     )

@@ -21,7 +21,7 @@ use super::{HttpState, client_address};
 use crate::cache::Cached;
 use crate::{
     auth::Caller,
-    graphql::{ClientAddress, errors::Executed, guard},
+    kit::{ClientAddress, errors::Executed, guard},
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";

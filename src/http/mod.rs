@@ -28,8 +28,8 @@ use tower_http::{
 };
 
 use crate::{
-    state::AppState,
     graphql::{AppSchema, Schemas},
+    state::AppState,
 };
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

@@ -24,7 +24,8 @@ use crate::cache::ResponseCache;
 use crate::{
     auth::{Caller, TokenSession},
     events::DomainEvent,
-    graphql::{AppSchema, ClientAddress, guard},
+    graphql::AppSchema,
+    kit::{ClientAddress, guard},
 };
 
 pub const PROTOCOL: &str = "graphql-transport-ws";

@@ -5,12 +5,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use uuid::Uuid;
 
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     catalog::texts::required,
     entities::addresses,
     error::{AppError, AppResult},
     i18n::CountryCode,
+    state::AppState,
 };
 
 /// A new address.

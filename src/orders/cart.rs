@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use super::shipping::{self, Quote};
 use crate::{
-    state::AppState,
     catalog::rates,
     entities::{
         cart_items, guest_carts, product_translations, product_variants,
@@ -21,6 +20,7 @@ use crate::{
     error::{AppError, AppResult},
     i18n::pick_language,
     money::{Currency, Money, Rate, Rates},
+    state::AppState,
 };
 
 /// Most units of one variant in a cart.

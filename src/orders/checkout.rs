@@ -12,7 +12,6 @@ use super::{
     cart::{self, LineProblem, PricedCart},
 };
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     entities::{
         checkouts, order_events, order_lines,
@@ -22,6 +21,7 @@ use crate::{
     error::{AppError, AppResult, OnConflict},
     events::DomainEvent,
     money::Currency,
+    state::AppState,
 };
 
 /// How the buyer pays.

@@ -9,9 +9,9 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use super::{lifecycle, state::Party};
 use crate::{
-    state::AppState,
     entities::orders::{self, OrderStatus},
     error::{AppError, AppResult},
+    state::AppState,
 };
 
 /// Cancels up to 100 overdue unpaid orders; returns how many this call cancelled.

@@ -354,7 +354,7 @@ pub struct Order(pub order_rows::Model, pub View);
 impl Order {
     async fn lines_of(&self, ctx: &Context<'_>) -> Result<Vec<order_lines::Model>> {
         let loaders = ctx.data::<Loaders>()?;
-        Ok(Loaders::many(&loaders.order_lines, self.0.id).await?)
+        Ok(crate::kit::loaders::many(&loaders.order_lines, self.0.id).await?)
     }
 }
 
@@ -380,7 +380,7 @@ impl Order {
     /// The shop fulfilling it.
     async fn shop(&self, ctx: &Context<'_>) -> Result<Shop> {
         let loaders = ctx.data::<Loaders>()?;
-        let shop = Loaders::one(&loaders.shops, self.0.shop_id)
+        let shop = crate::kit::loaders::one(&loaders.shops, self.0.shop_id)
             .await?
             .ok_or_else(|| AppError::NotFound("shop missing".into()))?;
         Ok(Shop(shop, self.1.clone()))
@@ -432,7 +432,7 @@ impl Order {
     /// Every status change, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
         let loaders = ctx.data::<Loaders>()?;
-        let rows = Loaders::many(&loaders.order_events, self.0.id).await?;
+        let rows = crate::kit::loaders::many(&loaders.order_events, self.0.id).await?;
         Ok(rows
             .into_iter()
             .map(|e| OrderEvent {
@@ -514,13 +514,13 @@ impl Order {
             Ok(u) if u.id == self.0.buyer_id => Viewer::Buyer,
             _ => Viewer::Shop,
         };
-        let payment = Loaders::one(&loaders.payments, self.0.checkout_id).await?;
+        let payment = crate::kit::loaders::one(&loaders.payments, self.0.checkout_id).await?;
         Ok(payment.map(|p| Payment(p, viewer)))
     }
     /// Refunds of this order, oldest first.
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<Refund>> {
         let loaders = ctx.data::<Loaders>()?;
-        let rows = Loaders::many(&loaders.refunds, self.0.id).await?;
+        let rows = crate::kit::loaders::many(&loaders.refunds, self.0.id).await?;
         Ok(rows.into_iter().map(Refund).collect())
     }
 }

@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use super::state::{self, Party};
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     entities::{
         checkouts, order_events, order_lines,
@@ -21,6 +20,7 @@ use crate::{
     error::{AppError, AppResult},
     events::DomainEvent,
     payments::{self, ledger},
+    state::AppState,
 };
 
 /// Shipment details given when marking an order shipped.

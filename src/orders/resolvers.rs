@@ -14,7 +14,6 @@ use super::{
     views::{self, Scope},
 };
 use crate::{
-    state::AppState,
     auth::{CallerExt, CurrentUser},
     catalog::{
         graphql::{View, uuid},
@@ -23,9 +22,10 @@ use crate::{
     entities::orders::{self as order_rows, OrderStatus as DbStatus},
     error::{AppError, AppResult},
     events::DomainEvent,
-    graphql::pagination::{self, IdConnection, PageArgs},
+    kit::pagination::{self, IdConnection, PageArgs},
     money::Currency,
     payments::{card, graphql::CardPayment, refunds},
+    state::AppState,
 };
 
 /// How the buyer pays.

@@ -5,13 +5,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use uuid::Uuid;
 
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     catalog::shops::editable_shop,
     entities::{shipping_profiles, shipping_zones, shops},
     error::{AppError, AppResult},
     i18n::CountryCode,
     money::{Currency, Money},
+    state::AppState,
 };
 
 /// A zone as the shop describes it; prices in the shop's currency.

@@ -8,7 +8,6 @@ use uuid::Uuid;
 use super::of_checkout;
 use crate::stripe::Intent;
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     entities::{
         checkouts,
@@ -16,6 +15,7 @@ use crate::{
         payments::{self, PaymentStatus, Provider},
     },
     error::{AppError, AppResult},
+    state::AppState,
 };
 
 /// What a client needs to collect the card: the intent's client secret for Stripe.js or the
@@ -94,7 +94,8 @@ async fn create(
     amount_minor: i64,
     key: &str,
 ) -> AppResult<Intent> {
-    state.stripe()?
+    state
+        .stripe()?
         .create_payment_intent(
             amount_minor,
             &checkout.currency,

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 
 use super::{card::CardPayment as CardSession, ledger, payouts};
 use crate::{
-    state::AppState,
     catalog::graphql::Money,
     entities::{
         ledger_entries::{self, EntryKind as DbKind},
@@ -17,6 +16,7 @@ use crate::{
     },
     error::{AppError, AppResult},
     orders::graphql::money,
+    state::AppState,
 };
 
 /// Who carries a payment or refund.

@@ -15,12 +15,12 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use uuid::Uuid;
 
 use crate::{
-    state::AppState,
     entities::{
         checkouts,
         payments::{self, PaymentStatus, Provider},
     },
     error::AppResult,
+    state::AppState,
 };
 
 /// Sends again what Stripe could not be asked for (card refunds, payout transfers) and was

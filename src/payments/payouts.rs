@@ -20,13 +20,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{
-    
-    ledger::{self, NewEntry},
-};
+use super::ledger::{self, NewEntry};
 use crate::{
-    stripe::{OnboardingLink, TransferRequest},
-    state::AppState,
     auth::CurrentUser,
     catalog::shops::shop_of,
     entities::{
@@ -37,6 +32,8 @@ use crate::{
         users::{self, Role},
     },
     error::{AppError, AppResult},
+    state::AppState,
+    stripe::{OnboardingLink, TransferRequest},
 };
 
 /// One order's part of a payout.

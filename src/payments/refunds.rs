@@ -20,7 +20,6 @@ use uuid::Uuid;
 
 use super::{ledger, of_checkout};
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     entities::{
         checkouts,
@@ -36,6 +35,7 @@ use crate::{
         lifecycle::{self, apply_in, order_for},
         state::Party,
     },
+    state::AppState,
 };
 
 /// What the caller asks for.
@@ -158,7 +158,8 @@ async fn submit(
         ("checkout_id".to_owned(), refund.checkout_id.to_string()),
     ]);
     let key = format!("refund-{}", refund.id);
-    let answer = state.stripe()?
+    let answer = state
+        .stripe()?
         .refund(intent, refund.amount_minor, metadata, &key)
         .await;
     let (provider_ref, to) = match &answer {

@@ -8,10 +8,10 @@ use super::{
     ledger, payouts, refunds, reviews,
 };
 use crate::{
-    state::AppState,
     auth::CallerExt,
     catalog::graphql::{View, uuid},
     orders::graphql::Order,
+    state::AppState,
 };
 
 /// A Stripe Connect onboarding link for the artisan.

@@ -8,10 +8,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    state::AppState,
     auth::CurrentUser,
     entities::{order_events, orders, payments, users::Role},
     error::{AppError, AppResult},
+    state::AppState,
 };
 
 /// Marks a checkout's payment for an admin to review.

@@ -19,7 +19,6 @@ use uuid::Uuid;
 
 use super::{of_checkout, refunds};
 use crate::{
-    state::AppState,
     entities::{
         checkouts,
         orders::{self, OrderStatus},
@@ -29,6 +28,7 @@ use crate::{
     },
     error::{AppError, AppResult, OnConflict},
     orders::{lifecycle, state::Party},
+    state::AppState,
 };
 
 /// What became of an event.

@@ -15,9 +15,7 @@ use super::{
     uuid,
 };
 use crate::{
-    state::AppState,
     auth::CallerExt,
-    catalog::loaders::Loaders,
     catalog::{
         products::{self as product_service, OptionValue, ProductInput},
         rates,
@@ -26,6 +24,7 @@ use crate::{
     },
     entities::{makers, products::ProductStatus},
     error::AppResult,
+    state::AppState,
 };
 
 /// Result of a shop mutation.
@@ -132,7 +131,7 @@ fn maybe<T, U>(
 
 /// A maker's texts fall back to their shop's language.
 async fn maker_payload(ctx: &Context<'_>, maker: makers::Model) -> Result<MakerPayload> {
-    let language = Loaders::one(&loaders(ctx)?.shops, maker.shop_id)
+    let language = crate::kit::loaders::one(&loaders(ctx)?.shops, maker.shop_id)
         .await?
         .map_or_else(|| "en".to_owned(), |shop| shop.default_language);
     Ok(MakerPayload {

@@ -14,7 +14,6 @@ use super::{
     uuid,
 };
 use crate::{
-    state::AppState,
     auth::CallerExt,
     catalog::{listing::ProductFilter, products, shops, taxonomy},
     entities::{
@@ -22,8 +21,9 @@ use crate::{
         shops::{self as shop_rows, ShopStatus},
     },
     error::AppError,
-    graphql::pagination::{self, IdConnection, PageArgs},
+    kit::pagination::{self, IdConnection, PageArgs},
     money::Currency,
+    state::AppState,
 };
 
 #[derive(Default)]

@@ -18,7 +18,6 @@ use super::{
     texts::slug,
 };
 use crate::{
-    state::AppState,
     auth::{Caller, CurrentUser},
     entities::{
         categories, product_translations, product_variants,
@@ -27,6 +26,7 @@ use crate::{
         users::Role,
     },
     error::{AppError, AppResult, OnConflict},
+    state::AppState,
 };
 
 /// A product's title and description in one language.

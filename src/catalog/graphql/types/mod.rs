@@ -18,7 +18,6 @@ use super::{Money, View, display, loaders, wants_total};
 use crate::{
     catalog::{
         listing::{self, PageRequest, ProductFilter, ProductPage, ProductSort},
-        loaders::Loaders,
         products::OptionValue,
         texts::Texts,
     },
@@ -28,7 +27,7 @@ use crate::{
         shops::{self, ShopStatus as DbShopStatus},
     },
     error::AppError,
-    graphql::pagination::{self, TotalCount},
+    kit::pagination::{self, TotalCount},
     money::{Currency, Money as MoneyValue},
 };
 

@@ -36,14 +36,17 @@ pub struct Product(pub products::Model, pub View);
 
 impl Product {
     async fn shop_model(&self, ctx: &Context<'_>) -> Result<shops::Model> {
-        Ok(Loaders::one(&loaders(ctx)?.shops, self.0.shop_id)
-            .await?
-            .ok_or_else(|| AppError::NotFound("shop missing".into()))?)
+        Ok(
+            crate::kit::loaders::one(&loaders(ctx)?.shops, self.0.shop_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound("shop missing".into()))?,
+        )
     }
 
     async fn text(&self, ctx: &Context<'_>) -> Result<Option<(String, String, String)>> {
         let shop = self.shop_model(ctx).await?;
-        let translations = Loaders::many(&loaders(ctx)?.translations, self.0.id).await?;
+        let translations =
+            crate::kit::loaders::many(&loaders(ctx)?.translations, self.0.id).await?;
         let available: Vec<&str> = translations.iter().map(|t| t.language.as_str()).collect();
         let chosen =
             crate::i18n::pick_language(&available, &self.1.languages, &shop.default_language);
@@ -100,7 +103,7 @@ impl Product {
     }
     /// Every translation, for editing.
     async fn translations(&self, ctx: &Context<'_>) -> Result<Vec<ProductTranslation>> {
-        let rows = Loaders::many(&loaders(ctx)?.translations, self.0.id).await?;
+        let rows = crate::kit::loaders::many(&loaders(ctx)?.translations, self.0.id).await?;
         Ok(rows
             .into_iter()
             .map(|t| ProductTranslation {
@@ -167,7 +170,7 @@ impl Product {
     }
     /// Buyable versions, each with SKU, options, price and stock.
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Variant>> {
-        let rows = Loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
+        let rows = crate::kit::loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
         Ok(rows
             .into_iter()
             .map(|v| {
@@ -182,13 +185,13 @@ impl Product {
     }
     /// Whether any variant has stock.
     async fn in_stock(&self, ctx: &Context<'_>) -> Result<bool> {
-        let rows = Loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
+        let rows = crate::kit::loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
         Ok(rows.iter().any(|v| v.stock > 0))
     }
     /// Photos in display order.
     async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
         let shop = self.shop_model(ctx).await?;
-        let rows = Loaders::many(&loaders(ctx)?.images, self.0.id).await?;
+        let rows = crate::kit::loaders::many(&loaders(ctx)?.images, self.0.id).await?;
         Ok(rows
             .into_iter()
             .map(|i| Image(i, shop.default_language.clone(), self.1.clone()))
@@ -197,7 +200,7 @@ impl Product {
     /// Who made it, and how.
     async fn makers(&self, ctx: &Context<'_>) -> Result<Vec<ProductMaker>> {
         let loaders = loaders(ctx)?;
-        let links = Loaders::many(&loaders.product_makers, self.0.id).await?;
+        let links = crate::kit::loaders::many(&loaders.product_makers, self.0.id).await?;
         let ids: Vec<uuid::Uuid> = links.iter().map(|l| l.maker_id).collect();
         let makers = loaders
             .makers

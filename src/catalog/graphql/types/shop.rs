@@ -58,7 +58,7 @@ impl Shop {
     /// The people who make the shop's work.
     async fn makers(&self, ctx: &Context<'_>) -> Result<Vec<Maker>> {
         let loaders = loaders(ctx)?;
-        let makers = Loaders::many(&loaders.shop_makers, self.0.id).await?;
+        let makers = crate::kit::loaders::many(&loaders.shop_makers, self.0.id).await?;
         Ok(makers
             .into_iter()
             .map(|m| Maker(m, self.0.default_language.clone(), self.1.clone()))

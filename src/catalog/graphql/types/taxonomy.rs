@@ -86,7 +86,7 @@ impl Collection {
         let Some(shop) = self.0.shop_id else {
             return Ok(None);
         };
-        Ok(Loaders::one(&loaders(ctx)?.shops, shop)
+        Ok(crate::kit::loaders::one(&loaders(ctx)?.shops, shop)
             .await?
             .map(|s| Shop(s, self.1.clone())))
     }
