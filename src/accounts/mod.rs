@@ -1,6 +1,5 @@
 //! Accounts: registration, sign-in sessions, profiles and roles.
 
-pub mod graphql;
 pub mod password;
 pub mod service;
 pub mod throttle;

@@ -1,5 +1,5 @@
-//! Per-request batching: every to-one and to-many lookup of the catalogue and of orders goes
-//! through these, so a page costs a fixed handful of queries whatever its size.
+//! Per-request batching of the catalogue's rows: every to-one and to-many lookup goes through
+//! these, so a page costs a fixed handful of queries whatever its size.
 
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
@@ -7,14 +7,14 @@ use tokio::sync::OnceCell;
 use super::taxonomy;
 use crate::{
     entities::{
-        categories, makers, order_events, order_lines, payments, product_images, product_makers,
-        product_translations, product_variants, refunds, shops,
+        categories, makers, product_images, product_makers, product_translations, product_variants,
+        shops,
     },
     error::AppResult,
     kit::loaders::{Batch, by_column},
 };
 
-/// The loaders of one request.
+/// The catalogue's loaders of one request.
 pub struct Loaders {
     db: DatabaseConnection,
     pub shops: Batch<shops::Entity>,
@@ -24,12 +24,6 @@ pub struct Loaders {
     pub variants: Batch<product_variants::Entity>,
     pub images: Batch<product_images::Entity>,
     pub product_makers: Batch<product_makers::Entity>,
-    pub order_lines: Batch<order_lines::Entity>,
-    pub order_events: Batch<order_events::Entity>,
-    /// Payments by checkout.
-    pub payments: Batch<payments::Entity>,
-    /// Refunds by order.
-    pub refunds: Batch<refunds::Entity>,
     categories: OnceCell<Vec<categories::Model>>,
 }
 
@@ -78,30 +72,6 @@ impl Loaders {
                 product_makers::Column::ProductId,
                 product_makers::Column::Position,
                 |pm: &product_makers::Model| pm.product_id,
-            ),
-            order_lines: by_column(
-                db,
-                order_lines::Column::OrderId,
-                order_lines::Column::Position,
-                |l: &order_lines::Model| l.order_id,
-            ),
-            order_events: by_column(
-                db,
-                order_events::Column::OrderId,
-                order_events::Column::Id,
-                |e: &order_events::Model| e.order_id,
-            ),
-            payments: by_column(
-                db,
-                payments::Column::CheckoutId,
-                payments::Column::Id,
-                |p: &payments::Model| p.checkout_id,
-            ),
-            refunds: by_column(
-                db,
-                refunds::Column::OrderId,
-                refunds::Column::Id,
-                |r: &refunds::Model| r.order_id,
             ),
             categories: OnceCell::new(),
         }

@@ -1,7 +1,6 @@
 //! The catalogue: shops and makers, products with variants, images and translations,
 //! categories, collections, exchange rates and search.
 
-pub mod graphql;
 pub mod listing;
 pub mod loaders;
 pub mod products;

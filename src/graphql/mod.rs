@@ -1,24 +1,24 @@
-//! The GraphQL schema: every domain's Query, Mutation and Subscription merged in one place,
-//! with limits and the error-code policy.
+//! The GraphQL layer: each domain's types, inputs and root fields in a folder of its own, over
+//! the domain services, and the schema that merges them with its limits and error codes.
+
+pub mod accounts;
+pub mod catalog;
+pub mod orders;
+pub mod payments;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
+use self::{
+    accounts::{AccountMutation, AccountQuery, AccountSubscription, User},
+    catalog::{CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop},
+    orders::{Order, OrderMutation, OrderQuery, OrderSubscription},
+    payments::{PaymentMutation, PaymentQuery},
+};
 use crate::{
-    accounts::graphql::{AccountMutation, AccountQuery, AccountSubscription, User},
     auth::Caller,
-    catalog::{
-        graphql::{
-            AcceptLanguage, CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop,
-        },
-        loaders::Loaders,
-    },
+    catalog::loaders::Loaders,
     config::GraphqlSettings,
-    kit::pagination,
-    orders::{
-        graphql::Order,
-        resolvers::{OrderMutation, OrderQuery, OrderSubscription},
-    },
-    payments::resolvers::{PaymentMutation, PaymentQuery},
+    kit::{AcceptLanguage, pagination},
     state::AppState,
 };
 
@@ -65,6 +65,8 @@ pub async fn per_request(
     }
     request
         .data(Loaders::new(&state.db))
+        .data(crate::orders::loaders::OrderLoaders::new(&state.db))
+        .data(crate::payments::loaders::PaymentLoaders::new(&state.db))
         .data(crate::kit::loaders::RequestRates::new(&state.db))
         .data(AcceptLanguage(languages))
         .data(caller)

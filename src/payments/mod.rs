@@ -2,11 +2,10 @@
 //! payouts to artisans. The platform collects every payment and owes each shop its share.
 
 pub mod card;
-pub mod graphql;
 pub mod ledger;
+pub mod loaders;
 pub mod payouts;
 pub mod refunds;
-pub mod resolvers;
 pub mod reviews;
 pub mod webhook;
 

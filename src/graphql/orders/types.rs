@@ -3,20 +3,21 @@
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::cart::{LineProblem, PricedCart};
+use crate::orders::cart::{LineProblem, PricedCart};
+use crate::orders::loaders::OrderLoaders;
 use crate::{
-    catalog::{
-        graphql::{Money, Shop, View},
-        loaders::Loaders,
-    },
+    catalog::loaders::Loaders,
     entities::{
         addresses as address_rows, order_lines,
         orders::{self as order_rows, OrderStatus as DbStatus},
         shipping_profiles, shipping_zones,
     },
     error::AppError,
+    graphql::catalog::Shop,
+    graphql::payments::{Payment, Refund, Viewer},
+    kit::{Money, View},
     money::{Currency, Money as MoneyValue},
-    payments::graphql::{Payment, Refund, Viewer},
+    payments::loaders::PaymentLoaders,
 };
 
 pub fn money(minor: i64, code: &str) -> Money {
@@ -353,8 +354,8 @@ pub struct Order(pub order_rows::Model, pub View);
 
 impl Order {
     async fn lines_of(&self, ctx: &Context<'_>) -> Result<Vec<order_lines::Model>> {
-        let loaders = ctx.data::<Loaders>()?;
-        Ok(crate::kit::loaders::many(&loaders.order_lines, self.0.id).await?)
+        let loaders = crate::kit::data::<OrderLoaders>(ctx)?;
+        Ok(crate::kit::loaders::many(&loaders.lines, self.0.id).await?)
     }
 }
 
@@ -431,8 +432,8 @@ impl Order {
     }
     /// Every status change, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> Result<Vec<OrderEvent>> {
-        let loaders = ctx.data::<Loaders>()?;
-        let rows = crate::kit::loaders::many(&loaders.order_events, self.0.id).await?;
+        let loaders = crate::kit::data::<OrderLoaders>(ctx)?;
+        let rows = crate::kit::loaders::many(&loaders.events, self.0.id).await?;
         Ok(rows
             .into_iter()
             .map(|e| OrderEvent {
@@ -508,7 +509,7 @@ impl Order {
     /// The checkout's payment (shared by all its orders), once one was started.
     async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {
         use crate::auth::CallerExt;
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = crate::kit::data::<PaymentLoaders>(ctx)?;
         let viewer = match ctx.current_user() {
             Ok(u) if u.role == crate::entities::users::Role::Admin => Viewer::Admin,
             Ok(u) if u.id == self.0.buyer_id => Viewer::Buyer,
@@ -519,7 +520,7 @@ impl Order {
     }
     /// Refunds of this order, oldest first.
     async fn refunds(&self, ctx: &Context<'_>) -> Result<Vec<Refund>> {
-        let loaders = ctx.data::<Loaders>()?;
+        let loaders = crate::kit::data::<PaymentLoaders>(ctx)?;
         let rows = crate::kit::loaders::many(&loaders.refunds, self.0.id).await?;
         Ok(rows.into_iter().map(Refund).collect())
     }

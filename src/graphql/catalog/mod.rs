@@ -11,7 +11,7 @@ pub use types::{Collection, Product, ProductConnection, Shop};
 
 use async_graphql::Context;
 
-use super::loaders::Loaders;
+use crate::catalog::loaders::Loaders;
 use crate::error::AppResult;
 pub use crate::kit::{AcceptLanguage, Money, View, display, uuid, wants_total};
 

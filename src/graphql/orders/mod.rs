@@ -1,30 +1,32 @@
-//! Order queries and mutations: thin calls into the services.
+//! GraphQL face of orders: addresses, shipping profiles, the cart, checkout and order views.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject, Subscription};
 use futures_util::{Stream, StreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
-use super::{
+mod types;
+
+pub use types::*;
+
+use crate::orders::{
     addresses::{self, AddressInput},
     cart,
     checkout::{self, PaymentMethod as ServiceMethod, PlaceOrder},
-    graphql::{Address, Cart, Order, OrderStatus, ShippingProfile, cart_view, profile},
     lifecycle::{self, Shipment},
     shipping::{self, ProfileInput, ZoneInput},
     views::{self, Scope},
 };
 use crate::{
     auth::{CallerExt, CurrentUser},
-    catalog::{
-        graphql::{View, uuid},
-        shops::{shop_by_slug, shop_of},
-    },
+    catalog::shops::{shop_by_slug, shop_of},
     entities::orders::{self as order_rows, OrderStatus as DbStatus},
     error::{AppError, AppResult},
     events::DomainEvent,
+    graphql::payments::CardPayment,
     kit::pagination::{self, IdConnection, PageArgs},
+    kit::{View, uuid},
     money::Currency,
-    payments::{card, graphql::CardPayment, refunds},
+    payments::{card, refunds},
     state::AppState,
 };
 
@@ -202,7 +204,7 @@ pub struct PlaceOrderPayload {
     /// One order per shop.
     pub orders: Vec<Order>,
     /// What the buyer pays in all.
-    pub total: crate::catalog::graphql::Money,
+    pub total: crate::graphql::catalog::Money,
     /// For CARD: the Stripe PaymentIntent to confirm on the client. Null for bank transfers.
     pub payment: Option<CardPayment>,
 }
@@ -592,7 +594,7 @@ impl OrderMutation {
         Ok(PlaceOrderPayload {
             payment,
             checkout_id: ID(checkout.id.to_string()),
-            total: super::graphql::money(checkout.total_minor, &checkout.currency),
+            total: types::money(checkout.total_minor, &checkout.currency),
             orders: orders.into_iter().map(|o| Order(o, view.clone())).collect(),
         })
     }

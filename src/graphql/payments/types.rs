@@ -4,9 +4,8 @@
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
-use super::{card::CardPayment as CardSession, ledger, payouts};
+use crate::payments::{card::CardPayment as CardSession, ledger, payouts};
 use crate::{
-    catalog::graphql::Money,
     entities::{
         ledger_entries::{self, EntryKind as DbKind},
         payments::{self as payment_rows, PaymentStatus as DbPaymentStatus, Provider},
@@ -15,7 +14,8 @@ use crate::{
         shops,
     },
     error::{AppError, AppResult},
-    orders::graphql::money,
+    graphql::orders::money,
+    kit::Money,
     state::AppState,
 };
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use sea_orm::EntityTrait;
 
-use super::service::{self, NewAccount, ProfileChanges, Session};
+use crate::accounts::service::{self, NewAccount, ProfileChanges, Session};
 use crate::{
     auth::CallerExt,
     entities::users::{self, Role},

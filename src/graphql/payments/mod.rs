@@ -1,16 +1,17 @@
-//! Payment queries and mutations: thin calls into the services beside this file.
+//! GraphQL face of payments: card sessions, refunds, finances, payouts and reviews.
 
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, TimeZone, Utc};
 
-use super::{
-    graphql::{CardPayment, Payment, Payout, Refund, ShopFinances, Viewer},
-    ledger, payouts, refunds, reviews,
-};
+mod types;
+
+pub use types::*;
+
+use crate::payments::{ledger, payouts, refunds, reviews};
 use crate::{
     auth::CallerExt,
-    catalog::graphql::{View, uuid},
-    orders::graphql::Order,
+    graphql::orders::Order,
+    kit::{View, uuid},
     state::AppState,
 };
 
@@ -170,7 +171,7 @@ impl PaymentMutation {
     ) -> Result<RetryPaymentPayload> {
         let state = ctx.data::<AppState>()?;
         let checkout = uuid("checkoutId", &input.checkout_id)?;
-        let session = super::card::retry(state, ctx.current_user()?, checkout).await?;
+        let session = crate::payments::card::retry(state, ctx.current_user()?, checkout).await?;
         Ok(RetryPaymentPayload {
             payment: session.into(),
         })
@@ -251,8 +252,7 @@ impl PaymentMutation {
     ) -> Result<ResolvePaymentReviewPayload> {
         let state = ctx.data::<AppState>()?;
         let checkout = uuid("checkoutId", &input.checkout_id)?;
-        let payment =
-            super::reviews::resolve(state, ctx.current_user()?, checkout, &input.note).await?;
+        let payment = reviews::resolve(state, ctx.current_user()?, checkout, &input.note).await?;
         Ok(ResolvePaymentReviewPayload {
             payment: Payment(payment, Viewer::Admin),
         })

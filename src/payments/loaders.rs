@@ -1,0 +1,35 @@
+//! Per-request batching of payment rows: payments by checkout, refunds by order.
+
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    entities::{payments, refunds},
+    kit::loaders::{Batch, by_column},
+};
+
+/// The payment loaders of one request.
+pub struct PaymentLoaders {
+    /// Payments by checkout.
+    pub payments: Batch<payments::Entity>,
+    /// Refunds by order.
+    pub refunds: Batch<refunds::Entity>,
+}
+
+impl PaymentLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        Self {
+            payments: by_column(
+                db,
+                payments::Column::CheckoutId,
+                payments::Column::Id,
+                |p: &payments::Model| p.checkout_id,
+            ),
+            refunds: by_column(
+                db,
+                refunds::Column::OrderId,
+                refunds::Column::Id,
+                |r: &refunds::Model| r.order_id,
+            ),
+        }
+    }
+}
