@@ -8,13 +8,13 @@ use std::{
     time::Duration,
 };
 
-pub use crate::state::AppState;
+use crate::state::AppState;
 
 use anyhow::Context as _;
 use sea_orm::DbBackend;
 use tokio::net::TcpListener;
 
-use crate::{config::Settings, db, events::EventBus, graphql, http};
+use crate::{config::Settings, db, error::AppResult, events::EventBus, graphql, http};
 
 /// Connects, migrates and builds the state.
 pub async fn build_state(settings: Settings) -> anyhow::Result<AppState> {
@@ -48,7 +48,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let schemas = graphql::Schemas::build(&state.settings.graphql, state.clone());
-    let sweeper = crate::orders::expiry::spawn_sweeper(
+    let sweeper = spawn_sweeper(
         state.clone(),
         Duration::from_secs(state.settings.orders.expiry_sweep_secs.max(1)),
     );
@@ -67,6 +67,41 @@ pub async fn serve(
     .context("serving")?;
     sweeper.abort();
     Ok(())
+}
+
+/// One sweep of the background work: unpaid orders past their window are cancelled (their
+/// stock returns) and their card payments lowered or cancelled so they cannot be paid
+/// afterwards; refunds and payout transfers Stripe could not be asked for are sent again.
+/// Safe on several servers at once. Returns how many orders this sweep cancelled.
+pub async fn sweep(state: &AppState) -> AppResult<usize> {
+    let age = chrono::Duration::seconds(60);
+    if let Err(e) = crate::payments::resubmit_stale(state, age).await {
+        tracing::warn!(error = ?e, "resubmitting to Stripe failed");
+    }
+    let expired = crate::orders::expiry::expire_due(state).await?;
+    for checkout in expired.checkouts {
+        crate::payments::card::resync(state, checkout).await;
+    }
+    if expired.cancelled > 0 {
+        // Stock changed without a mutation; cached pages must not hide it.
+        state.response_cache.invalidate();
+        tracing::info!(cancelled = expired.cancelled, "expired unpaid orders");
+    }
+    Ok(expired.cancelled)
+}
+
+/// Runs `sweep` every `every` until the process ends.
+fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweep(&state).await {
+                tracing::warn!(error = ?e, "expiring orders failed");
+            }
+        }
+    })
 }
 
 /// Completes on Ctrl-C or SIGTERM.

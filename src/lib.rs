@@ -23,3 +23,4 @@ pub mod payments;
 pub mod state;
 pub mod stripe;
 pub mod telemetry;
+pub mod tokens;

@@ -3,4 +3,3 @@
 pub mod password;
 pub mod service;
 pub mod throttle;
-pub mod tokens;

@@ -304,3 +304,8 @@ pub async fn update_maker(
     txn.commit().await?;
     Ok(maker)
 }
+
+/// The commission new orders of a shop carry: its override, else the platform default.
+pub fn commission_bps(shop: &shops::Model, default_bps: i32) -> i32 {
+    shop.commission_bps.unwrap_or(default_bps)
+}

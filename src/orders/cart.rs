@@ -271,11 +271,11 @@ pub async fn clear(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<()>
 
 /// Starts a guest cart; the token is shown once and only its hash is kept.
 pub async fn open_guest_cart(db: &impl ConnectionTrait) -> AppResult<(Uuid, String)> {
-    let token = crate::accounts::tokens::generate();
+    let token = crate::tokens::generate();
     let id = Uuid::now_v7();
     guest_carts::ActiveModel {
         id: Set(id),
-        token_hash: Set(crate::accounts::tokens::hash(&token)),
+        token_hash: Set(crate::tokens::hash(&token)),
         created_at: Set(Utc::now()),
     }
     .insert(db)
@@ -286,7 +286,7 @@ pub async fn open_guest_cart(db: &impl ConnectionTrait) -> AppResult<(Uuid, Stri
 /// The guest cart a token opens.
 pub async fn guest_cart(db: &impl ConnectionTrait, token: &str) -> AppResult<Uuid> {
     guest_carts::Entity::find()
-        .filter(guest_carts::Column::TokenHash.eq(crate::accounts::tokens::hash(token.trim())))
+        .filter(guest_carts::Column::TokenHash.eq(crate::tokens::hash(token.trim())))
         .one(db)
         .await?
         .map(|c| c.id)

@@ -132,12 +132,9 @@ impl RequestDigest {
 }
 
 fn half_digest(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let hex: String = Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    hex[..RequestDigest::HALF].to_owned()
+    let mut hex = crate::tokens::hash(text);
+    hex.truncate(RequestDigest::HALF);
+    hex
 }
 
 async fn place_new(
@@ -235,7 +232,7 @@ async fn place_new(
             updated_at: Set(now),
             expires_at: Set(expires_at),
             paid_at: Set(None),
-            commission_bps: Set(crate::payments::ledger::commission_bps(
+            commission_bps: Set(crate::catalog::shops::commission_bps(
                 &part.shop,
                 state.settings.payments.commission_bps,
             )),

@@ -2,10 +2,11 @@
 //! and gives their stock back. Several servers may sweep at once: each cancellation is a
 //! conditional update, so exactly one of them cancels a given order.
 
-use std::time::Duration;
+use std::collections::BTreeSet;
 
 use chrono::Utc;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
 
 use super::{lifecycle, state::Party};
 use crate::{
@@ -14,8 +15,18 @@ use crate::{
     state::AppState,
 };
 
-/// Cancels up to 100 overdue unpaid orders; returns how many this call cancelled.
-pub async fn expire_due(state: &AppState) -> AppResult<usize> {
+/// What one sweep did.
+#[derive(Debug, Default)]
+pub struct Expired {
+    /// Orders this call cancelled.
+    pub cancelled: usize,
+    /// The checkouts of the overdue orders, whose payments may now be due for less or nothing
+    /// (the composition root hands them to payments).
+    pub checkouts: BTreeSet<Uuid>,
+}
+
+/// Cancels up to 100 overdue unpaid orders.
+pub async fn expire_due(state: &AppState) -> AppResult<Expired> {
     let due = orders::Entity::find()
         .filter(orders::Column::Status.eq(OrderStatus::PendingPayment))
         .filter(orders::Column::ExpiresAt.lt(Utc::now()))
@@ -24,7 +35,7 @@ pub async fn expire_due(state: &AppState) -> AppResult<usize> {
         .all(&state.db)
         .await?;
     let mut cancelled = 0;
-    let mut checkouts = std::collections::BTreeSet::new();
+    let mut checkouts = BTreeSet::new();
     for order in due {
         checkouts.insert(order.checkout_id);
         let note = Some("payment window expired".to_owned());
@@ -45,34 +56,8 @@ pub async fn expire_due(state: &AppState) -> AppResult<usize> {
             Err(e) => return Err(e),
         }
     }
-    // Expired card checkouts must not be payable afterwards.
-    for checkout in checkouts {
-        crate::payments::card::resync(state, checkout).await;
-    }
-    Ok(cancelled)
-}
-
-/// Runs `expire_due` every `every` until the process ends.
-pub fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            // Refunds and payout transfers Stripe could not be asked for are sent again.
-            let age = chrono::Duration::seconds(60);
-            if let Err(e) = crate::payments::resubmit_stale(&state, age).await {
-                tracing::warn!(error = ?e, "resubmitting to Stripe failed");
-            }
-            match expire_due(&state).await {
-                Ok(0) => {}
-                Ok(n) => {
-                    // Stock changed without a mutation; cached pages must not hide it.
-                    state.response_cache.invalidate();
-                    tracing::info!(cancelled = n, "expired unpaid orders");
-                }
-                Err(e) => tracing::warn!(error = ?e, "expiring orders failed"),
-            }
-        }
+    Ok(Expired {
+        cancelled,
+        checkouts,
     })
 }

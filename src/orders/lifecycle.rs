@@ -13,13 +13,12 @@ use super::state::{self, Party};
 use crate::{
     auth::CurrentUser,
     entities::{
-        checkouts, order_events, order_lines,
+        order_events, order_lines,
         orders::{self, OrderStatus},
         product_variants, shops,
     },
     error::{AppError, AppResult},
     events::DomainEvent,
-    payments::{self, ledger},
     state::AppState,
 };
 
@@ -90,78 +89,6 @@ pub async fn apply(
     txn.commit().await?;
     published(state, &order).await;
     Ok(order)
-}
-
-/// Marks every order of a checkout PAID and credits each shop's ledger, in the caller's
-/// transaction: all of them or none. Used for confirmed bank transfers and card webhooks.
-pub async fn pay_checkout_in(
-    txn: &DatabaseTransaction,
-    checkout_id: Uuid,
-    party: Party,
-    actor: Option<Uuid>,
-    note: String,
-) -> AppResult<Vec<orders::Model>> {
-    let orders = orders::Entity::find()
-        .filter(orders::Column::CheckoutId.eq(checkout_id))
-        .all(txn)
-        .await?;
-    if orders.is_empty() {
-        return Err(AppError::NotFound("no such checkout".into()));
-    }
-    pay_orders_in(txn, orders, party, actor, note).await
-}
-
-/// Marks the given orders PAID and credits their shops' ledgers, in the caller's transaction.
-pub async fn pay_orders_in(
-    txn: &DatabaseTransaction,
-    orders: Vec<orders::Model>,
-    party: Party,
-    actor: Option<Uuid>,
-    note: String,
-) -> AppResult<Vec<orders::Model>> {
-    let mut paid = Vec::with_capacity(orders.len());
-    for order in orders {
-        let note = Some(note.clone());
-        let order = apply_in(txn, order, OrderStatus::Paid, party, actor, note, None).await?;
-        ledger::record_sale(txn, &order).await?;
-        paid.push(order);
-    }
-    Ok(paid)
-}
-
-/// Records that a bank transfer for a checkout arrived: admins only, with the bank's reference.
-pub async fn confirm_bank_transfer(
-    state: &AppState,
-    caller: CurrentUser,
-    checkout_id: Uuid,
-    reference: &str,
-) -> AppResult<Vec<orders::Model>> {
-    caller.require_role(&[crate::entities::users::Role::Admin])?;
-    let reference = reference.trim();
-    if reference.is_empty() || reference.len() > 200 {
-        return Err(AppError::invalid(
-            "reference",
-            "the bank reference is required (at most 200 characters)",
-        ));
-    }
-    let txn = crate::db::begin_write(&state.db).await?;
-    let checkout = checkouts::Entity::find_by_id(checkout_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such checkout".into()))?;
-    if checkout.payment_method != "BANK_TRANSFER" {
-        return Err(AppError::Conflict(
-            "this checkout is paid by card; Stripe confirms it".into(),
-        ));
-    }
-    let note = format!("bank transfer {reference}");
-    let paid = pay_checkout_in(&txn, checkout_id, Party::Admin, Some(caller.id), note).await?;
-    payments::record_bank_transfer(&txn, &checkout, reference).await?;
-    txn.commit().await?;
-    for order in &paid {
-        published(state, order).await;
-    }
-    Ok(paid)
 }
 
 /// Tells live subscribers, after the change committed.

@@ -54,11 +54,6 @@ pub async fn write(
     .await?)
 }
 
-/// The commission new orders of a shop carry: its override, else the platform default.
-pub fn commission_bps(shop: &crate::entities::shops::Model, default_bps: i32) -> i32 {
-    shop.commission_bps.unwrap_or(default_bps)
-}
-
 /// Who may see a shop's money: its owner (the caller's own shop when `shop_id` is `None`)
 /// and admins.
 pub async fn finances_shop(

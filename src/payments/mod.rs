@@ -2,6 +2,7 @@
 //! payouts to artisans. The platform collects every payment and owes each shop its share.
 
 pub mod card;
+pub mod collect;
 pub mod ledger;
 pub mod loaders;
 pub mod payouts;

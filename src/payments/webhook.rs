@@ -317,7 +317,7 @@ async fn succeeded(
         return Ok(Outcome::Processed);
     }
     let note = format!("paid by card ({intent})");
-    let paid = lifecycle::pay_orders_in(&txn, waiting, Party::System, None, note).await?;
+    let paid = super::collect::pay_orders_in(&txn, waiting, Party::System, None, note).await?;
     set_payment(&txn, &payment, PaymentStatus::Succeeded, intent, None).await?;
     txn.commit().await?;
     for order in &paid {

@@ -17,7 +17,7 @@ pub const PASSWORD: &str = "felt-and-silver-42";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
-    pub state: app::AppState,
+    pub state: darkhan::state::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,

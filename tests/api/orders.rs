@@ -555,10 +555,7 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
         .await;
     assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 2);
     // Sweeping again, as a second server would, finds nothing left to do.
-    assert_eq!(
-        darkhan::orders::expiry::expire_due(&app.state).await.ok(),
-        Some(0)
-    );
+    assert_eq!(darkhan::app::sweep(&app.state).await.ok(), Some(0));
 }
 
 #[tokio::test]

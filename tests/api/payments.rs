@@ -1028,9 +1028,7 @@ async fn cancelled_orders_lower_the_card_payment_and_expiry_cancels_it() {
     let late = r.ok()["placeOrder"].clone();
     let late_pi = s(&late["payment"]["paymentIntentId"]);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let expired = darkhan::orders::expiry::expire_due(&app.state)
-        .await
-        .expect("sweep");
+    let expired = darkhan::app::sweep(&app.state).await.expect("sweep");
     assert_eq!(expired, 1);
     assert_eq!(
         w.fake

@@ -650,7 +650,7 @@ impl OrderMutation {
     ) -> Result<ConfirmManualPaymentPayload> {
         let state = ctx.data::<AppState>()?;
         let checkout_id = uuid("checkoutId", &input.checkout_id)?;
-        let paid = lifecycle::confirm_bank_transfer(
+        let paid = crate::payments::collect::confirm_bank_transfer(
             state,
             ctx.current_user()?,
             checkout_id,

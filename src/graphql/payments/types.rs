@@ -381,7 +381,7 @@ impl ShopFinances {
     /// The commission new orders carry, in basis points (1000 = 10 %).
     async fn commission_basis_points(&self, ctx: &Context<'_>) -> Result<i32> {
         let state = ctx.data::<AppState>()?;
-        Ok(ledger::commission_bps(
+        Ok(crate::catalog::shops::commission_bps(
             &self.0,
             state.settings.payments.commission_bps,
         ))

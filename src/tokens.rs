@@ -1,4 +1,4 @@
-//! Opaque refresh tokens: random, stored only as SHA-256 hashes.
+//! Opaque tokens (refresh tokens, guest-cart tokens): random, stored only as SHA-256 hashes.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;

@@ -1,0 +1,90 @@
+//! Money coming in: a checkout's orders become PAID and each shop's ledger is credited in
+//! one transaction, for a confirmed bank transfer (admins) and a card payment (webhook).
+
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::ledger;
+use crate::{
+    auth::CurrentUser,
+    entities::{
+        checkouts,
+        orders::{self, OrderStatus},
+    },
+    error::{AppError, AppResult},
+    orders::{lifecycle, state::Party},
+    state::AppState,
+};
+
+/// Marks every order of a checkout PAID and credits each shop's ledger, in the caller's
+/// transaction: all of them or none. Used for confirmed bank transfers and card webhooks.
+pub async fn pay_checkout_in(
+    txn: &DatabaseTransaction,
+    checkout_id: Uuid,
+    party: Party,
+    actor: Option<Uuid>,
+    note: String,
+) -> AppResult<Vec<orders::Model>> {
+    let orders = orders::Entity::find()
+        .filter(orders::Column::CheckoutId.eq(checkout_id))
+        .all(txn)
+        .await?;
+    if orders.is_empty() {
+        return Err(AppError::NotFound("no such checkout".into()));
+    }
+    pay_orders_in(txn, orders, party, actor, note).await
+}
+
+/// Marks the given orders PAID and credits their shops' ledgers, in the caller's transaction.
+pub async fn pay_orders_in(
+    txn: &DatabaseTransaction,
+    orders: Vec<orders::Model>,
+    party: Party,
+    actor: Option<Uuid>,
+    note: String,
+) -> AppResult<Vec<orders::Model>> {
+    let mut paid = Vec::with_capacity(orders.len());
+    for order in orders {
+        let note = Some(note.clone());
+        let order =
+            lifecycle::apply_in(txn, order, OrderStatus::Paid, party, actor, note, None).await?;
+        ledger::record_sale(txn, &order).await?;
+        paid.push(order);
+    }
+    Ok(paid)
+}
+
+/// Records that a bank transfer for a checkout arrived: admins only, with the bank's reference.
+pub async fn confirm_bank_transfer(
+    state: &AppState,
+    caller: CurrentUser,
+    checkout_id: Uuid,
+    reference: &str,
+) -> AppResult<Vec<orders::Model>> {
+    caller.require_role(&[crate::entities::users::Role::Admin])?;
+    let reference = reference.trim();
+    if reference.is_empty() || reference.len() > 200 {
+        return Err(AppError::invalid(
+            "reference",
+            "the bank reference is required (at most 200 characters)",
+        ));
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    let checkout = checkouts::Entity::find_by_id(checkout_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such checkout".into()))?;
+    if checkout.payment_method != "BANK_TRANSFER" {
+        return Err(AppError::Conflict(
+            "this checkout is paid by card; Stripe confirms it".into(),
+        ));
+    }
+    let note = format!("bank transfer {reference}");
+    let paid = pay_checkout_in(&txn, checkout_id, Party::Admin, Some(caller.id), note).await?;
+    super::record_bank_transfer(&txn, &checkout, reference).await?;
+    txn.commit().await?;
+    for order in &paid {
+        lifecycle::published(state, order).await;
+    }
+    Ok(paid)
+}
