@@ -12,6 +12,7 @@ mod fake_stripe;
 mod fuzz;
 mod hardening;
 mod helpers;
+mod layers;
 mod ops;
 mod orders;
 mod orders_live;
