@@ -1,6 +1,10 @@
 //! The service's one error type and its single mapping to GraphQL errors.
 
 use async_graphql::ErrorExtensions;
+use axum::{
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use sea_orm::{DbErr, SqlErr};
 
 /// Anything a use case can fail with. Client-caused variants carry a message meant for the
@@ -129,17 +133,75 @@ impl<T> OnConflict<T> for Result<T, DbErr> {
     }
 }
 
+impl AppError {
+    /// Logs what the client will not be shown: the cause of a database or internal error.
+    /// Called once by each mapping below, inside the request's span (so with its request id).
+    fn log_cause(&self) {
+        match self {
+            Self::Db(cause) => tracing::error!(error = %cause, debug = ?cause, "database error"),
+            Self::Internal(cause) => {
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+            }
+            _ => {}
+        }
+    }
+
+    /// The HTTP status for routes outside GraphQL.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Db(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// Plain HTTP routes (webhooks, and media and feeds to come) answer with the same codes and
+/// the same body shape as GraphQL errors.
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log_cause();
+        let mut extensions = serde_json::Map::new();
+        extensions.insert("code".into(), self.code().into());
+        match &self {
+            Self::Invalid { field, .. } => {
+                extensions.insert("field".into(), (*field).into());
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                extensions.insert("retryAfter".into(), (*retry_after_secs).into());
+            }
+            Self::Refused { details, .. } => {
+                for (key, value) in details {
+                    extensions.insert((*key).into(), value.clone().into());
+                }
+            }
+            _ => {}
+        }
+        let body = serde_json::json!({ "errors": [{
+            "message": self.message(),
+            "extensions": extensions,
+        }] });
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Self::TooManyRequests { retry_after_secs } = self
+            && let Ok(value) = retry_after_secs.to_string().parse()
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
 impl From<AppError> for async_graphql::Error {
     fn from(err: AppError) -> Self {
         let code = err.code();
+        err.log_cause();
         match &err {
-            AppError::Db(cause) => {
-                tracing::error!(error = %cause, debug = ?cause, "database error");
-                async_graphql::Error::new("internal server error")
-                    .extend_with(|_, ext| ext.set("code", code))
-            }
-            AppError::Internal(cause) => {
-                tracing::error!(error = format!("{cause:#}"), "internal error");
+            AppError::Db(_) | AppError::Internal(_) => {
                 async_graphql::Error::new("internal server error")
                     .extend_with(|_, ext| ext.set("code", code))
             }

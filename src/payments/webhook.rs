@@ -5,7 +5,7 @@
 use axum::{
     Json,
     body::Bytes,
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{IntoResponse, Response},
 };
 use chrono::Utc;
@@ -53,7 +53,7 @@ impl Outcome {
 
 pub async fn handle(state: AppState, headers: HeaderMap, body: Bytes) -> Response {
     let Some(gateway) = state.stripe.as_deref() else {
-        return (StatusCode::NOT_FOUND, "card payments are not configured").into_response();
+        return AppError::NotFound("card payments are not configured".into()).into_response();
     };
     let Some(signature) = headers
         .get("stripe-signature")
@@ -92,30 +92,17 @@ pub async fn handle(state: AppState, headers: HeaderMap, body: Bytes) -> Respons
         }
         Err(err) => {
             metrics::counter!("stripe_webhooks_total", "outcome" => "failed").increment(1);
-            // Stripe retries anything but 2xx, which is what a failed transaction needs.
-            let code = err.code();
-            tracing::error!(
-                event = id,
-                kind,
-                code,
-                "Stripe webhook failed: {}",
-                err.message()
-            );
-            if let AppError::Db(e) = &err {
-                tracing::error!(error = %e, "database error in webhook");
-            }
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "processing failed; retry",
-            )
-                .into_response()
+            // Stripe retries anything but 2xx, which is what a failed transaction needs; the
+            // error's own mapping logs an internal cause.
+            tracing::warn!(event = id, kind, code = err.code(), "Stripe webhook failed");
+            err.into_response()
         }
     }
 }
 
 fn rejected(why: &'static str) -> Response {
     metrics::counter!("stripe_webhooks_total", "outcome" => "rejected").increment(1);
-    (StatusCode::BAD_REQUEST, why).into_response()
+    AppError::invalid("Stripe-Signature", why).into_response()
 }
 
 /// Processes a verified event.

@@ -398,7 +398,13 @@ impl AccountSubscription {
             async move {
                 match event {
                     DomainEvent::ProfileUpdated { user_id } if user_id == me.id => {
-                        service::me(&db, me).await.ok().map(User)
+                        match service::me(&db, me).await {
+                            Ok(user) => Some(User(user)),
+                            Err(err) => {
+                                tracing::error!(error = ?err, "profileUpdated could not read the user");
+                                None
+                            }
+                        }
                     }
                     _ => None,
                 }

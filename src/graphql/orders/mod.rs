@@ -724,11 +724,14 @@ impl OrderSubscription {
                         buyer_id,
                         shop_id,
                     } if buyer_id == me.id || Some(shop_id) == my_shop => {
-                        let order = order_rows::Entity::find_by_id(order_id)
-                            .one(&db)
-                            .await
-                            .ok()??;
-                        Some(Order(order, view))
+                        match order_rows::Entity::find_by_id(order_id).one(&db).await {
+                            Ok(order) => order.map(|o| Order(o, view)),
+                            Err(err) => {
+                                // The event is skipped; the next one re-reads the order.
+                                tracing::error!(error = %err, %order_id, "orderUpdated could not read the order");
+                                None
+                            }
+                        }
                     }
                     _ => None,
                 }
