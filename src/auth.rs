@@ -115,6 +115,12 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// Whether the caller manages what `owner` owns (a shop, its products and money): the
+    /// owner or an admin. The one place this rule is written.
+    pub fn manages(&self, owner: Uuid) -> bool {
+        self.role == Role::Admin || self.id == owner
+    }
+
     /// Fails with `FORBIDDEN` unless the caller has one of the roles.
     pub fn require_role(&self, roles: &[Role]) -> AppResult<()> {
         if roles.contains(&self.role) {
@@ -166,6 +172,11 @@ impl Caller {
             .unwrap_or(value)
             .trim();
         keys.session(token).map(Some)
+    }
+
+    /// `CurrentUser::manages` for a caller who may not be signed in.
+    pub fn manages(&self, owner: Uuid) -> bool {
+        matches!(self, Self::User(u) if u.manages(owner))
     }
 
     /// The signed-in user, or `UNAUTHENTICATED` saying why not.

@@ -127,7 +127,7 @@ async fn may_see_unpublished(
         .one(db)
         .await?
         .map(|s| s.owner_id);
-    if user.role == Role::Admin || owner == Some(user.id) {
+    if owner.map_or(user.role == Role::Admin, |owner| user.manages(owner)) {
         Ok(())
     } else {
         Err(AppError::Forbidden(

@@ -193,7 +193,7 @@ pub async fn editable_shop(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
-    if caller.role == Role::Admin || shop.owner_id == caller.id {
+    if caller.manages(shop.owner_id) {
         Ok(shop)
     } else {
         Err(AppError::Forbidden("this is not your shop".into()))
@@ -203,8 +203,7 @@ pub async fn editable_shop(
 /// Whether the caller sees this shop: active shops are public, suspended ones only for their
 /// owner and admins.
 pub fn visible(shop: &shops::Model, caller: Caller) -> bool {
-    shop.status == ShopStatus::Active
-        || matches!(caller, Caller::User(u) if u.role == Role::Admin || u.id == shop.owner_id)
+    shop.status == ShopStatus::Active || caller.manages(shop.owner_id)
 }
 
 /// A shop by slug, as the caller may see it.

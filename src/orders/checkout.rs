@@ -14,7 +14,7 @@ use super::{
 use crate::{
     auth::CurrentUser,
     entities::{
-        checkouts, order_events, order_lines,
+        checkouts, order_lines,
         orders::{self, OrderStatus},
         users::Role,
     },
@@ -266,19 +266,15 @@ async fn place_new(
             .insert(&txn)
             .await?;
         }
-        order_events::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            order_id: Set(order.id),
-            from_status: Set(None),
-            to_status: Set(OrderStatus::PendingPayment),
-            actor_id: Set(Some(caller.id)),
-            note: Set(Some(format!(
-                "placed, paying by {}",
-                input.payment_method.as_str()
-            ))),
-            created_at: Set(now),
-        }
-        .insert(&txn)
+        let note = format!("placed, paying by {}", input.payment_method.as_str());
+        super::lifecycle::record_event(
+            &txn,
+            order.id,
+            None,
+            OrderStatus::PendingPayment,
+            Some(caller.id),
+            Some(note),
+        )
         .await?;
     }
     cart::clear(&txn, cart::CartOwner::User(caller.id)).await?;

@@ -45,12 +45,7 @@ pub async fn order_for(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    let party = Party::of(
-        caller.role,
-        order.buyer_id == caller.id,
-        shop.owner_id == caller.id,
-    )
-    .ok_or_else(not_found)?;
+    let party = Party::of(caller, &order, shop.owner_id).ok_or_else(not_found)?;
     Ok((order, party))
 }
 
@@ -89,6 +84,30 @@ pub async fn apply(
     txn.commit().await?;
     published(state, &order).await;
     Ok(order)
+}
+
+/// Writes one entry of an order's history: a status change (`from` → `to`), or a note on the
+/// order with `from == to`. Every order event is written here.
+pub async fn record_event(
+    db: &impl ConnectionTrait,
+    order: Uuid,
+    from: Option<OrderStatus>,
+    to: OrderStatus,
+    actor: Option<Uuid>,
+    note: Option<String>,
+) -> AppResult<()> {
+    order_events::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order),
+        from_status: Set(from),
+        to_status: Set(to),
+        actor_id: Set(actor),
+        note: Set(note),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// Tells live subscribers, after the change committed.
@@ -178,17 +197,7 @@ pub async fn apply_in(
                 .await?;
         }
     }
-    order_events::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        order_id: Set(order.id),
-        from_status: Set(Some(from)),
-        to_status: Set(to),
-        actor_id: Set(actor),
-        note: Set(note),
-        created_at: Set(now),
-    }
-    .insert(txn)
-    .await?;
+    record_event(txn, order.id, Some(from), to, actor, note).await?;
     let order = orders::Entity::find_by_id(order.id)
         .one(txn)
         .await?

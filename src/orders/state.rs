@@ -4,8 +4,14 @@
 //! expiry, admin); `PAID -> CANCELLED` (the shop cannot fulfil, admins; always through a full
 //! refund in `payments::refunds`). Anything else is a `CONFLICT`.
 
+use uuid::Uuid;
+
 use crate::{
-    entities::{orders::OrderStatus, users::Role},
+    auth::CurrentUser,
+    entities::{
+        orders::{self, OrderStatus},
+        users::Role,
+    },
     error::{AppError, AppResult},
 };
 
@@ -20,13 +26,21 @@ pub enum Party {
 }
 
 impl Party {
-    /// The party a signed-in user is for an order, if any.
-    pub fn of(role: Role, is_buyer: bool, is_shop_owner: bool) -> Option<Self> {
-        if role == Role::Admin {
+    /// The party a signed-in user is for an order whose shop `shop_owner` owns, if any:
+    /// admins first, then the shop (an artisan buying from their own shop acts as the shop),
+    /// then the buyer. Transitions, order views, payment visibility and the `orderUpdated`
+    /// filter all ask this.
+    pub fn of(caller: CurrentUser, order: &orders::Model, shop_owner: Uuid) -> Option<Self> {
+        Self::of_ids(caller, order.buyer_id, shop_owner)
+    }
+
+    /// `of` when only the order's buyer and shop owner are known (e.g. from an event).
+    pub fn of_ids(caller: CurrentUser, buyer: Uuid, shop_owner: Uuid) -> Option<Self> {
+        if caller.role == Role::Admin {
             Some(Self::Admin)
-        } else if is_shop_owner {
+        } else if caller.id == shop_owner {
             Some(Self::Shop)
-        } else if is_buyer {
+        } else if caller.id == buyer {
             Some(Self::Buyer)
         } else {
             None

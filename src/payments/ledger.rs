@@ -61,7 +61,7 @@ pub async fn finances_shop(
     caller: crate::auth::CurrentUser,
     shop_id: Option<Uuid>,
 ) -> AppResult<crate::entities::shops::Model> {
-    use crate::entities::{shops, users::Role};
+    use crate::entities::shops;
     let not_found = || AppError::NotFound("no such shop".into());
     let Some(id) = shop_id else {
         return crate::catalog::shops::shop_of(db, caller.id)
@@ -72,7 +72,7 @@ pub async fn finances_shop(
         .one(db)
         .await?
         .ok_or_else(not_found)?;
-    if caller.role == Role::Admin || shop.owner_id == caller.id {
+    if caller.manages(shop.owner_id) {
         Ok(shop)
     } else {
         Err(AppError::Forbidden(

@@ -24,7 +24,6 @@ use crate::{
     entities::{
         checkouts,
         ledger_entries::EntryKind,
-        order_events,
         orders::{self, OrderStatus},
         payments::Provider,
         refunds::{self, RefundMethod, RefundStatus},
@@ -368,20 +367,19 @@ async fn apply_accepted(
         )
         .await;
     }
-    order_events::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        order_id: Set(order.id),
-        from_status: Set(Some(order.status)),
-        to_status: Set(order.status),
-        actor_id: Set(refund.actor_id),
-        note: Set(Some(if fully {
-            format!("refunded in full ({amount})")
-        } else {
-            format!("refunded {amount}")
-        })),
-        created_at: Set(Utc::now()),
-    }
-    .insert(txn)
+    let note = if fully {
+        format!("refunded in full ({amount})")
+    } else {
+        format!("refunded {amount}")
+    };
+    lifecycle::record_event(
+        txn,
+        order.id,
+        Some(order.status),
+        order.status,
+        refund.actor_id,
+        Some(note),
+    )
     .await?;
     Ok(order)
 }

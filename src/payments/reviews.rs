@@ -2,14 +2,12 @@
 //! that had expired, refunds made outside Darkhan, refunds that failed after acceptance.
 
 use chrono::Utc;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
 use crate::{
     auth::CurrentUser,
-    entities::{order_events, orders, payments, users::Role},
+    entities::{orders, payments, users::Role},
     error::{AppError, AppResult},
     state::AppState,
 };
@@ -76,16 +74,15 @@ pub async fn resolve(
         .all(&txn)
         .await?;
     for order in &orders {
-        order_events::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            order_id: Set(order.id),
-            from_status: Set(Some(order.status)),
-            to_status: Set(order.status),
-            actor_id: Set(Some(caller.id)),
-            note: Set(Some(format!("payment review resolved: {note}"))),
-            created_at: Set(Utc::now()),
-        }
-        .insert(&txn)
+        let note = format!("payment review resolved: {note}");
+        crate::orders::lifecycle::record_event(
+            &txn,
+            order.id,
+            Some(order.status),
+            order.status,
+            Some(caller.id),
+            Some(note),
+        )
         .await?;
     }
     let payment = payments::Entity::find()

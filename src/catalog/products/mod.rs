@@ -23,7 +23,6 @@ use crate::{
         categories, product_translations, product_variants,
         products::{self, ProductStatus},
         shipping_profiles, shops,
-        users::Role,
     },
     error::{AppError, AppResult, OnConflict},
     state::AppState,
@@ -346,9 +345,8 @@ pub async fn set_status(
 /// Whether the caller may see this product: ACTIVE products of visible shops are public;
 /// the shop's owner and admins see every product.
 pub fn product_visible(product: &products::Model, shop: &shops::Model, caller: Caller) -> bool {
-    let privileged =
-        matches!(caller, Caller::User(u) if u.role == Role::Admin || u.id == shop.owner_id);
-    privileged || (product.status == ProductStatus::Active && visible(shop, caller))
+    caller.manages(shop.owner_id)
+        || (product.status == ProductStatus::Active && visible(shop, caller))
 }
 
 /// One product by id, as the caller may see it.

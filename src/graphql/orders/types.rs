@@ -14,9 +14,10 @@ use crate::{
     },
     error::AppError,
     graphql::catalog::Shop,
-    graphql::payments::{Payment, Refund, Viewer},
+    graphql::payments::{Payment, Refund},
     kit::{Money, View},
     money::{Currency, Money as MoneyValue},
+    orders::state::Party,
     payments::loaders::PaymentLoaders,
 };
 
@@ -510,11 +511,13 @@ impl Order {
     async fn payment(&self, ctx: &Context<'_>) -> Result<Option<Payment>> {
         use crate::auth::CallerExt;
         let loaders = crate::kit::data::<PaymentLoaders>(ctx)?;
-        let viewer = match ctx.current_user() {
-            Ok(u) if u.role == crate::entities::users::Role::Admin => Viewer::Admin,
-            Ok(u) if u.id == self.0.buyer_id => Viewer::Buyer,
-            _ => Viewer::Shop,
-        };
+        // Whoever may read the order is one of its parties; `Party::of` says which.
+        let caller = ctx.current_user()?;
+        let shop =
+            crate::kit::loaders::one(&crate::kit::data::<Loaders>(ctx)?.shops, self.0.shop_id)
+                .await?
+                .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
+        let viewer = Party::of(caller, &self.0, shop.owner_id).unwrap_or(Party::Shop);
         let payment = crate::kit::loaders::one(&loaders.payments, self.0.checkout_id).await?;
         Ok(payment.map(|p| Payment(p, viewer)))
     }

@@ -12,6 +12,7 @@ use crate::{
     auth::CallerExt,
     graphql::orders::Order,
     kit::{View, uuid},
+    orders::state::Party,
     state::AppState,
 };
 
@@ -150,10 +151,7 @@ impl PaymentQuery {
     async fn payment_reviews(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {
         let state = ctx.data::<AppState>()?;
         let rows = reviews::list(state, ctx.current_user()?).await?;
-        Ok(rows
-            .into_iter()
-            .map(|p| Payment(p, Viewer::Admin))
-            .collect())
+        Ok(rows.into_iter().map(|p| Payment(p, Party::Admin)).collect())
     }
 }
 
@@ -254,7 +252,7 @@ impl PaymentMutation {
         let checkout = uuid("checkoutId", &input.checkout_id)?;
         let payment = reviews::resolve(state, ctx.current_user()?, checkout, &input.note).await?;
         Ok(ResolvePaymentReviewPayload {
-            payment: Payment(payment, Viewer::Admin),
+            payment: Payment(payment, Party::Admin),
         })
     }
 

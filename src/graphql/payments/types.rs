@@ -16,6 +16,7 @@ use crate::{
     error::{AppError, AppResult},
     graphql::orders::money,
     kit::Money,
+    orders::state::Party,
     state::AppState,
 };
 
@@ -86,16 +87,10 @@ impl From<CardSession> for CardPayment {
 }
 
 /// The payment of a checkout (all its orders together).
-pub struct Payment(pub payment_rows::Model, pub Viewer);
-
-/// Who looks at a payment: the checkout covers other shops' orders too, and a card's decline
-/// is the buyer's business, so a shop sees only whether and how its order was paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Viewer {
-    Admin,
-    Buyer,
-    Shop,
-}
+/// Seen by a party of the order (`Party::of`): the checkout covers other shops' orders too,
+/// and a card's decline is the buyer's business, so a shop sees only whether and how its
+/// order was paid.
+pub struct Payment(pub payment_rows::Model, pub Party);
 
 /// The payment of a checkout: card through Stripe or a confirmed bank transfer.
 #[Object]
@@ -119,7 +114,7 @@ impl Payment {
     /// What the payment is for: the checkout's orders still due, in the buyer's currency
     /// (the buyer and admins only; null for shops).
     async fn amount(&self) -> Option<Money> {
-        (self.1 != Viewer::Shop).then(|| money(self.0.amount_minor, &self.0.currency))
+        (self.1 != Party::Shop).then(|| money(self.0.amount_minor, &self.0.currency))
     }
     /// Failed card attempts so far.
     async fn failures(&self) -> i32 {
@@ -127,13 +122,13 @@ impl Payment {
     }
     /// Why the last card attempt failed, as Stripe put it (the buyer and admins only).
     async fn last_error(&self) -> Option<&str> {
-        (self.1 != Viewer::Shop)
+        (self.1 != Party::Shop)
             .then_some(self.0.last_error.as_deref())
             .flatten()
     }
     /// Why an admin must look at it (admins only; null for everyone else).
     async fn review_reason(&self) -> Option<&str> {
-        (self.1 == Viewer::Admin)
+        (self.1 == Party::Admin)
             .then_some(self.0.review_reason.as_deref())
             .flatten()
     }
