@@ -9,7 +9,6 @@ use uuid::Uuid;
 
 use crate::{
     accounts::password,
-    catalog::search,
     entities::{
         collection_products, collections, exchange_rates, makers, product_images, product_makers,
         product_materials, product_translations, product_variants,
@@ -397,7 +396,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
         let mut variants = Vec::new();
         let mut images = Vec::new();
         let mut credits = Vec::new();
-        let mut documents = Vec::new();
+        let mut ids = Vec::new();
         for p in 0..40 {
             let (category, kind_mn, kind_en, mats, hs, weight) = *rng.pick(KINDS);
             let (style_mn, style_en) = *rng.pick(STYLES);
@@ -483,19 +482,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
                 role: Set("maker".into()),
                 position: Set(0),
             });
-            let maker_name = NAMES[(s * 2 + p % 2) % NAMES.len()];
-            let texts = [
-                title_mn.as_str(),
-                title_en.as_str(),
-                description_mn.as_str(),
-                description_en.as_str(),
-                maker_name,
-                region,
-            ];
-            documents.push((
-                id,
-                search::document(texts.into_iter().chain(mats.iter().copied())),
-            ));
+            ids.push(id);
             if p == 0 && s < 12 {
                 featured.push(id);
             }
@@ -519,9 +506,9 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
         product_makers::Entity::insert_many(credits)
             .exec(&txn)
             .await?;
-        for (id, body) in documents {
-            search::write(&txn, id, &body).await?;
-        }
+        // The same document builder as every product change, so search finds seeded
+        // products by everything it finds real ones by.
+        crate::catalog::products::reindex_products(&txn, &ids).await?;
     }
 
     let collection = Uuid::now_v7();

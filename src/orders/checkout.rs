@@ -3,7 +3,7 @@
 use chrono::{Datelike, Duration, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set, Statement,
+    Set,
 };
 use uuid::Uuid;
 
@@ -373,40 +373,29 @@ async fn take_stock(
     }
 }
 
-/// The next human order number of this year, `DK-2026-000123`.
+/// The next human order number of this year, `DK-2026-000123`: one upsert that counts and
+/// answers, the same statement on both databases.
 async fn next_number(txn: &DatabaseTransaction) -> AppResult<String> {
-    let backend = txn.get_database_backend();
+    use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
     let year = Utc::now().year();
-    let (insert, update, select) = match backend {
-        sea_orm::DbBackend::Postgres => (
-            "INSERT INTO order_counters (year, last) VALUES ($1, 0) ON CONFLICT (year) DO NOTHING",
-            "UPDATE order_counters SET last = last + 1 WHERE year = $1",
-            "SELECT last FROM order_counters WHERE year = $1",
-        ),
-        _ => (
-            "INSERT INTO order_counters (year, last) VALUES (?, 0) ON CONFLICT (year) DO NOTHING",
-            "UPDATE order_counters SET last = last + 1 WHERE year = ?",
-            "SELECT last FROM order_counters WHERE year = ?",
-        ),
-    };
-    txn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        insert,
-        [year.into()],
-    ))
-    .await?;
-    txn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        update,
-        [year.into()],
-    ))
-    .await?;
+    let (table, year_col, last) = (
+        Alias::new("order_counters"),
+        Alias::new("year"),
+        Alias::new("last"),
+    );
+    let statement = Query::insert()
+        .into_table(table.clone())
+        .columns([year_col.clone(), last.clone()])
+        .values_panic([year.into(), 1.into()])
+        .on_conflict(
+            OnConflict::column(year_col)
+                .value(last.clone(), Expr::col((table, last.clone())).add(1))
+                .to_owned(),
+        )
+        .returning_col(last)
+        .to_owned();
     let row = txn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            select,
-            [year.into()],
-        ))
+        .query_one(&statement)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("order counter missing")))?;
     let last: i64 = row.try_get("", "last")?;
