@@ -17,6 +17,13 @@ TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 pub struct CountryCode(String);
 
 impl CountryCode {
+    /// Parses a client's value for `field`; the one place its error is worded.
+    pub fn parse_field(field: &'static str, input: &str) -> crate::error::AppResult<Self> {
+        Self::parse(input).ok_or_else(|| {
+            crate::error::AppError::invalid(field, "country must be an ISO 3166-1 alpha-2 code")
+        })
+    }
+
     /// Accepts any case; rejects codes that ISO 3166-1 does not assign.
     pub fn parse(input: &str) -> Option<Self> {
         let code = input.trim().to_ascii_uppercase();
@@ -40,6 +47,13 @@ impl fmt::Display for CountryCode {
 pub struct LanguageTag(String);
 
 impl LanguageTag {
+    /// Parses a client's value for `field`; the one place its error is worded.
+    pub fn parse_field(field: &'static str, input: &str) -> crate::error::AppResult<Self> {
+        Self::parse(input).ok_or_else(|| {
+            crate::error::AppError::invalid(field, "language must be a BCP 47 tag such as mn or en")
+        })
+    }
+
     /// Checks the shape `language[-script][-region][-variant...]`; private-use and
     /// grandfathered tags are refused because no client needs them here.
     pub fn parse(input: &str) -> Option<Self> {

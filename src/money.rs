@@ -38,6 +38,13 @@ pub struct Currency {
 }
 
 impl Currency {
+    /// Parses a client's value for `field`; the one place its error is worded.
+    pub fn parse_field(field: &'static str, input: &str) -> crate::error::AppResult<Self> {
+        Self::parse(input).ok_or_else(|| {
+            crate::error::AppError::invalid(field, "currency must be an ISO 4217 code")
+        })
+    }
+
     /// Accepts any case; rejects codes that are not active ISO 4217 currencies.
     pub fn parse(input: &str) -> Option<Self> {
         let wanted = input.trim().to_ascii_uppercase();

@@ -55,9 +55,14 @@ pub struct Session {
 
 const LOGIN_FAILED: &str = "email or password is incorrect";
 
+/// The form emails are stored and looked up in.
+fn email_key(input: &str) -> String {
+    input.trim().to_lowercase()
+}
+
 /// Lower-cased and checked: one `@`, no spaces, a dotted domain, at most 254 characters.
 pub fn normalize_email(input: &str) -> AppResult<String> {
-    let email = input.trim().to_lowercase();
+    let email = email_key(input);
     let valid = email.len() <= 254
         && !email.chars().any(char::is_whitespace)
         && matches!(email.split_once('@'), Some((local, domain))
@@ -82,21 +87,15 @@ fn display_name(input: &str) -> AppResult<String> {
 }
 
 fn country(field: &'static str, input: &str) -> AppResult<String> {
-    CountryCode::parse(input)
-        .map(|c| c.as_str().to_owned())
-        .ok_or_else(|| AppError::invalid(field, "country must be an ISO 3166-1 alpha-2 code"))
+    Ok(CountryCode::parse_field(field, input)?.as_str().to_owned())
 }
 
 fn language(field: &'static str, input: &str) -> AppResult<String> {
-    LanguageTag::parse(input)
-        .map(|l| l.as_str().to_owned())
-        .ok_or_else(|| AppError::invalid(field, "language must be a BCP 47 tag such as mn or en"))
+    Ok(LanguageTag::parse_field(field, input)?.as_str().to_owned())
 }
 
 fn currency(field: &'static str, input: &str) -> AppResult<String> {
-    Currency::parse(input)
-        .map(|c| c.code().to_owned())
-        .ok_or_else(|| AppError::invalid(field, "currency must be an ISO 4217 code"))
+    Ok(Currency::parse_field(field, input)?.code().to_owned())
 }
 
 /// Creates a BUYER or ARTISAN account and signs it in.
@@ -171,7 +170,7 @@ pub async fn login(
     client: Option<&str>,
 ) -> AppResult<Session> {
     let auth = &state.settings.auth;
-    let email = email.trim().to_lowercase();
+    let email = email_key(email);
     // Keys stay short whatever is typed; no account has an email this long anyway.
     let email_key = format!("email:{}", email.chars().take(320).collect::<String>());
     let client_key = client.map(|c| format!("client:{c}"));

@@ -47,10 +47,8 @@ pub async fn set_rate(
     rate: &str,
 ) -> AppResult<exchange_rates::Model> {
     caller.require_role(&[Role::Admin])?;
-    let base = Currency::parse(base)
-        .ok_or_else(|| AppError::invalid("base", "currency must be an ISO 4217 code"))?;
-    let quote = Currency::parse(quote)
-        .ok_or_else(|| AppError::invalid("quote", "currency must be an ISO 4217 code"))?;
+    let base = Currency::parse_field("base", base)?;
+    let quote = Currency::parse_field("quote", quote)?;
     if base == quote {
         return Err(AppError::invalid("quote", "base and quote must differ"));
     }

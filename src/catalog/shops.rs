@@ -52,27 +52,18 @@ fn apply_shop(active: &mut shops::ActiveModel, input: ShopInput) -> AppResult<()
         active.name = Set(required("name", &v, 120)?);
     }
     if let Some(v) = input.country {
-        let c = CountryCode::parse(&v).ok_or_else(|| {
-            AppError::invalid("country", "country must be an ISO 3166-1 alpha-2 code")
-        })?;
+        let c = CountryCode::parse_field("country", &v)?;
         active.country = Set(c.as_str().to_owned());
     }
     if let Some(v) = input.region {
         active.region = Set(required("region", &v, 100)?);
     }
     if let Some(v) = input.settlement_currency {
-        let c = Currency::parse(&v).ok_or_else(|| {
-            AppError::invalid("settlementCurrency", "currency must be an ISO 4217 code")
-        })?;
+        let c = Currency::parse_field("settlementCurrency", &v)?;
         active.settlement_currency = Set(c.code().to_owned());
     }
     if let Some(v) = input.default_language {
-        let l = LanguageTag::parse(&v).ok_or_else(|| {
-            AppError::invalid(
-                "defaultLanguage",
-                "language must be a BCP 47 tag such as mn",
-            )
-        })?;
+        let l = LanguageTag::parse_field("defaultLanguage", &v)?;
         active.default_language = Set(l.as_str().to_owned());
     }
     if let Some(story) = input.story {
@@ -213,7 +204,7 @@ pub async fn shop_by_slug(
     slug: &str,
 ) -> AppResult<shops::Model> {
     shops::Entity::find()
-        .filter(shops::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
+        .filter(shops::Column::Slug.eq(super::texts::slug_key(slug)))
         .one(db)
         .await?
         .filter(|s| visible(s, caller))

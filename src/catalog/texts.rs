@@ -67,9 +67,14 @@ impl Texts {
     }
 }
 
+/// The form slugs are stored and looked up in.
+pub fn slug_key(input: &str) -> String {
+    input.trim().to_ascii_lowercase()
+}
+
 /// A URL-safe identifier: 2 to `max` lower-case letters, digits and single hyphens.
 pub fn slug(field: &'static str, input: &str, max: usize) -> AppResult<String> {
-    let slug = input.trim().to_ascii_lowercase();
+    let slug = slug_key(input);
     let ok = (2..=max).contains(&slug.len())
         && slug
             .chars()

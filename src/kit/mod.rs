@@ -57,13 +57,7 @@ impl View {
         // The argument first, then what the request reads in (see `graphql::per_request`).
         let mut languages = match language {
             Some(l) => vec![
-                LanguageTag::parse(&l)
-                    .ok_or_else(|| {
-                        AppError::invalid(
-                            "language",
-                            "language must be a BCP 47 tag such as mn or en",
-                        )
-                    })?
+                LanguageTag::parse_field("language", &l)?
                     .as_str()
                     .to_owned(),
             ],
@@ -77,11 +71,7 @@ impl View {
             }
         }
         let currency = currency
-            .map(|c| {
-                Currency::parse(&c).ok_or_else(|| {
-                    AppError::invalid("currency", "currency must be an ISO 4217 code")
-                })
-            })
+            .map(|c| Currency::parse_field("currency", &c))
             .transpose()?;
         Ok(Self {
             languages: Arc::new(languages),

@@ -40,9 +40,7 @@ pub async fn add(
     caller: CurrentUser,
     input: AddressInput,
 ) -> AppResult<addresses::Model> {
-    let country = CountryCode::parse(&input.country).ok_or_else(|| {
-        AppError::invalid("country", "country must be an ISO 3166-1 alpha-2 code")
-    })?;
+    let country = CountryCode::parse_field("country", &input.country)?;
     let phone = optional("phone", input.phone, 40)?;
     if phone
         .as_deref()

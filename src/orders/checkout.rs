@@ -149,8 +149,7 @@ async fn place_new(
         // Refused before anything is written when no Stripe keys are configured.
         state.stripe()?;
     }
-    let currency = Currency::parse(&input.currency)
-        .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?;
+    let currency = Currency::parse_field("currency", &input.currency)?;
     let address = addresses::own(state, caller, input.address_id).await?;
     if items.is_empty() {
         return Err(AppError::refused(

@@ -378,13 +378,13 @@ pub async fn product_by_slug(
 ) -> AppResult<products::Model> {
     let not_found = || AppError::NotFound("no such product".into());
     let shop = shops::Entity::find()
-        .filter(shops::Column::Slug.eq(shop_slug.trim().to_ascii_lowercase()))
+        .filter(shops::Column::Slug.eq(super::texts::slug_key(shop_slug)))
         .one(db)
         .await?
         .ok_or_else(not_found)?;
     let product = products::Entity::find()
         .filter(products::Column::ShopId.eq(shop.id))
-        .filter(products::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
+        .filter(products::Column::Slug.eq(super::texts::slug_key(slug)))
         .order_by_asc(products::Column::Id)
         .one(db)
         .await?

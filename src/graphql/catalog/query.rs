@@ -246,7 +246,7 @@ impl CatalogQuery {
         let state = ctx.data::<AppState>()?;
         let view = View::priced(ctx, language, currency).await?;
         let collection = collections::Entity::find()
-            .filter(collections::Column::Slug.eq(slug.trim().to_ascii_lowercase()))
+            .filter(collections::Column::Slug.eq(crate::catalog::texts::slug_key(&slug)))
             .one(&state.db)
             .await
             .map_err(AppError::from)?

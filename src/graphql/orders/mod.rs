@@ -275,8 +275,7 @@ async fn cart_of(ctx: &Context<'_>, owner: cart::CartOwner, shown: CartShown) ->
     } = shown;
     let state = ctx.data::<AppState>()?;
     let currency = match (currency, owner) {
-        (Some(c), _) => Currency::parse(&c)
-            .ok_or_else(|| AppError::invalid("currency", "currency must be an ISO 4217 code"))?,
+        (Some(c), _) => Currency::parse_field("currency", &c)?,
         (None, cart::CartOwner::User(_)) => preferred_currency(state, ctx.current_user()?).await?,
         // Guests have told us nothing; prices stay in tögrög until they choose.
         (None, cart::CartOwner::Guest(_)) => Currency::parse("MNT")
@@ -284,11 +283,7 @@ async fn cart_of(ctx: &Context<'_>, owner: cart::CartOwner, shown: CartShown) ->
     };
     let country = country
         .map(|c| {
-            crate::i18n::CountryCode::parse(&c)
-                .map(|c| c.as_str().to_owned())
-                .ok_or_else(|| {
-                    AppError::invalid("country", "country must be an ISO 3166-1 alpha-2 code")
-                })
+            crate::i18n::CountryCode::parse_field("country", &c).map(|c| c.as_str().to_owned())
         })
         .transpose()?;
     let items = cart::items(&state.db, owner).await?;
