@@ -1,8 +1,9 @@
-//! GraphQL face of orders: addresses, shipping zones, the cart, checkout and order views.
+//! Output types and payloads of the orders GraphQL.
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use crate::graphql::payments::CardPayment;
 use crate::orders::cart::{LineProblem, PricedCart};
 use crate::orders::loaders::OrderLoaders;
 use crate::{
@@ -527,4 +528,79 @@ impl Order {
         let rows = crate::kit::loaders::many(&loaders.refunds, self.0.id).await?;
         Ok(rows.into_iter().map(Refund).collect())
     }
+}
+
+/// How the buyer pays.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum PaymentMethod {
+    /// Bank transfer; an admin confirms receipt.
+    BankTransfer,
+    /// Card through Stripe: `placeOrder` returns the PaymentIntent's client secret.
+    Card,
+}
+
+/// Result of `addAddress`.
+#[derive(SimpleObject)]
+pub struct AddressPayload {
+    /// The new address.
+    pub address: Address,
+}
+
+/// Result of `removeAddress`.
+#[derive(SimpleObject)]
+pub struct RemoveAddressPayload {
+    /// True once removed.
+    pub success: bool,
+}
+
+/// Result of `saveShippingProfile`.
+#[derive(SimpleObject)]
+pub struct ShippingProfilePayload {
+    /// The profile as saved.
+    pub profile: ShippingProfile,
+}
+
+/// Result of a cart change.
+#[derive(SimpleObject)]
+pub struct CartPayload {
+    /// The cart after the change, in the buyer's preferred currency (MNT for guests).
+    pub cart: Cart,
+    /// For guests: the token to keep sending as `cartToken` (and to `login` or `register` to
+    /// move the cart into the account). Null for signed-in buyers.
+    pub cart_token: Option<String>,
+}
+
+/// Result of `placeOrder`.
+#[derive(SimpleObject)]
+pub struct PlaceOrderPayload {
+    /// The checkout: one payment for all its orders.
+    pub checkout_id: ID,
+    /// One order per shop.
+    pub orders: Vec<Order>,
+    /// What the buyer pays in all.
+    pub total: crate::graphql::catalog::Money,
+    /// For CARD: the Stripe PaymentIntent to confirm on the client. Null for bank transfers.
+    pub payment: Option<CardPayment>,
+}
+
+/// Result of an order change.
+#[derive(SimpleObject)]
+pub struct OrderPayload {
+    /// The order after the change.
+    pub order: Order,
+}
+
+/// Result of `confirmManualPayment`.
+#[derive(SimpleObject)]
+pub struct ConfirmManualPaymentPayload {
+    /// The checkout's orders, now paid.
+    pub orders: Vec<Order>,
+}
+
+/// How a cart is shown: in which currency, language, and for which destination.
+#[derive(Default)]
+pub(super) struct CartShown {
+    pub(super) currency: Option<String>,
+    pub(super) country: Option<String>,
+    pub(super) language: Option<String>,
 }

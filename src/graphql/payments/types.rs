@@ -1,9 +1,10 @@
-//! GraphQL face of payments: card sessions, refunds, balances, the ledger and payouts.
-//! The types; queries and mutations are in `resolvers.rs`.
+//! Output types and payloads of the payments GraphQL: card sessions, refunds, balances, the
+//! ledger and payouts.
 
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 
+use crate::graphql::orders::Order;
 use crate::payments::{card::CardPayment as CardSession, ledger, payouts};
 use crate::{
     entities::{
@@ -444,4 +445,59 @@ fn limit(first: Option<i64>, max: i64) -> AppResult<u64> {
         ));
     }
     Ok(n as u64)
+}
+
+/// A Stripe Connect onboarding link for the artisan.
+#[derive(SimpleObject)]
+pub struct PayoutOnboarding {
+    /// The shop's connected account, `acct_…`.
+    pub account_id: String,
+    /// Send the artisan here; it works once.
+    pub url: String,
+    /// When the link stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Result of `retryPayment`.
+#[derive(SimpleObject)]
+pub struct RetryPaymentPayload {
+    /// The card payment to confirm.
+    pub payment: CardPayment,
+}
+
+/// Result of `refundOrder`.
+#[derive(SimpleObject)]
+pub struct RefundOrderPayload {
+    /// The refund.
+    pub refund: Refund,
+    /// The order after it.
+    pub order: Order,
+}
+
+/// Result of `startPayoutOnboarding`.
+#[derive(SimpleObject)]
+pub struct StartPayoutOnboardingPayload {
+    /// Where to send the artisan.
+    pub onboarding: PayoutOnboarding,
+}
+
+/// Result of `createPayout`.
+#[derive(SimpleObject)]
+pub struct CreatePayoutPayload {
+    /// The payout.
+    pub payout: Payout,
+}
+
+/// Result of `resolvePaymentReview`.
+#[derive(SimpleObject)]
+pub struct ResolvePaymentReviewPayload {
+    /// The payment, no longer flagged.
+    pub payment: Payment,
+}
+
+/// Result of `setShopCommission`.
+#[derive(SimpleObject)]
+pub struct SetShopCommissionPayload {
+    /// The shop's money, with the commission now in force for new orders.
+    pub finances: ShopFinances,
 }

@@ -1,0 +1,133 @@
+//! Root mutation fields of the accounts GraphQL.
+
+use super::{inputs::*, types::*};
+use crate::accounts::service::{self, NewAccount, ProfileChanges, Session};
+use crate::{auth::CallerExt, kit::ClientAddress, state::AppState};
+use async_graphql::{Context, Object, Result};
+
+/// Moves a guest cart into the account just signed in to. A token that opens no cart (say,
+/// already merged on another device) must not fail the sign-in, so it is skipped.
+/// Merges the guest cart, if a token was sent; an unknown token is reported, not an error,
+/// since the sign-in itself succeeded.
+pub(super) async fn merge_cart(
+    state: &AppState,
+    token: Option<String>,
+    session: &Session,
+) -> Result<Option<GuestCartMerge>> {
+    let Some(token) = token else {
+        return Ok(None);
+    };
+    match crate::orders::cart::merge_guest_cart(state, &token, session.user.id).await {
+        Ok(lines) => Ok(Some(GuestCartMerge {
+            found: true,
+            merged_lines: i32::try_from(lines).unwrap_or(i32::MAX),
+        })),
+        Err(crate::error::AppError::Invalid { .. }) => Ok(Some(GuestCartMerge {
+            found: false,
+            merged_lines: 0,
+        })),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates a buyer or artisan account and signs it in.
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account.")] input: RegisterInput,
+    ) -> Result<AuthPayload> {
+        let state = ctx.data::<AppState>()?;
+        let cart_token = input.cart_token;
+        let session = service::register(
+            state,
+            NewAccount {
+                email: input.email,
+                password: input.password,
+                display_name: input.display_name,
+                role: input.role.into(),
+                country: input.country,
+                preferred_language: input.preferred_language,
+                preferred_currency: input.preferred_currency,
+            },
+        )
+        .await?;
+        let merged = merge_cart(state, cart_token, &session).await?;
+        Ok(AuthPayload(session, merged))
+    }
+
+    /// Signs in with email and password.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Email and password.")] input: LoginInput,
+    ) -> Result<AuthPayload> {
+        let state = ctx.data::<AppState>()?;
+        let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0.as_deref());
+        let session = service::login(state, &input.email, &input.password, client).await?;
+        let merged = merge_cart(state, input.cart_token, &session).await?;
+        Ok(AuthPayload(session, merged))
+    }
+
+    /// Exchanges a refresh token for a new session; the old refresh token stops working.
+    async fn refresh_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token to exchange.")] input: RefreshSessionInput,
+    ) -> Result<AuthPayload> {
+        let state = ctx.data::<AppState>()?;
+        Ok(AuthPayload(
+            service::refresh(state, &input.refresh_token).await?,
+            None,
+        ))
+    }
+
+    /// Ends the session that the refresh token belongs to.
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session to end.")] input: LogoutInput,
+    ) -> Result<LogoutPayload> {
+        let state = ctx.data::<AppState>()?;
+        service::logout(state, &input.refresh_token).await?;
+        Ok(LogoutPayload { success: true })
+    }
+
+    /// Changes the signed-in user's profile.
+    async fn update_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The fields to change.")] input: UpdateProfileInput,
+    ) -> Result<UpdateProfilePayload> {
+        let state = ctx.data::<AppState>()?;
+        let changes = ProfileChanges {
+            display_name: input.display_name,
+            country: input.country,
+            preferred_language: input.preferred_language,
+            preferred_currency: input.preferred_currency,
+        };
+        let user = service::update_profile(state, ctx.current_user()?, changes).await?;
+        Ok(UpdateProfilePayload { user: User(user) })
+    }
+
+    /// Changes the password, signs out every session and returns a new one.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The current and the new password.")] input: ChangePasswordInput,
+    ) -> Result<AuthPayload> {
+        let state = ctx.data::<AppState>()?;
+        let session = service::change_password(
+            state,
+            ctx.current_user()?,
+            &input.current_password,
+            &input.new_password,
+        )
+        .await?;
+        Ok(AuthPayload(session, None))
+    }
+}

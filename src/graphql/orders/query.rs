@@ -1,0 +1,236 @@
+//! Root query fields of the orders GraphQL.
+
+use super::types::*;
+use crate::orders::{
+    addresses::{self},
+    cart,
+    lifecycle::{self},
+    shipping::{self},
+    views::{self, Scope},
+};
+use crate::{
+    auth::{CallerExt, CurrentUser},
+    catalog::shops::shop_by_slug,
+    entities::orders::{self as order_rows, OrderStatus as DbStatus},
+    error::{AppError, AppResult},
+    kit::pagination::{self, IdConnection, PageArgs},
+    kit::{View, uuid},
+    money::Currency,
+    state::AppState,
+};
+use async_graphql::{Context, ID, Object, Result};
+
+/// The languages to read in: the `language` argument first, then the request's (see
+/// `graphql::per_request`).
+pub(super) fn languages(ctx: &Context<'_>, language: Option<String>) -> Result<Vec<String>> {
+    Ok(View::new(ctx, language, None)?.languages.to_vec())
+}
+
+pub(super) async fn preferred_currency(state: &AppState, user: CurrentUser) -> AppResult<Currency> {
+    let me = crate::accounts::service::me(&state.db, user).await?;
+    Currency::parse(&me.preferred_currency)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("currency unreadable")))
+}
+
+/// Whose cart a request means: the signed-in user's, else the guest cart of `token`, else
+/// (when `create`) a new guest cart whose token is returned.
+pub(super) async fn cart_owner(
+    ctx: &Context<'_>,
+    token: Option<String>,
+    create: bool,
+) -> Result<(cart::CartOwner, Option<String>)> {
+    let state = ctx.data::<AppState>()?;
+    if let Ok(user) = ctx.current_user() {
+        return Ok((cart::CartOwner::User(user.id), None));
+    }
+    match token {
+        Some(token) => Ok((
+            cart::CartOwner::Guest(cart::guest_cart(&state.db, &token).await?),
+            Some(token),
+        )),
+        None if create => {
+            let (id, token) = cart::open_guest_cart(&state.db).await?;
+            Ok((cart::CartOwner::Guest(id), Some(token)))
+        }
+        None => Err(AppError::Unauthenticated("sign in or pass a cartToken".into()).into()),
+    }
+}
+
+pub(super) async fn cart_of(
+    ctx: &Context<'_>,
+    owner: cart::CartOwner,
+    shown: CartShown,
+) -> Result<Cart> {
+    let CartShown {
+        currency,
+        country,
+        language,
+    } = shown;
+    let state = ctx.data::<AppState>()?;
+    let currency = match (currency, owner) {
+        (Some(c), _) => Currency::parse_field("currency", &c)?,
+        (None, cart::CartOwner::User(_)) => preferred_currency(state, ctx.current_user()?).await?,
+        // Guests have told us nothing; prices stay in tögrög until they choose.
+        (None, cart::CartOwner::Guest(_)) => Currency::parse("MNT")
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("MNT unknown")))?,
+    };
+    let country = country
+        .map(|c| {
+            crate::i18n::CountryCode::parse_field("country", &c).map(|c| c.as_str().to_owned())
+        })
+        .transpose()?;
+    let items = cart::items(&state.db, owner).await?;
+    let priced = cart::price(
+        &state.db,
+        &items,
+        currency,
+        country.as_deref(),
+        &languages(ctx, language.clone())?,
+    )
+    .await?;
+    Ok(cart_view(priced, country, &View::new(ctx, language, None)?))
+}
+
+pub(super) async fn orders_page(
+    ctx: &Context<'_>,
+    scope: Scope,
+    status: Option<OrderStatus>,
+    args: (Option<i64>, Option<String>, Option<i64>, Option<String>),
+) -> Result<IdConnection<Order>> {
+    let state = ctx.data::<AppState>()?;
+    let view = View::new(ctx, None, None)?;
+    let page = PageArgs::new(args.0, args.1, args.2, args.3)?.newest_first();
+    let select = views::orders_in(
+        &state.db,
+        ctx.current_user()?,
+        scope,
+        status.map(DbStatus::from),
+    )
+    .await?;
+    let page = pagination::by_id(&state.db, select, order_rows::Column::Id, page).await?;
+    Ok(page.into_connection(|o| o.id, |o| Order(o, view.clone())))
+}
+
+#[derive(Default)]
+pub struct OrderQuery;
+
+#[Object]
+impl OrderQuery {
+    /// The signed-in user's address book.
+    async fn my_addresses(&self, ctx: &Context<'_>) -> Result<Vec<Address>> {
+        let state = ctx.data::<AppState>()?;
+        Ok(addresses::list(state, ctx.current_user()?)
+            .await?
+            .into_iter()
+            .map(Address::from)
+            .collect())
+    }
+
+    /// A shop's shipping profiles with their zones, the default first.
+    async fn shipping_profiles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shop's slug.")] shop_slug: String,
+    ) -> Result<Vec<ShippingProfile>> {
+        let state = ctx.data::<AppState>()?;
+        let shop = shop_by_slug(&state.db, ctx.caller(), &shop_slug).await?;
+        let profiles = shipping::profiles_of(&state.db, shop.id).await?;
+        Ok(profiles
+            .into_iter()
+            .map(|(p, zones)| profile(p, zones, &shop.settlement_currency))
+            .collect())
+    }
+
+    /// The cart (the signed-in buyer's, or a guest's by `cartToken`), grouped by shop, priced
+    /// in `currency`, with shipping quoted to `country` when given.
+    async fn cart(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "ISO 4217 currency; default the buyer's preferred one (MNT for guests).")]
+        currency: Option<String>,
+        #[graphql(desc = "ISO 3166-1 alpha-2 destination to quote shipping for.")] country: Option<
+            String,
+        >,
+        #[graphql(desc = "A guest cart's token, for visitors who have not signed in.")]
+        cart_token: Option<String>,
+        #[graphql(
+            desc = "BCP 47 language of titles; default Accept-Language, then the buyer's preferred language."
+        )]
+        language: Option<String>,
+    ) -> Result<Cart> {
+        let (owner, _) = cart_owner(ctx, cart_token, false).await?;
+        let shown = CartShown {
+            currency,
+            country,
+            language,
+        };
+        cart_of(ctx, owner, shown).await
+    }
+
+    /// One order: for its buyer, its shop and admins.
+    async fn order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The order's id.")] id: ID,
+    ) -> Result<Order> {
+        let state = ctx.data::<AppState>()?;
+        let (order, _) =
+            lifecycle::order_for(&state.db, ctx.current_user()?, uuid("id", &id)?).await?;
+        Ok(Order(order, View::new(ctx, None, None)?))
+    }
+
+    /// The signed-in buyer's orders, newest first.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn my_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n orders after `after` (at most 100).")] first: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n orders before `before` (at most 100).")] last: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<IdConnection<Order>> {
+        orders_page(ctx, Scope::Bought, None, (first, after, last, before)).await
+    }
+
+    /// The signed-in artisan's shop's orders, newest first: what to pack and where to send it.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn shop_orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only orders in this status.")] status: Option<OrderStatus>,
+        #[graphql(desc = "Return the first n orders after `after` (at most 100).")] first: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n orders before `before` (at most 100).")] last: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<IdConnection<Order>> {
+        orders_page(ctx, Scope::Shop, status, (first, after, last, before)).await
+    }
+
+    /// Every order, newest first. Admins only.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
+    async fn orders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only orders in this status.")] status: Option<OrderStatus>,
+        #[graphql(desc = "Return the first n orders after `after` (at most 100).")] first: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n orders before `before` (at most 100).")] last: Option<
+            i64,
+        >,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<IdConnection<Order>> {
+        orders_page(ctx, Scope::All, status, (first, after, last, before)).await
+    }
+}
