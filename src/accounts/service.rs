@@ -336,6 +336,12 @@ pub async fn preferred_language(
         .await?)
 }
 
+/// Every account, for admins.
+pub fn all_users(caller: CurrentUser) -> AppResult<sea_orm::Select<users::Entity>> {
+    caller.require_role(&[Role::Admin])?;
+    Ok(users::Entity::find())
+}
+
 /// The caller's own account.
 pub async fn me(db: &impl ConnectionTrait, caller: CurrentUser) -> AppResult<users::Model> {
     users::Entity::find_by_id(caller.id)

@@ -13,6 +13,16 @@ use crate::{
 
 pub use crate::money::HOME;
 
+/// Every rate as stored, by base then quote.
+pub async fn all(db: &impl ConnectionTrait) -> AppResult<Vec<exchange_rates::Model>> {
+    use sea_orm::QueryOrder;
+    Ok(exchange_rates::Entity::find()
+        .order_by_asc(exchange_rates::Column::Base)
+        .order_by_asc(exchange_rates::Column::Quote)
+        .all(db)
+        .await?)
+}
+
 /// Every rate, ready for conversions.
 pub async fn load(db: &impl ConnectionTrait) -> AppResult<Rates> {
     Rates::load(db).await

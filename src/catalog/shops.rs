@@ -1,7 +1,9 @@
 //! Shops and their makers: who may open, change, see and suspend them.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select, Set,
+};
 use uuid::Uuid;
 
 use super::{
@@ -298,4 +300,26 @@ pub async fn update_maker(
 /// The commission new orders of a shop carry: its override, else the platform default.
 pub fn commission_bps(shop: &shops::Model, default_bps: i32) -> i32 {
     shop.commission_bps.unwrap_or(default_bps)
+}
+
+/// Open shops, optionally in one country and with published products in some categories.
+pub fn open_shops(country: Option<&str>, categories: Option<Vec<Uuid>>) -> Select<shops::Entity> {
+    use crate::entities::products;
+    let mut select = shops::Entity::find().filter(shops::Column::Status.eq(ShopStatus::Active));
+    if let Some(country) = country {
+        select = select.filter(shops::Column::Country.eq(country.trim().to_ascii_uppercase()));
+    }
+    if let Some(ids) = categories {
+        select = select.filter(
+            shops::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(products::Column::ShopId)
+                    .from(products::Entity)
+                    .and_where(products::Column::CategoryId.is_in(ids))
+                    .and_where(products::Column::Status.eq(products::ProductStatus::Active))
+                    .to_owned(),
+            ),
+        );
+    }
+    select
 }

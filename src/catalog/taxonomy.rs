@@ -284,3 +284,33 @@ pub async fn update_collection(
     txn.commit().await?;
     Ok(collection)
 }
+
+/// Collections, optionally only featured (or not) ones and one shop's.
+pub async fn collections(
+    db: &impl ConnectionTrait,
+    caller: crate::auth::Caller,
+    featured: Option<bool>,
+    shop_slug: Option<&str>,
+) -> AppResult<sea_orm::Select<collections::Entity>> {
+    let mut select = collections::Entity::find();
+    if let Some(featured) = featured {
+        select = select.filter(collections::Column::Featured.eq(featured));
+    }
+    if let Some(slug) = shop_slug {
+        let shop = super::shops::shop_by_slug(db, caller, slug).await?;
+        select = select.filter(collections::Column::ShopId.eq(shop.id));
+    }
+    Ok(select)
+}
+
+/// One collection by slug.
+pub async fn collection_by_slug(
+    db: &impl ConnectionTrait,
+    slug: &str,
+) -> AppResult<collections::Model> {
+    collections::Entity::find()
+        .filter(collections::Column::Slug.eq(super::texts::slug_key(slug)))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such collection".into()))
+}

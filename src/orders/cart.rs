@@ -248,6 +248,26 @@ impl CartOwner {
     }
 }
 
+/// The currency a cart is shown in: the one asked for, else the account's preferred one;
+/// guests have told us nothing, so their prices stay in tögrög until they choose.
+pub async fn shown_currency(
+    db: &impl ConnectionTrait,
+    owner: CartOwner,
+    requested: Option<&str>,
+) -> AppResult<Currency> {
+    let stored = match (requested, owner) {
+        (Some(code), _) => return Currency::parse_field("currency", code),
+        (None, CartOwner::User(id)) => crate::entities::users::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .map(|u| u.preferred_currency)
+            .ok_or_else(|| AppError::Unauthenticated("this account no longer exists".into()))?,
+        (None, CartOwner::Guest(_)) => crate::money::HOME.to_owned(),
+    };
+    Currency::parse(&stored)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("stored currency {stored} unreadable")))
+}
+
 /// The cart's lines as (variant, quantity), oldest first.
 pub async fn items(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<Vec<(Uuid, i32)>> {
     Ok(cart_items::Entity::find()

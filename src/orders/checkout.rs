@@ -34,7 +34,8 @@ pub enum PaymentMethod {
 }
 
 impl PaymentMethod {
-    fn as_str(self) -> &'static str {
+    /// As stored on the checkout.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::BankTransfer => "BANK_TRANSFER",
             Self::Card => "CARD",

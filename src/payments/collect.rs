@@ -4,7 +4,7 @@
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::ledger;
+use super::{card::CardPayment, ledger};
 use crate::{
     auth::CurrentUser,
     entities::{
@@ -12,7 +12,11 @@ use crate::{
         orders::{self, OrderStatus},
     },
     error::{AppError, AppResult},
-    orders::{lifecycle, state::Party},
+    orders::{
+        checkout::{PaymentMethod, PlaceOrder},
+        lifecycle,
+        state::Party,
+    },
     state::AppState,
 };
 
@@ -87,4 +91,36 @@ pub async fn confirm_bank_transfer(
         lifecycle::published(state, order).await;
     }
     Ok(paid)
+}
+
+/// A placed checkout, its orders, and the card session to pay it with when paying by card.
+pub struct Placed {
+    pub checkout: checkouts::Model,
+    pub orders: Vec<orders::Model>,
+    pub card: Option<CardPayment>,
+}
+
+/// `placeOrder`: places the cart (or finds the key's checkout) and, for a card, starts or
+/// resumes its PaymentIntent. The order is written before Stripe is asked, so an outage
+/// never loses it; a retry with the same key resumes the same intent.
+pub async fn place_order(
+    state: &AppState,
+    caller: CurrentUser,
+    input: PlaceOrder,
+) -> AppResult<Placed> {
+    let checkout = crate::orders::checkout::place_order(state, caller, input).await?;
+    let orders = orders::Entity::find()
+        .filter(orders::Column::CheckoutId.eq(checkout.id))
+        .all(&state.db)
+        .await?;
+    let card = if checkout.payment_method == PaymentMethod::Card.as_str() {
+        Some(super::card::start(state, &checkout).await?)
+    } else {
+        None
+    };
+    Ok(Placed {
+        checkout,
+        orders,
+        card,
+    })
 }

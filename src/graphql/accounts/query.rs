@@ -2,14 +2,8 @@
 
 use super::types::*;
 use crate::accounts::service::{self};
-use crate::{
-    auth::CallerExt,
-    entities::users::{self, Role},
-    kit::pagination,
-    state::AppState,
-};
+use crate::{auth::CallerExt, entities::users, kit::pagination, state::AppState};
 use async_graphql::{Context, Object, Result};
-use sea_orm::EntityTrait;
 
 #[derive(Default)]
 pub struct AccountQuery;
@@ -37,10 +31,9 @@ impl AccountQuery {
         #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
     ) -> Result<pagination::IdConnection<User>> {
         let state = ctx.data::<AppState>()?;
-        ctx.current_user()?.require_role(&[Role::Admin])?;
+        let select = service::all_users(ctx.current_user()?)?;
         let page = pagination::PageArgs::new(first, after, last, before)?;
-        let page =
-            pagination::by_id(&state.db, users::Entity::find(), users::Column::Id, page).await?;
+        let page = pagination::by_id(&state.db, select, users::Column::Id, page).await?;
         Ok(page.into_connection(|u| u.id, User))
     }
 }

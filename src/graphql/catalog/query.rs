@@ -1,7 +1,6 @@
 //! Catalogue queries.
 
 use async_graphql::{Context, ID, Object, Result};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::Query};
 
 use super::{
     View,
@@ -17,8 +16,8 @@ use crate::{
     auth::CallerExt,
     catalog::{listing::ProductFilter, products, shops, taxonomy},
     entities::{
-        collections, exchange_rates, products as product_rows,
-        shops::{self as shop_rows, ShopStatus},
+        collections,
+        shops::{self as shop_rows},
     },
     error::AppError,
     kit::pagination::{self, IdConnection, PageArgs},
@@ -86,29 +85,17 @@ impl CatalogQuery {
         let state = ctx.data::<AppState>()?;
         let view = View::new(ctx, language, None)?;
         let page = PageArgs::new(first, after, last, before)?;
-        let mut select =
-            shop_rows::Entity::find().filter(shop_rows::Column::Status.eq(ShopStatus::Active));
-        if let Some(country) = country {
-            select =
-                select.filter(shop_rows::Column::Country.eq(country.trim().to_ascii_uppercase()));
-        }
-        if let Some(category) = category_id {
-            let category = uuid("categoryId", &category)?;
-            let all = loaders(ctx)?.categories().await?;
-            let ids = taxonomy::subtree(all, category);
-            select = select.filter(
-                shop_rows::Column::Id.in_subquery(
-                    Query::select()
-                        .column(product_rows::Column::ShopId)
-                        .from(product_rows::Entity)
-                        .and_where(product_rows::Column::CategoryId.is_in(ids))
-                        .and_where(
-                            product_rows::Column::Status.eq(product_rows::ProductStatus::Active),
-                        )
-                        .to_owned(),
-                ),
-            );
-        }
+        let categories = match category_id {
+            Some(category) => {
+                let category = uuid("categoryId", &category)?;
+                Some(taxonomy::subtree(
+                    loaders(ctx)?.categories().await?,
+                    category,
+                ))
+            }
+            None => None,
+        };
+        let select = shops::open_shops(country.as_deref(), categories);
         let page = pagination::by_id(&state.db, select, shop_rows::Column::Id, page).await?;
         Ok(page.into_connection(|s| s.id, |s| Shop(s, view.clone())))
     }
@@ -223,14 +210,8 @@ impl CatalogQuery {
         let state = ctx.data::<AppState>()?;
         let view = View::priced(ctx, language, currency).await?;
         let page = PageArgs::new(first, after, last, before)?;
-        let mut select = collections::Entity::find();
-        if let Some(featured) = featured {
-            select = select.filter(collections::Column::Featured.eq(featured));
-        }
-        if let Some(slug) = shop_slug {
-            let shop = shops::shop_by_slug(&state.db, ctx.caller(), &slug).await?;
-            select = select.filter(collections::Column::ShopId.eq(shop.id));
-        }
+        let select =
+            taxonomy::collections(&state.db, ctx.caller(), featured, shop_slug.as_deref()).await?;
         let page = pagination::by_id(&state.db, select, collections::Column::Id, page).await?;
         Ok(page.into_connection(|c| c.id, |c| Collection(c, view.clone())))
     }
@@ -245,24 +226,14 @@ impl CatalogQuery {
     ) -> Result<Collection> {
         let state = ctx.data::<AppState>()?;
         let view = View::priced(ctx, language, currency).await?;
-        let collection = collections::Entity::find()
-            .filter(collections::Column::Slug.eq(crate::catalog::texts::slug_key(&slug)))
-            .one(&state.db)
-            .await
-            .map_err(AppError::from)?
-            .ok_or_else(|| AppError::NotFound("no such collection".into()))?;
+        let collection = taxonomy::collection_by_slug(&state.db, &slug).await?;
         Ok(Collection(collection, view))
     }
 
     /// Every exchange rate the marketplace converts prices with.
     async fn exchange_rates(&self, ctx: &Context<'_>) -> Result<Vec<ExchangeRate>> {
         let state = ctx.data::<AppState>()?;
-        let rows = exchange_rates::Entity::find()
-            .order_by_asc(exchange_rates::Column::Base)
-            .order_by_asc(exchange_rates::Column::Quote)
-            .all(&state.db)
-            .await
-            .map_err(AppError::from)?;
+        let rows = crate::catalog::rates::all(&state.db).await?;
         Ok(rows.into_iter().map(ExchangeRate::from).collect())
     }
 }

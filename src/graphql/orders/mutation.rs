@@ -4,20 +4,18 @@ use super::{inputs::*, query::*, types::*};
 use crate::orders::{
     addresses::{self, AddressInput},
     cart,
-    checkout::{self, PaymentMethod as ServiceMethod, PlaceOrder},
+    checkout::{PaymentMethod as ServiceMethod, PlaceOrder},
     lifecycle::{self, Shipment},
     shipping::{self, ProfileInput, ZoneInput},
 };
 use crate::{
     auth::CallerExt,
-    entities::orders::{self as order_rows, OrderStatus as DbStatus},
-    error::AppError,
+    entities::orders::OrderStatus as DbStatus,
     kit::{View, uuid},
-    payments::{card, refunds},
+    payments::refunds,
     state::AppState,
 };
 use async_graphql::{Context, ID, Object, Result};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 #[derive(Default)]
 pub struct OrderMutation;
@@ -137,7 +135,7 @@ impl OrderMutation {
     ) -> Result<PlaceOrderPayload> {
         let state = ctx.data::<AppState>()?;
         let user = ctx.current_user()?;
-        let checkout = checkout::place_order(
+        let placed = crate::payments::collect::place_order(
             state,
             user,
             PlaceOrder {
@@ -152,22 +150,17 @@ impl OrderMutation {
             },
         )
         .await?;
-        let orders = order_rows::Entity::find()
-            .filter(order_rows::Column::CheckoutId.eq(checkout.id))
-            .all(&state.db)
-            .await
-            .map_err(AppError::from)?;
-        let payment = if checkout.payment_method == "CARD" {
-            Some(card::start(state, &checkout).await?.into())
-        } else {
-            None
-        };
         let view = View::new(ctx, None, None)?;
+        let checkout = placed.checkout;
         Ok(PlaceOrderPayload {
-            payment,
+            payment: placed.card.map(Into::into),
             checkout_id: ID(checkout.id.to_string()),
             total: money(checkout.total_minor, &checkout.currency),
-            orders: orders.into_iter().map(|o| Order(o, view.clone())).collect(),
+            orders: placed
+                .orders
+                .into_iter()
+                .map(|o| Order(o, view.clone()))
+                .collect(),
         })
     }
 

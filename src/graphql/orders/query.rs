@@ -9,13 +9,12 @@ use crate::orders::{
     views::{self, Scope},
 };
 use crate::{
-    auth::{CallerExt, CurrentUser},
+    auth::CallerExt,
     catalog::shops::shop_by_slug,
     entities::orders::{self as order_rows, OrderStatus as DbStatus},
-    error::{AppError, AppResult},
+    error::AppError,
     kit::pagination::{self, IdConnection, PageArgs},
     kit::{View, uuid},
-    money::Currency,
     state::AppState,
 };
 use async_graphql::{Context, ID, Object, Result};
@@ -24,12 +23,6 @@ use async_graphql::{Context, ID, Object, Result};
 /// `graphql::per_request`).
 pub(super) fn languages(ctx: &Context<'_>, language: Option<String>) -> Result<Vec<String>> {
     Ok(View::new(ctx, language, None)?.languages.to_vec())
-}
-
-pub(super) async fn preferred_currency(state: &AppState, user: CurrentUser) -> AppResult<Currency> {
-    let me = crate::accounts::service::me(&state.db, user).await?;
-    Currency::parse(&me.preferred_currency)
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("currency unreadable")))
 }
 
 /// Whose cart a request means: the signed-in user's, else the guest cart of `token`, else
@@ -67,13 +60,7 @@ pub(super) async fn cart_of(
         language,
     } = shown;
     let state = ctx.data::<AppState>()?;
-    let currency = match (currency, owner) {
-        (Some(c), _) => Currency::parse_field("currency", &c)?,
-        (None, cart::CartOwner::User(_)) => preferred_currency(state, ctx.current_user()?).await?,
-        // Guests have told us nothing; prices stay in tögrög until they choose.
-        (None, cart::CartOwner::Guest(_)) => Currency::parse("MNT")
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("MNT unknown")))?,
-    };
+    let currency = cart::shown_currency(&state.db, owner, currency.as_deref()).await?;
     let country = country
         .map(|c| {
             crate::i18n::CountryCode::parse_field("country", &c).map(|c| c.as_str().to_owned())
