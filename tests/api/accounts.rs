@@ -20,10 +20,10 @@ async fn register_login_and_me() {
     let r = app
         .gql(None, REGISTER, register_input("Saraa@Example.MN", PASSWORD))
         .await;
-    let user = &r.ok()["register"]["user"];
+    let user = &r.expect_data()["register"]["user"];
     assert_eq!(user["email"], "saraa@example.mn");
     assert_eq!(user["role"], "ARTISAN");
-    assert_eq!(r.ok()["register"]["accessTokenExpiresIn"], 900);
+    assert_eq!(r.expect_data()["register"]["accessTokenExpiresIn"], 900);
 
     let session = app
         .login("SARAA@example.mn", PASSWORD)
@@ -36,7 +36,7 @@ async fn register_login_and_me() {
             json!({}),
         )
         .await;
-    let me = &me.ok()["me"];
+    let me = &me.expect_data()["me"];
     assert_eq!(me["id"], session.id);
     assert_eq!(me["country"], "MN");
     assert_eq!(me["preferredLanguage"], "mn-Cyrl");
@@ -179,11 +179,11 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let first = app.register("oyun@example.mn", "BUYER").await;
 
     let r = app.gql(None, REFRESH, json!({ "t": first.refresh })).await;
-    let second_refresh = r.ok()["refreshSession"]["refreshToken"]
+    let second_refresh = r.expect_data()["refreshSession"]["refreshToken"]
         .as_str()
         .expect("t")
         .to_owned();
-    let second_access = r.ok()["refreshSession"]["accessToken"]
+    let second_access = r.expect_data()["refreshSession"]["accessToken"]
         .as_str()
         .expect("t")
         .to_owned();
@@ -191,7 +191,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     let me = app
         .gql(Some(&second_access), "{ me { email } }", json!({}))
         .await;
-    assert_eq!(me.ok()["me"]["email"], "oyun@example.mn");
+    assert_eq!(me.expect_data()["me"]["email"], "oyun@example.mn");
 
     // The first token was spent: presenting it again is theft, and ends the family.
     let reuse = app.gql(None, REFRESH, json!({ "t": first.refresh })).await;
@@ -202,7 +202,7 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
     // Another login (another family) is untouched.
     let other = app.login("oyun@example.mn", PASSWORD).await.expect("login");
     let r = app.gql(None, REFRESH, json!({ "t": other.refresh })).await;
-    r.ok();
+    r.expect_data();
 
     let junk = app.gql(None, REFRESH, json!({ "t": "made-up" })).await;
     assert_eq!(junk.code(), "UNAUTHENTICATED");
@@ -234,7 +234,7 @@ async fn logout_revokes_the_family() {
             json!({ "t": s.refresh }),
         )
         .await;
-    assert_eq!(r.ok()["logout"]["success"], true);
+    assert_eq!(r.expect_data()["logout"]["success"], true);
     let again = app.gql(None, REFRESH, json!({ "t": s.refresh })).await;
     assert_eq!(again.code(), "UNAUTHENTICATED");
 }
@@ -251,7 +251,7 @@ async fn update_profile_and_change_password() {
             json!({ "input": { "displayName": "Дулмаа", "country": "de", "preferredCurrency": "eur" } }),
         )
         .await;
-    let user = &r.ok()["updateProfile"]["user"];
+    let user = &r.expect_data()["updateProfile"]["user"];
     assert_eq!(user["displayName"], "Дулмаа");
     assert_eq!(user["country"], "DE");
     assert_eq!(user["preferredCurrency"], "EUR");
@@ -300,7 +300,7 @@ async fn update_profile_and_change_password() {
             json!({ "input": { "currentPassword": PASSWORD, "newPassword": "a-new-long-password" } }),
         )
         .await;
-    ok.ok();
+    ok.expect_data();
     // Old sessions are signed out, the old password no longer works, the new one does.
     let old = app.gql(None, REFRESH, json!({ "t": s.refresh })).await;
     assert_eq!(old.code(), "UNAUTHENTICATED");
@@ -332,7 +332,7 @@ async fn only_admins_list_users_page_by_page() {
     let page1 = app
         .gql(Some(&admin.access), USERS, json!({ "first": 2 }))
         .await;
-    let users = &page1.ok()["users"];
+    let users = &page1.expect_data()["users"];
     assert_eq!(users["totalCount"], 4);
     assert_eq!(users["edges"][0]["node"]["email"], "u1@example.mn");
     assert_eq!(users["edges"][1]["node"]["email"], "u2@example.mn");
@@ -347,7 +347,7 @@ async fn only_admins_list_users_page_by_page() {
             json!({ "first": 2, "after": end }),
         )
         .await;
-    let users = &page2.ok()["users"];
+    let users = &page2.expect_data()["users"];
     assert_eq!(users["edges"][0]["node"]["email"], "u3@example.mn");
     assert_eq!(users["edges"][1]["node"]["email"], "admin@darkhan.mn");
     assert_eq!(users["pageInfo"]["hasNextPage"], false);
@@ -360,7 +360,7 @@ async fn only_admins_list_users_page_by_page() {
             json!({ "last": 1, "before": start }),
         )
         .await;
-    let users = &back.ok()["users"];
+    let users = &back.expect_data()["users"];
     assert_eq!(users["edges"][0]["node"]["email"], "u2@example.mn");
     assert_eq!(users["pageInfo"]["hasPreviousPage"], true);
 
@@ -387,7 +387,7 @@ async fn create_admin_makes_an_admin() {
     let r = app
         .gql(Some(&admin.access), "{ me { role } }", json!({}))
         .await;
-    assert_eq!(r.ok()["me"]["role"], "ADMIN");
+    assert_eq!(r.expect_data()["me"]["role"], "ADMIN");
     let r = app
         .gql(
             None,
@@ -395,7 +395,7 @@ async fn create_admin_makes_an_admin() {
             json!({ "input": { "email": "ADMIN@darkhan.mn", "password": PASSWORD } }),
         )
         .await;
-    r.ok();
+    r.expect_data();
 }
 
 mod tokens {

@@ -6,8 +6,8 @@ use std::sync::atomic::Ordering;
 use serde_json::{Value, json};
 
 use crate::{
-    catalog_helpers::{field, nodes},
     helpers::TestApp,
+    helpers::catalog::{field, nodes},
 };
 
 const LIST: &str = "query($f: ProductFilterInput, $s: ProductSortKey, $c: String, $first: Int, $after: String, $last: Int, $before: String) {
@@ -16,7 +16,7 @@ const LIST: &str = "query($f: ProductFilterInput, $s: ProductSortKey, $c: String
     edges { cursor node { slug title price { amount currencyCode } } } } }";
 
 async fn list(app: &TestApp, vars: Value) -> Value {
-    app.gql(None, LIST, vars).await.ok()["products"].clone()
+    app.gql(None, LIST, vars).await.expect_data()["products"].clone()
 }
 
 #[tokio::test]
@@ -83,7 +83,7 @@ async fn filters_and_sorts() {
     let maker = app
         .gql(Some(&mn.owner.access), "mutation($s: ID!) { createMaker(input: { shopId: $s, name: \"Saraa\", region: \"Töv\", craft: \"felt\" }) { maker { id } } }", json!({ "s": mn.id }))
         .await;
-    let maker = maker.ok()["createMaker"]["maker"]["id"].clone();
+    let maker = maker.expect_data()["createMaker"]["maker"]["id"].clone();
     app.published(&mn, "cheap-rug", json!({ "price": "50000", "categoryId": rugs, "materials": ["Wool"], "makers": [{ "makerId": maker, "role": "felt-maker" }] })).await;
     app.published(&mn, "dear-slippers", json!({ "price": "300000", "categoryId": felt, "madeToOrder": true, "variants": [{ "sku": "S", "stock": 0 }] })).await;
     app.published(
@@ -151,7 +151,10 @@ async fn filters_and_sorts() {
             json!({ "c": felt }),
         )
         .await;
-    assert_eq!(field(&shops.ok()["shops"], "slug"), ["ulaanbaatar"]);
+    assert_eq!(
+        field(&shops.expect_data()["shops"], "slug"),
+        ["ulaanbaatar"]
+    );
 
     let asc = list(&app, json!({ "s": "PRICE_ASC", "c": "USD" })).await;
     assert_eq!(
@@ -244,7 +247,7 @@ async fn a_page_costs_the_same_few_queries_whatever_its_size() {
         let maker = app
             .gql(Some(&shop.owner.access), "mutation($s: ID!) { createMaker(input: { shopId: $s, name: \"M\", region: \"R\", craft: \"C\" }) { maker { id } } }", json!({ "s": shop.id }))
             .await;
-        let maker = maker.ok()["createMaker"]["maker"]["id"].clone();
+        let maker = maker.expect_data()["createMaker"]["maker"]["id"].clone();
         for p in 0..6 {
             app.published(
                 shop,
@@ -261,9 +264,9 @@ async fn a_page_costs_the_same_few_queries_whatever_its_size() {
         let before = app.state.queries.load(Ordering::SeqCst);
         let r = app.gql(None, PAGE, json!({ "n": n })).await;
         let after = app.state.queries.load(Ordering::SeqCst);
-        assert_eq!(nodes(&r.ok()["products"]).len(), n as usize);
+        assert_eq!(nodes(&r.expect_data()["products"]).len(), n as usize);
         assert_eq!(
-            nodes(&r.ok()["products"])[0]["category"]["parent"]["name"],
+            nodes(&r.expect_data()["products"])[0]["category"]["parent"]["name"],
             "Felt"
         );
         counts.push(after - before);
@@ -294,7 +297,7 @@ async fn collections_are_curated_by_admins_and_shops() {
         "FORBIDDEN"
     );
     let r = app.gql(Some(&admin.access), create, platform).await;
-    let featured = r.ok()["createCollection"]["collection"]["id"].clone();
+    let featured = r.expect_data()["createCollection"]["collection"]["id"].clone();
     let r = app
         .gql(
             Some(&admin.access),
@@ -303,7 +306,7 @@ async fn collections_are_curated_by_admins_and_shops() {
         )
         .await;
     assert_eq!(
-        r.ok()["updateCollection"]["collection"]["products"]["totalCount"],
+        r.expect_data()["updateCollection"]["collection"]["products"]["totalCount"],
         2
     );
 
@@ -315,7 +318,7 @@ async fn collections_are_curated_by_admins_and_shops() {
         "FORBIDDEN"
     );
     let r = app.gql(Some(&shop.owner.access), create, own).await;
-    let own_id = r.ok()["createCollection"]["collection"]["id"].clone();
+    let own_id = r.expect_data()["createCollection"]["collection"]["id"].clone();
     let steal = app
         .gql(
             Some(&shop.owner.access),
@@ -341,17 +344,17 @@ async fn collections_are_curated_by_admins_and_shops() {
         json!({ "i": { "collectionId": own_id, "addProductIds": [mine] } }),
     )
     .await
-    .ok();
+    .expect_data();
 
     let home = app.gql(None, "{ collections(featured: true, language: \"mn\") { totalCount edges { node { slug name } } } }", json!({})).await;
-    assert_eq!(home.ok()["collections"]["totalCount"], 1);
+    assert_eq!(home.expect_data()["collections"]["totalCount"], 1);
     assert_eq!(
-        home.ok()["collections"]["edges"][0]["node"]["name"],
+        home.expect_data()["collections"]["edges"][0]["node"]["name"],
         "Наадмын бэлэг"
     );
     let by_shop = app.gql(None, "{ collections(shopSlug: \"coll\") { edges { node { slug products { edges { node { slug } } } } } } }", json!({})).await;
     assert_eq!(
-        by_shop.ok()["collections"]["edges"][0]["node"]["products"]["edges"][0]["node"]["slug"],
+        by_shop.expect_data()["collections"]["edges"][0]["node"]["products"]["edges"][0]["node"]["slug"],
         "bowl"
     );
 }
@@ -368,7 +371,10 @@ async fn categories_form_a_seeded_tree_that_admins_curate() {
             json!({}),
         )
         .await;
-    let roots = tree.ok()["categories"].as_array().expect("roots").clone();
+    let roots = tree.expect_data()["categories"]
+        .as_array()
+        .expect("roots")
+        .clone();
     assert!(roots.len() >= 12, "seeded crafts: {}", roots.len());
     let felt = roots.iter().find(|c| c["slug"] == "felt").expect("felt");
     assert_eq!(felt["name"], "Эсгий");
@@ -388,7 +394,7 @@ async fn categories_form_a_seeded_tree_that_admins_curate() {
     );
     let r = app.gql(Some(&admin.access), save, input).await;
     assert_eq!(
-        r.ok()["saveCategory"]["category"]["parent"]["slug"],
+        r.expect_data()["saveCategory"]["category"]["parent"]["slug"],
         "leather"
     );
     // The felt category cannot be put below its own child.
@@ -406,5 +412,5 @@ async fn categories_form_a_seeded_tree_that_admins_curate() {
             json!({}),
         )
         .await;
-    assert_eq!(one.ok()["category"]["name"], "Horse gear");
+    assert_eq!(one.expect_data()["category"]["name"], "Horse gear");
 }

@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::{
-    catalog_helpers::{CREATE_PRODUCT, PUBLISH},
     helpers::TestApp,
+    helpers::catalog::{CREATE_PRODUCT, PUBLISH},
 };
 
 const PRODUCT: &str = "query($id: ID!, $l: String, $c: String) { product(id: $id, language: $l, currency: $c) { id status title description language price { amount currencyCode } originalPrice { amount currencyCode } variants { sku price { amount currencyCode } stock inStock options { name value } } } }";
@@ -30,7 +30,7 @@ async fn drafts_are_private_until_published() {
     let own = app
         .gql(Some(&shop.owner.access), PRODUCT, json!({ "id": id }))
         .await;
-    assert_eq!(own.ok()["product"]["status"], "DRAFT");
+    assert_eq!(own.expect_data()["product"]["status"], "DRAFT");
 
     // A title in the shop's language (mn) is needed first.
     let r = app
@@ -43,11 +43,14 @@ async fn drafts_are_private_until_published() {
         json!({ "input": { "productId": id, "translations": [{ "language": "mn", "title": "Ширдэг" }, { "language": "en", "title": "Shirdeg rug" }] } }),
     )
     .await
-    .ok();
+    .expect_data();
     let r = app
         .gql(Some(&shop.owner.access), PUBLISH, json!({ "id": id }))
         .await;
-    assert_eq!(r.ok()["publishProduct"]["product"]["status"], "ACTIVE");
+    assert_eq!(
+        r.expect_data()["publishProduct"]["product"]["status"],
+        "ACTIVE"
+    );
     assert_eq!(
         app.gql(Some(&shop.owner.access), PUBLISH, json!({ "id": id }))
             .await
@@ -55,7 +58,7 @@ async fn drafts_are_private_until_published() {
         "CONFLICT"
     );
     let public = app.gql(None, PRODUCT, json!({ "id": id, "l": "en" })).await;
-    assert_eq!(public.ok()["product"]["title"], "Shirdeg rug");
+    assert_eq!(public.expect_data()["product"]["title"], "Shirdeg rug");
 
     let by_slug = app
         .gql(
@@ -64,12 +67,15 @@ async fn drafts_are_private_until_published() {
             json!({}),
         )
         .await;
-    assert_eq!(by_slug.ok()["product"]["id"], id);
+    assert_eq!(by_slug.expect_data()["product"]["id"], id);
 
     let r = app
         .gql(Some(&shop.owner.access), ARCHIVE, json!({ "id": id }))
         .await;
-    assert_eq!(r.ok()["archiveProduct"]["product"]["status"], "ARCHIVED");
+    assert_eq!(
+        r.expect_data()["archiveProduct"]["product"]["status"],
+        "ARCHIVED"
+    );
     assert_eq!(
         app.gql(Some(&shop.owner.access), ARCHIVE, json!({ "id": id }))
             .await
@@ -157,7 +163,7 @@ async fn updates_replace_lists_and_keep_variant_ids_by_sku() {
     let before = app
         .gql(Some(&shop.owner.access), PRODUCT, json!({ "id": id }))
         .await;
-    let b41 = before.ok()["product"]["variants"][1]["sku"].clone();
+    let b41 = before.expect_data()["product"]["variants"][1]["sku"].clone();
     assert_eq!(b41, "B-41");
     let r = app
         .gql(
@@ -166,7 +172,7 @@ async fn updates_replace_lists_and_keep_variant_ids_by_sku() {
             json!({ "input": { "productId": id, "hsCode": null, "materials": ["Leather", "felt"], "variants": [{ "sku": "B-41", "stock": 5 }, { "sku": "B-42", "stock": 1 }] } }),
         )
         .await;
-    let p = &r.ok()["updateProduct"]["product"];
+    let p = &r.expect_data()["updateProduct"]["product"];
     assert_eq!(p["hsCode"], serde_json::Value::Null);
     assert_eq!(p["weightGrams"], 1200, "omitted fields stay");
     assert_eq!(p["materials"], json!(["Leather", "felt"]));
@@ -225,7 +231,7 @@ async fn nobody_changes_another_shops_products() {
     // Admins may step in.
     app.gql(Some(&admin.access), PUBLISH, json!({ "id": id }))
         .await
-        .ok();
+        .expect_data();
     // A draft of another shop is invisible to other artisans.
     let draft = app.product(&shop, "draft", json!({})).await;
     assert_eq!(
@@ -252,7 +258,7 @@ async fn nobody_changes_another_shops_products() {
             json!({ "s": "mine" }),
         )
         .await;
-    assert_eq!(own.ok()["products"]["totalCount"], 2);
+    assert_eq!(own.expect_data()["products"]["totalCount"], 2);
 }
 
 #[tokio::test]
@@ -264,19 +270,19 @@ async fn text_follows_argument_then_header_then_shop_language_then_english() {
     let r = app.gql(None, PRODUCT, q(Some("en"))).await;
     assert_eq!(
         (
-            r.ok()["product"]["title"].as_str(),
-            r.ok()["product"]["language"].as_str()
+            r.expect_data()["product"]["title"].as_str(),
+            r.expect_data()["product"]["language"].as_str()
         ),
         (Some("Work deel"), Some("en"))
     );
     let r = app.gql(None, PRODUCT, q(Some("de"))).await;
     assert_eq!(
-        r.ok()["product"]["language"],
+        r.expect_data()["product"]["language"],
         "mn",
         "German falls back to the shop's language"
     );
     let r = app.gql(None, PRODUCT, q(None)).await;
-    assert_eq!(r.ok()["product"]["language"], "mn");
+    assert_eq!(r.expect_data()["product"]["language"], "mn");
     let header = app
         .http
         .post(app.url("/graphql"))
@@ -286,7 +292,7 @@ async fn text_follows_argument_then_header_then_shop_language_then_english() {
         .await
         .expect("post");
     let header = crate::helpers::reply(header).await;
-    assert_eq!(header.ok()["product"]["language"], "en");
+    assert_eq!(header.expect_data()["product"]["language"], "en");
     let bad = app.gql(None, PRODUCT, q(Some("!!"))).await;
     assert_eq!((bad.code(), bad.field()), ("BAD_USER_INPUT", "language"));
 }
@@ -310,7 +316,7 @@ async fn prices_convert_with_iso_exponents_and_never_guess() {
     let r = app
         .gql(
             Some(&shop.owner.access),
-            crate::catalog_helpers::SET_RATE,
+            crate::helpers::catalog::SET_RATE,
             json!({ "b": "USD", "q": "MNT", "r": "3450" }),
         )
         .await;
@@ -318,7 +324,7 @@ async fn prices_convert_with_iso_exponents_and_never_guess() {
     let bad = app
         .gql(
             Some(&admin.access),
-            crate::catalog_helpers::SET_RATE,
+            crate::helpers::catalog::SET_RATE,
             json!({ "b": "USD", "q": "MNT", "r": "-1" }),
         )
         .await;
@@ -329,7 +335,7 @@ async fn prices_convert_with_iso_exponents_and_never_guess() {
     let r = app
         .gql(None, PRODUCT, json!({ "id": id, "c": "usd" }))
         .await;
-    let p = &r.ok()["product"];
+    let p = &r.expect_data()["product"];
     // 125000 / 3450 = 36.2318... -> 36.23
     assert_eq!(
         p["price"],
@@ -347,7 +353,7 @@ async fn prices_convert_with_iso_exponents_and_never_guess() {
         .gql(None, PRODUCT, json!({ "id": id, "c": "JPY" }))
         .await;
     assert_eq!(
-        r.ok()["product"]["price"],
+        r.expect_data()["product"]["price"],
         json!({ "amount": "5411", "currencyCode": "JPY" })
     );
     // EUR is reachable only through MNT once it has a rate.
@@ -359,7 +365,7 @@ async fn prices_convert_with_iso_exponents_and_never_guess() {
         .gql(None, "{ exchangeRates { pair rate } }", json!({}))
         .await;
     assert_eq!(
-        rates.ok()["exchangeRates"],
+        rates.expect_data()["exchangeRates"],
         json!([{ "pair": "JPY/MNT", "rate": "23.1" }, { "pair": "USD/MNT", "rate": "3450" }])
     );
 }

@@ -3,8 +3,8 @@
 use serde_json::json;
 
 use crate::{
-    catalog_helpers::{CREATE_SHOP, field},
     helpers::TestApp,
+    helpers::catalog::{CREATE_SHOP, field},
 };
 
 fn shop_input(slug: &str) -> serde_json::Value {
@@ -34,7 +34,7 @@ async fn artisans_open_one_shop_each() {
     let r = app
         .gql(Some(&artisan.access), CREATE_SHOP, shop_input("Altai"))
         .await;
-    let shop = &r.ok()["createShop"]["shop"];
+    let shop = &r.expect_data()["createShop"]["shop"];
     assert_eq!(shop["slug"], "altai");
     assert_eq!(shop["status"], "ACTIVE");
     assert_eq!(
@@ -78,10 +78,13 @@ async fn shops_read_in_the_asked_language_and_filter_by_country() {
     app.shop("berlin-felt", "DE").await;
     let q = "query($l: String, $c: String) { shops(language: $l, country: $c) { totalCount edges { node { slug story storyLanguage } } } }";
     let r = app.gql(None, q, json!({ "l": "en" })).await;
-    assert_eq!(r.ok()["shops"]["totalCount"], 2);
-    assert_eq!(r.ok()["shops"]["edges"][0]["node"]["story"], "Our story");
+    assert_eq!(r.expect_data()["shops"]["totalCount"], 2);
+    assert_eq!(
+        r.expect_data()["shops"]["edges"][0]["node"]["story"],
+        "Our story"
+    );
     let r = app.gql(None, q, json!({ "c": "de" })).await;
-    assert_eq!(field(&r.ok()["shops"], "slug"), ["berlin-felt"]);
+    assert_eq!(field(&r.expect_data()["shops"], "slug"), ["berlin-felt"]);
 
     let one = app
         .http
@@ -92,7 +95,7 @@ async fn shops_read_in_the_asked_language_and_filter_by_country() {
         .await
         .expect("post");
     let one = crate::helpers::reply(one).await;
-    assert_eq!(one.ok()["shop"]["storyLanguage"], "en");
+    assert_eq!(one.expect_data()["shop"]["storyLanguage"], "en");
     assert_eq!(
         app.gql(None, "{ shop(slug: \"nope\") { id } }", json!({}))
             .await
@@ -119,7 +122,10 @@ async fn only_owners_and_admins_change_a_shop_and_only_admins_suspend() {
         "FORBIDDEN"
     );
     let r = app.gql(Some(&shop.owner.access), UPDATE, change).await;
-    assert_eq!(r.ok()["updateShop"]["shop"]["name"], "Gobi Cashmere");
+    assert_eq!(
+        r.expect_data()["updateShop"]["shop"]["name"],
+        "Gobi Cashmere"
+    );
     let r = app
         .gql(
             Some(&admin.access),
@@ -127,7 +133,7 @@ async fn only_owners_and_admins_change_a_shop_and_only_admins_suspend() {
             json!({ "input": { "shopId": shop.id, "region": "Ömnögovi" } }),
         )
         .await;
-    assert_eq!(r.ok()["updateShop"]["shop"]["region"], "Ömnögovi");
+    assert_eq!(r.expect_data()["updateShop"]["shop"]["region"], "Ömnögovi");
 
     app.published(&shop, "scarf", json!({})).await;
     let suspend = json!({ "id": shop.id, "s": true });
@@ -138,12 +144,17 @@ async fn only_owners_and_admins_change_a_shop_and_only_admins_suspend() {
         "FORBIDDEN"
     );
     let r = app.gql(Some(&admin.access), SUSPEND, suspend).await;
-    assert_eq!(r.ok()["setShopSuspended"]["shop"]["status"], "SUSPENDED");
+    assert_eq!(
+        r.expect_data()["setShopSuspended"]["shop"]["status"],
+        "SUSPENDED"
+    );
 
     // Hidden from the public, with its products; still visible to its owner.
     let q = "{ shop(slug: \"gobi\") { slug } }";
     assert_eq!(app.gql(None, q, json!({})).await.code(), "NOT_FOUND");
-    app.gql(Some(&shop.owner.access), q, json!({})).await.ok();
+    app.gql(Some(&shop.owner.access), q, json!({}))
+        .await
+        .expect_data();
     let list = app
         .gql(
             None,
@@ -151,8 +162,8 @@ async fn only_owners_and_admins_change_a_shop_and_only_admins_suspend() {
             json!({}),
         )
         .await;
-    assert_eq!(list.ok()["products"]["totalCount"], 0);
-    assert_eq!(list.ok()["shops"]["totalCount"], 1);
+    assert_eq!(list.expect_data()["products"]["totalCount"], 0);
+    assert_eq!(list.expect_data()["shops"]["totalCount"], 1);
 }
 
 const CREATE_MAKER: &str = "mutation($input: CreateMakerInput!) { createMaker(input: $input) { maker { id name craft yearsPractising biography } } }";
@@ -185,7 +196,7 @@ async fn makers_belong_to_their_shop_and_are_credited_on_products() {
             maker_input(&shop.id),
         )
         .await;
-    let maker_id = r.ok()["createMaker"]["maker"]["id"]
+    let maker_id = r.expect_data()["createMaker"]["maker"]["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -196,7 +207,7 @@ async fn makers_belong_to_their_shop_and_are_credited_on_products() {
             maker_input(&other.id),
         )
         .await;
-    let their_maker = theirs.ok()["createMaker"]["maker"]["id"]
+    let their_maker = theirs.expect_data()["createMaker"]["maker"]["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -223,7 +234,7 @@ async fn makers_belong_to_their_shop_and_are_credited_on_products() {
     let r = app
         .gql(None, "query($id: ID!) { product(id: $id, language: \"en\") { makers { role maker { name craft biography } } } }", json!({ "id": id }))
         .await;
-    let makers = &r.ok()["product"]["makers"];
+    let makers = &r.expect_data()["product"]["makers"];
     assert_eq!(makers[0]["role"], "carver");
     assert_eq!(makers[0]["maker"]["name"], "Батбаяр");
     assert_eq!(makers[0]["maker"]["biography"], "Carves since 2000.");
@@ -232,7 +243,7 @@ async fn makers_belong_to_their_shop_and_are_credited_on_products() {
     let r = app
         .gql(
             Some(&shop.owner.access),
-            crate::catalog_helpers::CREATE_PRODUCT,
+            crate::helpers::catalog::CREATE_PRODUCT,
             json!({ "input": { "shopId": shop.id, "slug": "x", "price": "10", "variants": [{ "sku": "X", "stock": 1 }], "makers": [{ "makerId": their_maker, "role": "thief" }] } }),
         )
         .await;
@@ -248,7 +259,7 @@ async fn makers_belong_to_their_shop_and_are_credited_on_products() {
     );
     app.gql(Some(&shop.owner.access), rename, json!({ "id": maker_id }))
         .await
-        .ok();
+        .expect_data();
     let found = app
         .gql(
             None,
@@ -256,5 +267,5 @@ async fn makers_belong_to_their_shop_and_are_credited_on_products() {
             json!({}),
         )
         .await;
-    assert_eq!(found.ok()["products"]["totalCount"], 1);
+    assert_eq!(found.expect_data()["products"]["totalCount"], 1);
 }

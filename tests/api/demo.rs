@@ -16,7 +16,7 @@ async fn seed_demo_builds_a_browsable_catalogue() {
     let page = app
         .gql(None, "{ products(first: 20, language: \"en\", currency: \"USD\") { totalCount edges { node { title price { currencyCode } shop { name } makers { maker { name } } variants { sku } } } } }", json!({}))
         .await;
-    let products = &page.ok()["products"];
+    let products = &page.expect_data()["products"];
     assert_eq!(products["totalCount"], 2000);
     assert_eq!(products["edges"].as_array().map(Vec::len), Some(20));
     assert_eq!(products["edges"][0]["node"]["price"]["currencyCode"], "USD");
@@ -28,7 +28,12 @@ async fn seed_demo_builds_a_browsable_catalogue() {
             json!({}),
         )
         .await;
-    assert!(search.ok()["products"]["totalCount"].as_i64().unwrap_or(0) > 0);
+    assert!(
+        search.expect_data()["products"]["totalCount"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
+    );
     let latin = app
         .gql(
             None,
@@ -37,8 +42,8 @@ async fn seed_demo_builds_a_browsable_catalogue() {
         )
         .await;
     assert_eq!(
-        latin.ok()["products"]["totalCount"],
-        search.ok()["products"]["totalCount"]
+        latin.expect_data()["products"]["totalCount"],
+        search.expect_data()["products"]["totalCount"]
     );
 
     let featured = app
@@ -49,7 +54,7 @@ async fn seed_demo_builds_a_browsable_catalogue() {
         )
         .await;
     assert_eq!(
-        featured.ok()["collections"]["edges"][0]["node"]["products"]["totalCount"],
+        featured.expect_data()["collections"]["edges"][0]["node"]["products"]["totalCount"],
         12
     );
     let login = app

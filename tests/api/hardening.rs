@@ -20,7 +20,7 @@ fn nested_object(levels: usize) -> String {
 
 async fn alive(app: &TestApp) {
     let r = app.gql(None, "{ __typename }", json!({})).await;
-    assert_eq!(r.ok()["__typename"], "Query");
+    assert_eq!(r.expect_data()["__typename"], "Query");
 }
 
 #[tokio::test]
@@ -122,7 +122,10 @@ fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofT
 async fn the_standard_introspection_query_works_but_deep_data_queries_do_not() {
     let app = TestApp::spawn().await;
     let r = app.gql(None, INTROSPECTION, json!({})).await;
-    let types = r.ok()["__schema"]["types"].as_array().expect("types").len();
+    let types = r.expect_data()["__schema"]["types"]
+        .as_array()
+        .expect("types")
+        .len();
     assert!(types > 50, "{types}");
 
     let mut ws = connect(&app, Some("graphql-transport-ws")).await;
@@ -183,7 +186,10 @@ async fn control_characters_are_refused_and_text_is_normalised() {
     let composed = app
         .gql(None, REGISTER, account("zo\u{eb}@x.example", "Zo\u{eb}"))
         .await;
-    assert_eq!(composed.ok()["register"]["user"]["displayName"], "Zo\u{eb}");
+    assert_eq!(
+        composed.expect_data()["register"]["user"]["displayName"],
+        "Zo\u{eb}"
+    );
     let decomposed = app
         .gql(
             None,
@@ -225,8 +231,8 @@ async fn a_burst_of_guesses_gets_the_limit_verified_across_servers() {
 #[tokio::test]
 async fn two_successes_for_one_intent_at_once_pay_once_without_review() {
     use crate::{
-        fake_stripe::event,
-        payments::{intent, world},
+        helpers::payments::{intent, world},
+        helpers::stripe::event,
     };
     let w = world("twice@example.de").await;
     let (_, rug) = w.shop("twice", "100000", 50).await;
@@ -251,7 +257,7 @@ async fn two_successes_for_one_intent_at_once_pay_once_without_review() {
 
 #[tokio::test]
 async fn two_refunds_of_one_order_at_once_give_one_success_and_one_conflict() {
-    use crate::payments::{REFUND, world};
+    use crate::helpers::payments::{REFUND, world};
     let w = world("refund-race@example.de").await;
     let (shop, rug) = w.shop("refund-race", "370000", 3).await;
     w.add(&rug, 1).await;
@@ -267,7 +273,10 @@ async fn two_refunds_of_one_order_at_once_give_one_success_and_one_conflict() {
     codes.sort();
     assert_eq!(codes, vec!["", "CONFLICT"], "{} {}", a.body, b.body);
     let winner = if a.code().is_empty() { &a } else { &b };
-    assert_eq!(winner.ok()["refundOrder"]["refund"]["status"], "SUCCEEDED");
+    assert_eq!(
+        winner.expect_data()["refundOrder"]["refund"]["status"],
+        "SUCCEEDED"
+    );
     assert_eq!(w.fake.seen("POST", "/v1/refunds").len(), 1);
 }
 
@@ -281,7 +290,7 @@ fn place(address: &str, key: &str, currency: &str) -> Value {
 
 #[tokio::test]
 async fn retries_of_a_placed_key_get_its_checkout_whatever_the_stock() {
-    use crate::orders::{buyer_in, stocked_shop};
+    use crate::helpers::orders::{buyer_in, stocked_shop};
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     app.set_rate(&admin, "EUR", "MNT", "3700").await;
@@ -289,7 +298,7 @@ async fn retries_of_a_placed_key_get_its_checkout_whatever_the_stock() {
     let (buyer, address) = buyer_in(&app, "retry@example.de", "DE").await;
     app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
     let tries = (0..20).map(|_| {
         app.gql(
             Some(&buyer.access),
@@ -301,7 +310,7 @@ async fn retries_of_a_placed_key_get_its_checkout_whatever_the_stock() {
     let ids: std::collections::HashSet<String> = answers
         .iter()
         .map(|r| {
-            r.ok()["placeOrder"]["checkoutId"]
+            r.expect_data()["placeOrder"]["checkoutId"]
                 .as_str()
                 .expect("checkout")
                 .to_owned()
@@ -318,7 +327,7 @@ async fn retries_of_a_placed_key_get_its_checkout_whatever_the_stock() {
         .await;
     assert!(
         ids.contains(
-            again.ok()["placeOrder"]["checkoutId"]
+            again.expect_data()["placeOrder"]["checkoutId"]
                 .as_str()
                 .unwrap_or("")
         )
@@ -327,7 +336,7 @@ async fn retries_of_a_placed_key_get_its_checkout_whatever_the_stock() {
 
 #[tokio::test]
 async fn a_key_reused_for_another_request_is_refused_and_keeps_the_cart() {
-    use crate::orders::{buyer_in, stocked_shop};
+    use crate::helpers::orders::{buyer_in, stocked_shop};
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     app.set_rate(&admin, "EUR", "MNT", "3700").await;
@@ -336,10 +345,10 @@ async fn a_key_reused_for_another_request_is_refused_and_keeps_the_cart() {
     let (buyer, address) = buyer_in(&app, "reuse@example.de", "DE").await;
     app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
     app.gql(Some(&buyer.access), PLACE, place(&address, "k-1", "EUR"))
         .await
-        .ok();
+        .expect_data();
     // Another currency with the same key.
     let r = app
         .gql(Some(&buyer.access), PLACE, place(&address, "k-1", "USD"))
@@ -348,7 +357,7 @@ async fn a_key_reused_for_another_request_is_refused_and_keeps_the_cart() {
     // A new cart with the same key: refused, and the new items stay in the cart.
     app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 2 }))
         .await
-        .ok();
+        .expect_data();
     let r = app
         .gql(Some(&buyer.access), PLACE, place(&address, "k-1", "EUR"))
         .await;
@@ -360,17 +369,20 @@ async fn a_key_reused_for_another_request_is_refused_and_keeps_the_cart() {
             json!({}),
         )
         .await;
-    assert_eq!(cart.ok()["cart"]["shops"][0]["lines"][0]["quantity"], 2);
+    assert_eq!(
+        cart.expect_data()["cart"]["shops"][0]["lines"][0]["quantity"],
+        2
+    );
     // The same request as the first: the first checkout.
     let fresh = app
         .gql(Some(&buyer.access), PLACE, place(&address, "k-2", "EUR"))
         .await;
-    fresh.ok();
+    fresh.expect_data();
 }
 
 #[tokio::test]
 async fn refusals_name_what_to_act_on() {
-    use crate::orders::{buyer_in, stocked_shop};
+    use crate::helpers::orders::{buyer_in, stocked_shop};
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     app.set_rate(&admin, "EUR", "MNT", "3700").await;
@@ -383,19 +395,19 @@ async fn refusals_name_what_to_act_on() {
 
     app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 2 }))
         .await
-        .ok();
+        .expect_data();
     // Someone else buys one first.
     let (rival, rival_address) = buyer_in(&app, "rival@example.de", "DE").await;
     app.gql(Some(&rival.access), ADD, json!({ "v": rug, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
     app.gql(
         Some(&rival.access),
         PLACE,
         place(&rival_address, "r-1", "EUR"),
     )
     .await
-    .ok();
+    .expect_data();
     let r = app
         .gql(Some(&buyer.access), PLACE, place(&address, "o-1", "EUR"))
         .await;
@@ -455,7 +467,7 @@ async fn sockets_close_when_their_session_ends() {
             json!({ "t": anna.refresh }),
         )
         .await;
-    r.ok();
+    r.expect_data();
     assert_eq!(closed(&mut laptop_ws).await.0, 4403);
     send(&mut phone_ws, json!({ "type": "ping" })).await;
     assert_eq!(next(&mut phone_ws).await["type"], "pong");
@@ -468,7 +480,7 @@ async fn sockets_close_when_their_session_ends() {
             json!({ "c": crate::helpers::PASSWORD }),
         )
         .await;
-    r.ok();
+    r.expect_data();
     assert_eq!(closed(&mut phone_ws).await.0, 4403);
 }
 
@@ -518,7 +530,7 @@ async fn prices_filter_as_they_are_shown_and_unknown_currencies_are_refused_at_t
         json!({ "minPrice": "36.25", "maxPrice": "36.25" }),
     ] {
         let r = app.gql(None, query, json!({ "f": filter })).await;
-        let edges = r.ok()["products"]["edges"]
+        let edges = r.expect_data()["products"]["edges"]
             .as_array()
             .expect("edges")
             .clone();
@@ -528,7 +540,7 @@ async fn prices_filter_as_they_are_shown_and_unknown_currencies_are_refused_at_t
     let r = app
         .gql(None, query, json!({ "f": { "maxPrice": "36.24" } }))
         .await;
-    assert_eq!(r.ok()["products"]["edges"], json!([]));
+    assert_eq!(r.expect_data()["products"]["edges"], json!([]));
 
     // No NZD rate: one coded error on the argument, no product without its price.
     let r = app
@@ -562,7 +574,7 @@ async fn a_refused_collection_change_changes_nothing() {
             json!({ "i": { "shopId": shop.id, "slug": "whole-best", "names": [{ "language": "en", "text": "Best" }] } }),
         )
         .await;
-    let id = r.ok()["createCollection"]["collection"]["id"].clone();
+    let id = r.expect_data()["createCollection"]["collection"]["id"].clone();
     let update = "mutation($i: UpdateCollectionInput!) { updateCollection(input: $i) { collection { slug } } }";
     let r = app
         .gql(
@@ -579,45 +591,50 @@ async fn a_refused_collection_change_changes_nothing() {
             json!({}),
         )
         .await;
-    assert_eq!(now.ok()["collection"]["slug"], "whole-best", "{}", now.body);
-    assert_eq!(now.ok()["collection"]["name"], "Best");
+    assert_eq!(
+        now.expect_data()["collection"]["slug"],
+        "whole-best",
+        "{}",
+        now.body
+    );
+    assert_eq!(now.expect_data()["collection"]["name"], "Best");
 }
 
 #[tokio::test]
 async fn sign_in_reports_the_guest_cart_it_merged() {
-    use crate::orders::stocked_shop;
+    use crate::helpers::orders::stocked_shop;
     let app = TestApp::spawn().await;
     let (_, rug) = stocked_shop(&app, "merge", "37000", 10).await;
     let guest_add =
         "mutation($v: ID!) { addToCart(input: { variantId: $v, quantity: 2 }) { cartToken } }";
     let r = app.gql(None, guest_add, json!({ "v": rug })).await;
-    let token = r.ok()["addToCart"]["cartToken"].clone();
+    let token = r.expect_data()["addToCart"]["cartToken"].clone();
     app.register("merge@example.de", "BUYER").await;
     let login = "mutation($t: String) { login(input: { email: \"merge@example.de\", password: \"felt-and-silver-42\", cartToken: $t }) { guestCart { found mergedLines } } }";
     let r = app.gql(None, login, json!({ "t": token })).await;
     assert_eq!(
-        r.ok()["login"]["guestCart"],
+        r.expect_data()["login"]["guestCart"],
         json!({ "found": true, "mergedLines": 1 })
     );
     let r = app.gql(None, login, json!({ "t": token })).await;
     assert_eq!(
-        r.ok()["login"]["guestCart"],
+        r.expect_data()["login"]["guestCart"],
         json!({ "found": false, "mergedLines": 0 })
     );
     let r = app.gql(None, login, json!({ "t": null })).await;
-    assert!(r.ok()["login"]["guestCart"].is_null());
+    assert!(r.expect_data()["login"]["guestCart"].is_null());
 }
 
 #[tokio::test]
 async fn carts_and_orders_read_in_the_buyers_language() {
-    use crate::orders::stocked_shop;
+    use crate::helpers::orders::stocked_shop;
     let app = TestApp::spawn().await;
     let admin = app.admin().await;
     app.set_rate(&admin, "EUR", "MNT", "3700").await;
     let (_, rug) = stocked_shop(&app, "words", "37000", 10).await;
     app.gql(None, REGISTER, account("words@example.de", "Anna"))
         .await
-        .ok();
+        .expect_data();
     let buyer = app
         .login("words@example.de", crate::helpers::PASSWORD)
         .await
@@ -626,7 +643,7 @@ async fn carts_and_orders_read_in_the_buyers_language() {
     // No Accept-Language: the account's preferred language (en).
     let r = app.gql(Some(&buyer.access), add, json!({ "v": rug })).await;
     assert_eq!(
-        r.ok()["addToCart"]["cart"]["shops"][0]["lines"][0]["title"],
+        r.expect_data()["addToCart"]["cart"]["shops"][0]["lines"][0]["title"],
         "Work item"
     );
     // The argument wins.
@@ -638,7 +655,7 @@ async fn carts_and_orders_read_in_the_buyers_language() {
         )
         .await;
     assert_eq!(
-        r.ok()["cart"]["shops"][0]["lines"][0]["title"],
+        r.expect_data()["cart"]["shops"][0]["lines"][0]["title"],
         "Бүтээл item"
     );
     // The order keeps the English title.
@@ -649,7 +666,7 @@ async fn carts_and_orders_read_in_the_buyers_language() {
             json!({}),
         )
         .await;
-    let address = address.ok()["addAddress"]["address"]["id"].clone();
+    let address = address.expect_data()["addAddress"]["address"]["id"].clone();
     let r = app
         .gql(
             Some(&buyer.access),
@@ -658,7 +675,7 @@ async fn carts_and_orders_read_in_the_buyers_language() {
         )
         .await;
     assert_eq!(
-        r.ok()["placeOrder"]["orders"][0]["lines"][0]["title"],
+        r.expect_data()["placeOrder"]["orders"][0]["lines"][0]["title"],
         "Work item"
     );
 
@@ -670,7 +687,7 @@ async fn carts_and_orders_read_in_the_buyers_language() {
             json!({ "v": rug }),
         )
         .await;
-    let cart = &r.ok()["addToCart"]["cart"];
+    let cart = &r.expect_data()["addToCart"]["cart"];
     assert_eq!(
         (cart["currency"].as_str(), cart["destination"].as_str()),
         (Some("EUR"), Some("DE"))

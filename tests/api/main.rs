@@ -4,11 +4,9 @@
 
 mod accounts;
 mod catalog_browse;
-mod catalog_helpers;
 mod catalog_products;
 mod catalog_shops;
 mod demo;
-mod fake_stripe;
 mod fuzz;
 mod hardening;
 mod helpers;
@@ -16,7 +14,9 @@ mod layers;
 mod ops;
 mod orders;
 mod orders_live;
-mod payments;
+mod payments_card;
+mod payments_payouts;
+mod payments_refunds;
 mod schema;
 mod transport;
 mod ws;

@@ -2,71 +2,17 @@
 
 use serde_json::{Value, json};
 
-use crate::{
-    catalog_helpers::ShopFixture,
-    helpers::{Session, TestApp},
+use crate::helpers::{
+    TestApp,
+    orders::{ADD_ADDRESS, buyer_in, stocked_shop},
 };
 
-const ZONES: &str = "mutation($i: SaveShippingProfileInput!) { saveShippingProfile(input: $i) { profile { id name isDefault zones { name countries firstItem { amount currencyCode } } } } }";
-const ADD_ADDRESS: &str =
-    "mutation($i: AddAddressInput!) { addAddress(input: $i) { address { id country } } }";
+use crate::helpers::orders::ZONES;
 const ADD: &str = "mutation($v: ID!, $q: Int!) { addToCart(input: { variantId: $v, quantity: $q }) { cart { currency subtotal { amount } shops { lines { sku quantity } } } } }";
 const CART: &str = "query($c: String, $d: String) { cart(currency: $c, country: $d) { currency destination subtotal { amount currencyCode } shipping { amount } total { amount currencyCode }
   shops { shop { slug } shipsToDestination subtotal { amount } shipping { cost { amount } minDays maxDays } lines { sku quantity unitPrice { amount } lineTotal { amount } problem } } } }";
 const PLACE: &str = "mutation($i: PlaceOrderInput!) { placeOrder(input: $i) { checkoutId total { amount currencyCode } orders { id number status total { amount currencyCode } shopTotal { amount currencyCode } exchangeRate shop { slug } shippingAddress { city country } lines { sku quantity unitPrice { amount } } } } }";
 const ORDER: &str = "query($id: ID!) { order(id: $id) { number status carrier trackingNumber events { from to note } customs { totalWeightGrams totalValue { amount currencyCode } items { description hsCode originCountry quantity weightGrams value { amount } } } } }";
-
-/// A shop shipping to Europe and the rest of the world, with one published product.
-pub async fn stocked_shop(
-    app: &TestApp,
-    slug: &str,
-    price: &str,
-    stock: i32,
-) -> (ShopFixture, String) {
-    let shop = app.shop(slug, "MN").await;
-    app.gql(
-        Some(&shop.owner.access),
-        ZONES,
-        json!({ "i": { "shopId": shop.id, "name": "Parcels", "zones": [
-            { "name": "Europe", "countries": ["DE", "FR"], "firstItem": "40000", "additionalItem": "10000", "minDays": 7, "maxDays": 14 },
-            { "name": "Asia", "countries": ["JP", "KR", "CN"], "firstItem": "30000", "additionalItem": "5000", "minDays": 5, "maxDays": 10 }
-        ] } }),
-    )
-    .await
-    .ok();
-    let sku = format!("{}-A", slug.to_uppercase());
-    let product = app
-        .published(&shop, "item", json!({ "price": price, "hsCode": "570500", "weightGrams": 2000, "variants": [{ "sku": sku, "stock": stock }] }))
-        .await;
-    let r = app
-        .gql(
-            None,
-            "query($id: ID!) { product(id: $id) { variants { id } } }",
-            json!({ "id": product }),
-        )
-        .await;
-    let variant = r.ok()["product"]["variants"][0]["id"]
-        .as_str()
-        .expect("variant")
-        .to_owned();
-    (shop, variant)
-}
-
-pub async fn buyer_in(app: &TestApp, email: &str, country: &str) -> (Session, String) {
-    let buyer = app.register(email, "BUYER").await;
-    let r = app
-        .gql(
-            Some(&buyer.access),
-            ADD_ADDRESS,
-            json!({ "i": { "name": "Anna Schmidt", "line1": "Torstraße 1", "city": "Berlin", "postalCode": "10119", "country": country, "phone": "+49 30 1234" } }),
-        )
-        .await;
-    let address = r.ok()["addAddress"]["address"]["id"]
-        .as_str()
-        .expect("address")
-        .to_owned();
-    (buyer, address)
-}
 
 fn place(address: &str, key: &str) -> Value {
     json!({ "i": { "addressId": address, "currency": "EUR", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": key } })
@@ -83,19 +29,19 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
 
     app.gql(Some(&anna.access), ADD, json!({ "v": rug, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
     app.gql(Some(&anna.access), ADD, json!({ "v": ring, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
     // Adding the same variant again sums the lines.
     app.gql(Some(&anna.access), ADD, json!({ "v": ring, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
 
     let cart = app
         .gql(Some(&anna.access), CART, json!({ "c": "EUR", "d": "DE" }))
         .await;
-    let cart = &cart.ok()["cart"];
+    let cart = &cart.expect_data()["cart"];
     // Rug 370,000 MNT = 100.00 EUR; two rings 2 x 50.00; shipping 40,000 MNT = 10.81 EUR for
     // the rug, 40,000 + 10,000 MNT = 13.51 EUR for the rings.
     assert_eq!(
@@ -112,7 +58,7 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
     let r = app
         .gql(Some(&anna.access), PLACE, place(&address, "berlin-1"))
         .await;
-    let placed = &r.ok()["placeOrder"];
+    let placed = &r.expect_data()["placeOrder"];
     assert_eq!(
         placed["total"],
         json!({ "amount": "224.32", "currencyCode": "EUR" })
@@ -143,7 +89,7 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
 
     // The cart is empty, stock is taken.
     let after = app.gql(Some(&anna.access), CART, json!({})).await;
-    assert_eq!(after.ok()["cart"]["shops"], json!([]));
+    assert_eq!(after.expect_data()["cart"]["shops"], json!([]));
     let stock = app
         .gql(
             None,
@@ -151,14 +97,14 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
             json!({ "s": "silver" }),
         )
         .await;
-    assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 3);
+    assert_eq!(stock.expect_data()["product"]["variants"][0]["stock"], 3);
 
     // Customs for the rug.
     let id = rug_order["id"].as_str().expect("id");
     let r = app
         .gql(Some(&anna.access), ORDER, json!({ "id": id }))
         .await;
-    let customs = &r.ok()["order"]["customs"];
+    let customs = &r.expect_data()["order"]["customs"];
     assert_eq!(customs["items"][0]["hsCode"], "570500");
     assert_eq!(customs["items"][0]["originCountry"], "MN");
     assert_eq!(customs["items"][0]["description"], "Work item");
@@ -185,7 +131,7 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
         )
         .await;
     assert_eq!(
-        r.ok()["confirmManualPayment"]["orders"],
+        r.expect_data()["confirmManualPayment"]["orders"],
         json!([{ "status": "PAID" }, { "status": "PAID" }])
     );
     let ship = "mutation($o: ID!) { markOrderShipped(input: { orderId: $o, carrier: \"Mongol Post\", trackingNumber: \"RR123456789MN\" }) { order { status carrier } } }";
@@ -205,16 +151,22 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
     let r = app
         .gql(Some(&felt.owner.access), ship, json!({ "o": id }))
         .await;
-    assert_eq!(r.ok()["markOrderShipped"]["order"]["status"], "SHIPPED");
+    assert_eq!(
+        r.expect_data()["markOrderShipped"]["order"]["status"],
+        "SHIPPED"
+    );
     let deliver = "mutation($o: ID!) { markOrderDelivered(input: { orderId: $o, note: \"Arrived, beautiful\" }) { order { status } } }";
     let r = app
         .gql(Some(&anna.access), deliver, json!({ "o": id }))
         .await;
-    assert_eq!(r.ok()["markOrderDelivered"]["order"]["status"], "DELIVERED");
+    assert_eq!(
+        r.expect_data()["markOrderDelivered"]["order"]["status"],
+        "DELIVERED"
+    );
     let r = app
         .gql(Some(&felt.owner.access), ORDER, json!({ "id": id }))
         .await;
-    let events: Vec<(Value, Value)> = r.ok()["order"]["events"]
+    let events: Vec<(Value, Value)> = r.expect_data()["order"]["events"]
         .as_array()
         .expect("events")
         .iter()
@@ -229,7 +181,7 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
             (json!("SHIPPED"), json!("DELIVERED")),
         ]
     );
-    assert_eq!(r.ok()["order"]["trackingNumber"], "RR123456789MN");
+    assert_eq!(r.expect_data()["order"]["trackingNumber"], "RR123456789MN");
 
     // Views: each artisan sees their own order; the buyer both; admins all.
     let shop_orders = app
@@ -239,11 +191,11 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
             json!({}),
         )
         .await;
-    assert_eq!(shop_orders.ok()["shopOrders"]["totalCount"], 1);
+    assert_eq!(shop_orders.expect_data()["shopOrders"]["totalCount"], 1);
     let mine = app
         .gql(Some(&anna.access), "{ myOrders { totalCount } }", json!({}))
         .await;
-    assert_eq!(mine.ok()["myOrders"]["totalCount"], 2);
+    assert_eq!(mine.expect_data()["myOrders"]["totalCount"], 2);
     let all = app
         .gql(
             Some(&admin.access),
@@ -251,7 +203,7 @@ async fn a_buyer_in_berlin_orders_from_two_shops_in_euros() {
             json!({}),
         )
         .await;
-    assert_eq!(all.ok()["orders"]["totalCount"], 1);
+    assert_eq!(all.expect_data()["orders"]["totalCount"], 1);
     assert_eq!(
         app.gql(Some(&anna.access), "{ orders { totalCount } }", json!({}))
             .await
@@ -269,7 +221,7 @@ async fn the_same_idempotency_key_returns_the_same_checkout() {
     let (buyer, address) = buyer_in(&app, "retry@example.de", "DE").await;
     app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 2 }))
         .await
-        .ok();
+        .expect_data();
     let (a, b) = tokio::join!(
         app.gql(Some(&buyer.access), PLACE, place(&address, "key-1")),
         app.gql(Some(&buyer.access), PLACE, place(&address, "key-1")),
@@ -277,7 +229,7 @@ async fn the_same_idempotency_key_returns_the_same_checkout() {
     let c = app
         .gql(Some(&buyer.access), PLACE, place(&address, "key-1"))
         .await;
-    let id = |r: &crate::helpers::Reply| r.ok()["placeOrder"]["checkoutId"].clone();
+    let id = |r: &crate::helpers::Reply| r.expect_data()["placeOrder"]["checkoutId"].clone();
     assert_eq!(id(&a), id(&b));
     assert_eq!(id(&a), id(&c));
     let mine = app
@@ -287,7 +239,7 @@ async fn the_same_idempotency_key_returns_the_same_checkout() {
             json!({}),
         )
         .await;
-    assert_eq!(mine.ok()["myOrders"]["totalCount"], 1);
+    assert_eq!(mine.expect_data()["myOrders"]["totalCount"], 1);
     let stock = app
         .gql(
             None,
@@ -296,7 +248,7 @@ async fn the_same_idempotency_key_returns_the_same_checkout() {
         )
         .await;
     assert_eq!(
-        stock.ok()["product"]["variants"][0]["stock"],
+        stock.expect_data()["product"]["variants"][0]["stock"],
         8,
         "taken once"
     );
@@ -313,7 +265,7 @@ async fn fifty_buyers_race_for_five_units() {
         let (buyer, address) = buyer_in(&app, &format!("racer{i}@example.de"), "DE").await;
         app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 1 }))
             .await
-            .ok();
+            .expect_data();
         buyers.push((buyer, address));
     }
     let attempts = buyers.iter().enumerate().map(|(i, (buyer, address))| {
@@ -353,7 +305,7 @@ async fn fifty_buyers_race_for_five_units() {
             json!({}),
         )
         .await;
-    assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 0);
+    assert_eq!(stock.expect_data()["product"]["variants"][0]["stock"], 0);
 }
 
 #[tokio::test]
@@ -369,13 +321,16 @@ async fn unshippable_destinations_and_bad_carts_are_refused_before_payment() {
     assert_eq!((empty.code(), empty.field()), ("EMPTY_CART", ""));
     app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 2 }))
         .await
-        .ok();
+        .expect_data();
 
     let cart = app
         .gql(Some(&buyer.access), CART, json!({ "c": "USD", "d": "US" }))
         .await;
-    assert_eq!(cart.ok()["cart"]["shops"][0]["shipsToDestination"], false);
-    assert_eq!(cart.ok()["cart"]["total"], Value::Null);
+    assert_eq!(
+        cart.expect_data()["cart"]["shops"][0]["shipsToDestination"],
+        false
+    );
+    assert_eq!(cart.expect_data()["cart"]["total"], Value::Null);
     let r = app
         .gql(Some(&buyer.access), PLACE, json!({ "i": { "addressId": us_address, "currency": "USD", "paymentMethod": "BANK_TRANSFER", "idempotencyKey": "us-1" } }))
         .await;
@@ -390,7 +345,7 @@ async fn unshippable_destinations_and_bad_carts_are_refused_before_payment() {
     // Asking for more than the stock shows on the cart and refuses the order.
     let r = app.gql(Some(&buyer.access), "mutation($v: ID!) { setCartQuantity(input: { variantId: $v, quantity: 3 }) { cart { shops { lines { quantity problem } } } } }", json!({ "v": variant })).await;
     assert_eq!(
-        r.ok()["setCartQuantity"]["cart"]["shops"][0]["lines"][0]["problem"],
+        r.expect_data()["setCartQuantity"]["cart"]["shops"][0]["lines"][0]["problem"],
         "INSUFFICIENT_STOCK"
     );
     let (_, jp_address) = {
@@ -403,7 +358,7 @@ async fn unshippable_destinations_and_bad_carts_are_refused_before_payment() {
             .await;
         (
             (),
-            r.ok()["addAddress"]["address"]["id"]
+            r.expect_data()["addAddress"]["address"]["id"]
                 .as_str()
                 .expect("id")
                 .to_owned(),
@@ -445,11 +400,11 @@ async fn cancelling_returns_stock_and_illegal_moves_conflict() {
     let (stranger, _) = buyer_in(&app, "s@example.de", "DE").await;
     app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 3 }))
         .await
-        .ok();
+        .expect_data();
     let r = app
         .gql(Some(&buyer.access), PLACE, place(&address, "c-1"))
         .await;
-    let id = r.ok()["placeOrder"]["orders"][0]["id"]
+    let id = r.expect_data()["placeOrder"]["orders"][0]["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -478,7 +433,10 @@ async fn cancelling_returns_stock_and_illegal_moves_conflict() {
     let r = app
         .gql(Some(&buyer.access), cancel, json!({ "o": id }))
         .await;
-    assert_eq!(r.ok()["cancelOrder"]["order"]["status"], "CANCELLED");
+    assert_eq!(
+        r.expect_data()["cancelOrder"]["order"]["status"],
+        "CANCELLED"
+    );
     assert_eq!(
         app.gql(Some(&buyer.access), cancel, json!({ "o": id }))
             .await
@@ -493,14 +451,17 @@ async fn cancelling_returns_stock_and_illegal_moves_conflict() {
         )
         .await;
     assert_eq!(
-        stock.ok()["product"]["variants"][0]["stock"],
+        stock.expect_data()["product"]["variants"][0]["stock"],
         4,
         "stock came back"
     );
     let r = app
         .gql(Some(&buyer.access), ORDER, json!({ "id": id }))
         .await;
-    assert_eq!(r.ok()["order"]["events"][1]["note"], "changed my mind");
+    assert_eq!(
+        r.expect_data()["order"]["events"][1]["note"],
+        "changed my mind"
+    );
 }
 
 #[tokio::test]
@@ -522,11 +483,11 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
     let (buyer, address) = buyer_in(&app, "slow@example.de", "DE").await;
     app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 2 }))
         .await
-        .ok();
+        .expect_data();
     let r = app
         .gql(Some(&buyer.access), PLACE, place(&address, "slow"))
         .await;
-    let id = r.ok()["placeOrder"]["orders"][0]["id"]
+    let id = r.expect_data()["placeOrder"]["orders"][0]["id"]
         .as_str()
         .expect("id")
         .to_owned();
@@ -535,10 +496,10 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
         let r = app
             .gql(Some(&buyer.access), ORDER, json!({ "id": id }))
             .await;
-        status = r.ok()["order"]["status"].clone();
+        status = r.expect_data()["order"]["status"].clone();
         if status == "CANCELLED" {
             assert_eq!(
-                r.ok()["order"]["events"][1]["note"],
+                r.expect_data()["order"]["events"][1]["note"],
                 "payment window expired"
             );
             break;
@@ -553,7 +514,7 @@ async fn unpaid_orders_expire_and_give_their_stock_back() {
             json!({}),
         )
         .await;
-    assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 2);
+    assert_eq!(stock.expect_data()["product"]["variants"][0]["stock"], 2);
     // Sweeping again, as a second server would, finds nothing left to do.
     assert_eq!(darkhan::app::sweep(&app.state).await.ok(), Some(0));
 }
@@ -564,14 +525,14 @@ async fn a_guest_cart_follows_the_visitor_into_their_account() {
     let (_, rug) = stocked_shop(&app, "guest", "37000", 10).await;
     let guest_add = "mutation($v: ID!, $q: Int!, $t: String) { addToCart(input: { variantId: $v, quantity: $q, cartToken: $t }) { cartToken cart { currency shops { lines { quantity } } } } }";
     let r = app.gql(None, guest_add, json!({ "v": rug, "q": 2 })).await;
-    let token = r.ok()["addToCart"]["cartToken"]
+    let token = r.expect_data()["addToCart"]["cartToken"]
         .as_str()
         .expect("token")
         .to_owned();
-    assert_eq!(r.ok()["addToCart"]["cart"]["currency"], "MNT");
+    assert_eq!(r.expect_data()["addToCart"]["cart"]["currency"], "MNT");
     app.gql(None, guest_add, json!({ "v": rug, "q": 1, "t": token }))
         .await
-        .ok();
+        .expect_data();
     let cart = app
         .gql(
             None,
@@ -579,7 +540,10 @@ async fn a_guest_cart_follows_the_visitor_into_their_account() {
             json!({ "t": token }),
         )
         .await;
-    assert_eq!(cart.ok()["cart"]["shops"][0]["lines"][0]["quantity"], 3);
+    assert_eq!(
+        cart.expect_data()["cart"]["shops"][0]["lines"][0]["quantity"],
+        3
+    );
     let no_token = app.gql(None, "{ cart { currency } }", json!({})).await;
     assert_eq!(no_token.code(), "UNAUTHENTICATED");
     let bad = app
@@ -595,15 +559,18 @@ async fn a_guest_cart_follows_the_visitor_into_their_account() {
     let buyer = app.register("guest@example.de", "BUYER").await;
     app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
     let login = "mutation($t: String) { login(input: { email: \"guest@example.de\", password: \"felt-and-silver-42\", cartToken: $t }) { accessToken } }";
     let r = app.gql(None, login, json!({ "t": token })).await;
-    let access = r.ok()["login"]["accessToken"]
+    let access = r.expect_data()["login"]["accessToken"]
         .as_str()
         .expect("access")
         .to_owned();
     let cart = app.gql(Some(&access), CART, json!({})).await;
-    assert_eq!(cart.ok()["cart"]["shops"][0]["lines"][0]["quantity"], 4);
+    assert_eq!(
+        cart.expect_data()["cart"]["shops"][0]["lines"][0]["quantity"],
+        4
+    );
     // The guest cart is gone; logging in again with its token is harmless.
     let gone = app
         .gql(
@@ -613,7 +580,9 @@ async fn a_guest_cart_follows_the_visitor_into_their_account() {
         )
         .await;
     assert_eq!(gone.code(), "BAD_USER_INPUT");
-    app.gql(None, login, json!({ "t": token })).await.ok();
+    app.gql(None, login, json!({ "t": token }))
+        .await
+        .expect_data();
 }
 
 #[tokio::test]
@@ -628,16 +597,16 @@ async fn every_transition_checks_state_and_party() {
         async move {
             app.gql(Some(&buyer.access), ADD, json!({ "v": variant, "q": 1 }))
                 .await
-                .ok();
+                .expect_data();
             let r = app
                 .gql(Some(&buyer.access), PLACE, place(&address, key))
                 .await;
             (
-                r.ok()["placeOrder"]["orders"][0]["id"]
+                r.expect_data()["placeOrder"]["orders"][0]["id"]
                     .as_str()
                     .expect("id")
                     .to_owned(),
-                r.ok()["placeOrder"]["checkoutId"]
+                r.expect_data()["placeOrder"]["checkoutId"]
                     .as_str()
                     .expect("checkout")
                     .to_owned(),
@@ -671,7 +640,7 @@ async fn every_transition_checks_state_and_party() {
         async move {
             app.gql(Some(&admin.access), "mutation($c: ID!) { confirmManualPayment(input: { checkoutId: $c, reference: \"R\" }) { orders { status } } }", json!({ "c": checkout }))
                 .await
-                .ok();
+                .expect_data();
         }
     };
     let (b, s, a) = (
@@ -711,26 +680,29 @@ async fn every_transition_checks_state_and_party() {
     // Newest first, page by page.
     let page = "query($a: String) { myOrders(first: 2, after: $a) { pageInfo { hasNextPage endCursor } edges { node { id } } } }";
     let r = app.gql(Some(&b), page, json!({})).await;
-    let ids: Vec<&str> = r.ok()["myOrders"]["edges"]
+    let ids: Vec<&str> = r.expect_data()["myOrders"]["edges"]
         .as_array()
         .expect("edges")
         .iter()
         .map(|e| e["node"]["id"].as_str().unwrap_or(""))
         .collect();
     assert_eq!(ids, [third.as_str(), second.as_str()]);
-    assert_eq!(r.ok()["myOrders"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(r.expect_data()["myOrders"]["pageInfo"]["hasNextPage"], true);
     let r2 = app
         .gql(
             Some(&b),
             page,
-            json!({ "a": r.ok()["myOrders"]["pageInfo"]["endCursor"] }),
+            json!({ "a": r.expect_data()["myOrders"]["pageInfo"]["endCursor"] }),
         )
         .await;
     assert_eq!(
-        r2.ok()["myOrders"]["edges"][0]["node"]["id"],
+        r2.expect_data()["myOrders"]["edges"][0]["node"]["id"],
         first.as_str()
     );
-    assert_eq!(r2.ok()["myOrders"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(
+        r2.expect_data()["myOrders"]["pageInfo"]["hasNextPage"],
+        false
+    );
 
     // Two cancelled orders gave their unit back; the delivered one did not.
     let stock = app
@@ -740,7 +712,7 @@ async fn every_transition_checks_state_and_party() {
             json!({}),
         )
         .await;
-    assert_eq!(stock.ok()["product"]["variants"][0]["stock"], 9);
+    assert_eq!(stock.expect_data()["product"]["variants"][0]["stock"], 9);
 }
 
 #[tokio::test]
@@ -758,7 +730,7 @@ async fn products_ship_with_their_own_profile_or_the_shops_default() {
             ] } }),
         )
         .await;
-    let profile = &furniture.ok()["saveShippingProfile"]["profile"];
+    let profile = &furniture.expect_data()["saveShippingProfile"]["profile"];
     assert_eq!(
         profile["isDefault"], false,
         "the first profile stays the default"
@@ -774,24 +746,27 @@ async fn products_ship_with_their_own_profile_or_the_shops_default() {
             json!({ "id": chest }),
         )
         .await;
-    assert_eq!(r.ok()["product"]["shippingProfileId"], profile_id.as_str());
-    let chest_variant = r.ok()["product"]["variants"][0]["id"].clone();
+    assert_eq!(
+        r.expect_data()["product"]["shippingProfileId"],
+        profile_id.as_str()
+    );
+    let chest_variant = r.expect_data()["product"]["variants"][0]["id"].clone();
 
     let (buyer, _) = buyer_in(&app, "profile@example.de", "DE").await;
     app.gql(Some(&buyer.access), ADD, json!({ "v": small, "q": 2 }))
         .await
-        .ok();
+        .expect_data();
     app.gql(
         Some(&buyer.access),
         ADD,
         json!({ "v": chest_variant, "q": 2 }),
     )
     .await
-    .ok();
+    .expect_data();
     let cart = app
         .gql(Some(&buyer.access), CART, json!({ "c": "EUR", "d": "DE" }))
         .await;
-    let part = &cart.ok()["cart"]["shops"][0];
+    let part = &cart.expect_data()["cart"]["shops"][0];
     // Parcels: 40,000 + 10,000 MNT; furniture: 370,000 + 185,000 MNT; 605,000 MNT = 163.51 EUR.
     assert_eq!(part["shipping"]["cost"]["amount"], "163.51");
     assert_eq!(
@@ -802,7 +777,10 @@ async fn products_ship_with_their_own_profile_or_the_shops_default() {
     let japan = app
         .gql(Some(&buyer.access), CART, json!({ "c": "EUR", "d": "JP" }))
         .await;
-    assert_eq!(japan.ok()["cart"]["shops"][0]["shipsToDestination"], false);
+    assert_eq!(
+        japan.expect_data()["cart"]["shops"][0]["shipsToDestination"],
+        false
+    );
 
     let listed = app
         .gql(
@@ -811,15 +789,21 @@ async fn products_ship_with_their_own_profile_or_the_shops_default() {
             json!({}),
         )
         .await;
-    assert_eq!(listed.ok()["shippingProfiles"][0]["name"], "Parcels");
-    assert_eq!(listed.ok()["shippingProfiles"][1]["name"], "Furniture");
+    assert_eq!(
+        listed.expect_data()["shippingProfiles"][0]["name"],
+        "Parcels"
+    );
+    assert_eq!(
+        listed.expect_data()["shippingProfiles"][1]["name"],
+        "Furniture"
+    );
 
     // Another shop's profile cannot be named.
     let other = app.shop("other-profiles", "MN").await;
     let r = app
         .gql(
             Some(&other.owner.access),
-            crate::catalog_helpers::CREATE_PRODUCT,
+            crate::helpers::catalog::CREATE_PRODUCT,
             json!({ "input": { "shopId": other.id, "slug": "xx", "price": "1", "variants": [{ "sku": "X", "stock": 1 }], "shippingProfileId": profile_id } }),
         )
         .await;
@@ -847,14 +831,14 @@ async fn a_checkout_is_paid_whole_or_not_at_all() {
     let (buyer, address) = buyer_in(&app, "whole@example.de", "DE").await;
     app.gql(Some(&buyer.access), ADD, json!({ "v": rug, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
     app.gql(Some(&buyer.access), ADD, json!({ "v": ring, "q": 1 }))
         .await
-        .ok();
+        .expect_data();
     let r = app
         .gql(Some(&buyer.access), PLACE, place(&address, "whole"))
         .await;
-    let placed = r.ok()["placeOrder"].clone();
+    let placed = r.expect_data()["placeOrder"].clone();
     let felt_order = placed["orders"]
         .as_array()
         .expect("orders")
@@ -869,7 +853,7 @@ async fn a_checkout_is_paid_whole_or_not_at_all() {
         json!({ "o": felt_order }),
     )
     .await
-    .ok();
+    .expect_data();
     let confirm = "mutation($c: ID!) { confirmManualPayment(input: { checkoutId: $c, reference: \"REF\" }) { orders { status } } }";
     let r = app
         .gql(
@@ -887,7 +871,7 @@ async fn a_checkout_is_paid_whole_or_not_at_all() {
             json!({}),
         )
         .await;
-    let statuses: Vec<String> = mine.ok()["myOrders"]["edges"]
+    let statuses: Vec<String> = mine.expect_data()["myOrders"]["edges"]
         .as_array()
         .expect("edges")
         .iter()

@@ -31,7 +31,7 @@ async fn ready_to_order(
     app: &TestApp,
 ) -> (
     crate::helpers::Session,
-    crate::catalog_helpers::ShopFixture,
+    crate::helpers::catalog::ShopFixture,
     serde_json::Value,
 ) {
     let admin = app.admin().await;
@@ -43,7 +43,7 @@ async fn ready_to_order(
         json!({ "s": shop.id }),
     )
     .await
-    .ok();
+    .expect_data();
     let product = app.published(&shop, "cup", json!({})).await;
     let r = app
         .gql(
@@ -52,15 +52,15 @@ async fn ready_to_order(
             json!({ "id": product }),
         )
         .await;
-    let variant = r.ok()["product"]["variants"][0]["id"].clone();
+    let variant = r.expect_data()["product"]["variants"][0]["id"].clone();
     let buyer = app.register("live@example.de", "BUYER").await;
     app.gql(Some(&buyer.access), "mutation($v: ID!) { addToCart(input: { variantId: $v, quantity: 1 }) { cart { currency } } }", json!({ "v": variant }))
         .await
-        .ok();
+        .expect_data();
     let r = app
         .gql(Some(&buyer.access), "mutation { addAddress(input: { name: \"L\", line1: \"1\", city: \"Berlin\", country: \"DE\" }) { address { id } } }", json!({}))
         .await;
-    let address = r.ok()["addAddress"]["address"]["id"].clone();
+    let address = r.expect_data()["addAddress"]["address"]["id"].clone();
     (
         buyer,
         shop,
@@ -81,7 +81,7 @@ async fn order_updates_reach_the_buyer_and_the_shop_only() {
     let mut outsider_ws = subscribed(&app, &outsider.owner.access).await;
 
     let r = app.gql(Some(&buyer.access), PLACE, place).await;
-    let number = r.ok()["placeOrder"]["orders"][0]["number"].clone();
+    let number = r.expect_data()["placeOrder"]["orders"][0]["number"].clone();
     for ws in [&mut buyer_ws, &mut shop_ws] {
         let msg = next(ws).await;
         assert_eq!(msg["type"], "next");
@@ -91,14 +91,14 @@ async fn order_updates_reach_the_buyer_and_the_shop_only() {
             "PENDING_PAYMENT"
         );
     }
-    let id = r.ok()["placeOrder"]["orders"][0]["id"].clone();
+    let id = r.expect_data()["placeOrder"]["orders"][0]["id"].clone();
     app.gql(
         Some(&buyer.access),
         "mutation($o: ID!) { cancelOrder(input: { orderId: $o }) { order { status } } }",
         json!({ "o": id }),
     )
     .await
-    .ok();
+    .expect_data();
     let msg = next(&mut shop_ws).await;
     assert_eq!(
         msg["payload"]["data"]["orderUpdated"]["status"],
@@ -115,7 +115,7 @@ async fn a_change_on_one_server_reaches_a_subscriber_on_another() {
     let b = a.sibling().await;
     let (buyer, _, place) = ready_to_order(&a).await;
     let mut on_b = subscribed(&b, &buyer.access).await;
-    a.gql(Some(&buyer.access), PLACE, place).await.ok();
+    a.gql(Some(&buyer.access), PLACE, place).await.expect_data();
     let delivered = tokio::time::timeout(Duration::from_secs(3), next(&mut on_b)).await;
     if std::env::var(PG_ENV).is_ok_and(|u| !u.is_empty()) {
         let msg = delivered.expect("delivered through LISTEN/NOTIFY");

@@ -107,7 +107,7 @@ async fn profile_updates_reach_only_their_owner() {
 
     app.gql(Some(&alice.access), UPDATE, json!({ "n": "Алиса" }))
         .await
-        .ok();
+        .expect_data();
     let msg = next(&mut ws_alice).await;
     assert_eq!(msg["type"], "next");
     assert_eq!(msg["id"], "1");
@@ -120,7 +120,7 @@ async fn profile_updates_reach_only_their_owner() {
     // Bob hears nothing of Alice's change, only his own.
     app.gql(Some(&bob.access), UPDATE, json!({ "n": "Бат" }))
         .await
-        .ok();
+        .expect_data();
     let msg = next(&mut ws_bob).await;
     assert_eq!(
         msg["payload"]["data"]["profileUpdated"]["displayName"],

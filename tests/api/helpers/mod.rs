@@ -1,4 +1,9 @@
-//! Starting servers and speaking to them.
+//! Starting servers and speaking to them; fixtures by domain in the files beside this one.
+
+pub mod catalog;
+pub mod orders;
+pub mod payments;
+pub mod stripe;
 
 use std::net::SocketAddr;
 
@@ -49,7 +54,8 @@ impl Reply {
             .unwrap_or("")
     }
 
-    pub fn ok(&self) -> &Value {
+    /// The data, asserting the reply carries no errors.
+    pub fn expect_data(&self) -> &Value {
         assert!(
             self.body.get("errors").is_none(),
             "unexpected errors: {}",
@@ -156,7 +162,7 @@ impl TestApp {
                 }}),
             )
             .await;
-        session(&r.ok()["register"])
+        session(&r.expect_data()["register"])
     }
 
     /// Creates an admin the way the CLI does, then signs in.

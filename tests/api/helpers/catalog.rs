@@ -32,7 +32,7 @@ impl TestApp {
                 }}),
             )
             .await;
-        let shop = &r.ok()["createShop"]["shop"];
+        let shop = &r.expect_data()["createShop"]["shop"];
         ShopFixture {
             owner,
             id: shop["id"].as_str().expect("id").to_owned(),
@@ -46,7 +46,7 @@ impl TestApp {
             json!({ "b": base, "q": quote, "r": rate }),
         )
         .await
-        .ok();
+        .expect_data();
     }
 
     /// Creates a product from `input` (merged over sensible defaults) and returns its id.
@@ -71,7 +71,7 @@ impl TestApp {
                 json!({ "input": input }),
             )
             .await;
-        r.ok()["createProduct"]["product"]["id"]
+        r.expect_data()["createProduct"]["product"]["id"]
             .as_str()
             .expect("id")
             .to_owned()
@@ -81,7 +81,7 @@ impl TestApp {
         let id = self.product(shop, slug, extra).await;
         self.gql(Some(&shop.owner.access), PUBLISH, json!({ "id": id }))
             .await
-            .ok();
+            .expect_data();
         id
     }
 }
