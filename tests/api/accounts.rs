@@ -4,7 +4,10 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use crate::helpers::{LOGIN, PASSWORD, REGISTER, SESSION_FIELDS, TestApp};
+use crate::helpers::{
+    PASSWORD, TestApp,
+    accounts::{LOGIN, REGISTER, SESSION_FIELDS},
+};
 
 fn register_input(email: &str, password: &str) -> serde_json::Value {
     json!({ "input": {

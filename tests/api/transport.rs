@@ -208,7 +208,7 @@ async fn argument_coercion_errors_carry_a_code_and_field() {
     let wrong_type = app
         .gql(
             None,
-            crate::helpers::LOGIN,
+            crate::helpers::accounts::LOGIN,
             json!({ "input": { "email": 5, "password": "x" } }),
         )
         .await;

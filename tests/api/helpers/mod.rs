@@ -1,5 +1,6 @@
 //! Starting servers and speaking to them; fixtures by domain in the files beside this one.
 
+pub mod accounts;
 pub mod catalog;
 pub mod orders;
 pub mod payments;
@@ -148,52 +149,6 @@ impl TestApp {
         }
         reply(req.send().await.expect("request")).await
     }
-
-    /// Registers an account and returns its session.
-    pub async fn register(&self, email: &str, role: &str) -> Session {
-        let r = self
-            .gql(
-                None,
-                REGISTER,
-                json!({ "input": {
-                    "email": email, "password": PASSWORD, "displayName": "Bat-Erdene",
-                    "role": role, "country": "MN", "preferredLanguage": "mn",
-                    "preferredCurrency": "MNT"
-                }}),
-            )
-            .await;
-        session(&r.expect_data()["register"])
-    }
-
-    /// Creates an admin the way the CLI does, then signs in.
-    pub async fn admin(&self) -> Session {
-        darkhan::accounts::service::create_admin(
-            &self.state.db,
-            "admin@darkhan.mn",
-            PASSWORD,
-            "Admin",
-        )
-        .await
-        .expect("admin");
-        self.login("admin@darkhan.mn", PASSWORD)
-            .await
-            .expect("admin login")
-    }
-
-    pub async fn login(&self, email: &str, password: &str) -> Result<Session, Reply> {
-        let r = self
-            .gql(
-                None,
-                LOGIN,
-                json!({ "input": { "email": email, "password": password } }),
-            )
-            .await;
-        if r.body.get("errors").is_some() {
-            Err(r)
-        } else {
-            Ok(session(&r.body["data"]["login"]))
-        }
-    }
 }
 
 pub async fn reply(res: reqwest::Response) -> Reply {
@@ -212,26 +167,6 @@ pub async fn reply(res: reqwest::Response) -> Reply {
         body,
     }
 }
-
-pub fn session(payload: &Value) -> Session {
-    Session {
-        id: payload["user"]["id"].as_str().expect("id").to_owned(),
-        access: payload["accessToken"].as_str().expect("access").to_owned(),
-        refresh: payload["refreshToken"]
-            .as_str()
-            .expect("refresh")
-            .to_owned(),
-    }
-}
-
-pub const SESSION_FIELDS: &str =
-    "accessToken accessTokenExpiresIn refreshToken user { id email role displayName }";
-
-pub const REGISTER: &str = "mutation($input: RegisterInput!) { register(input: $input) { \
-    accessToken accessTokenExpiresIn refreshToken user { id email role displayName } } }";
-
-pub const LOGIN: &str = "mutation($input: LoginInput!) { login(input: $input) { \
-    accessToken accessTokenExpiresIn refreshToken user { id email role displayName } } }";
 
 /// A database no other test uses: a SQLite file in a temp folder, or a new PostgreSQL
 /// database on the server named by `DARKHAN_TEST_DATABASE_URL`.
