@@ -271,13 +271,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> AppResult<Session
             tracing::warn!(family = %token.family_id, user = %token.user_id, "refresh token reuse; revoking family");
             revoke_family(&txn, token.family_id).await?;
             txn.commit().await?;
-            state
-                .events
-                .publish(DomainEvent::SessionsRevoked {
-                    user_id: token.user_id,
-                    family: Some(token.family_id),
-                })
-                .await;
+            sessions_ended(state, token.user_id, Some(token.family_id)).await;
         }
         return Err(AppError::Unauthenticated(
             "refresh token is no longer valid; sign in again".into(),
@@ -302,15 +296,18 @@ pub async fn logout(state: &AppState, refresh_token: &str) -> AppResult<()> {
         .await?;
     if let Some(token) = token {
         revoke_family(&state.db, token.family_id).await?;
-        state
-            .events
-            .publish(DomainEvent::SessionsRevoked {
-                user_id: token.user_id,
-                family: Some(token.family_id),
-            })
-            .await;
+        sessions_ended(state, token.user_id, Some(token.family_id)).await;
     }
     Ok(())
+}
+
+/// Tells live connections that sessions ended (one family, or all of the user's), after the
+/// change committed, so sockets opened with them close on every server.
+async fn sessions_ended(state: &AppState, user_id: Uuid, family: Option<Uuid>) {
+    state
+        .events
+        .publish(DomainEvent::SessionsRevoked { user_id, family })
+        .await;
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> AppResult<()> {
@@ -411,13 +408,7 @@ pub async fn change_password(
         .await?;
     let session = start_session(state, &txn, user, Uuid::now_v7()).await?;
     txn.commit().await?;
-    state
-        .events
-        .publish(DomainEvent::SessionsRevoked {
-            user_id: session.user.id,
-            family: None,
-        })
-        .await;
+    sessions_ended(state, session.user.id, None).await;
     Ok(session)
 }
 

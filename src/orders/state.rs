@@ -59,7 +59,7 @@ pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
         Cancelled => match from {
             PendingPayment => &[Party::Buyer, Party::Shop, Party::Admin, Party::System],
             // The system acts for a full refund (`payments::refunds`).
-            _ => &[Party::Shop, Party::Admin, Party::System],
+            _ => &[Party::System],
         },
         PendingPayment => &[],
     };
@@ -77,6 +77,13 @@ pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
             name(from),
             name(to)
         )));
+    }
+    // A paid order is cancelled only by refunding it in full (`payments::refunds`), which
+    // then acts as the system; a shop or an admin asking for the bare change is told how.
+    if (from, to) == (Paid, Cancelled) && matches!(by, Party::Shop | Party::Admin) {
+        return Err(AppError::Conflict(
+            "a paid order is cancelled by refunding it in full".into(),
+        ));
     }
     if allowed_parties.contains(&by) {
         Ok(())
@@ -138,6 +145,13 @@ mod tests {
         assert_eq!(code(check(Paid, Shipped, Party::Buyer)), "FORBIDDEN");
         assert_eq!(code(check(Paid, Cancelled, Party::Buyer)), "FORBIDDEN");
         assert_eq!(code(check(PendingPayment, Cancelled, Party::Buyer)), "OK");
+    }
+
+    #[test]
+    fn a_paid_order_is_cancelled_only_through_a_full_refund() {
+        assert_eq!(code(check(Paid, Cancelled, Party::Shop)), "CONFLICT");
+        assert_eq!(code(check(Paid, Cancelled, Party::Admin)), "CONFLICT");
+        assert_eq!(code(check(Paid, Cancelled, Party::System)), "OK");
     }
 
     #[test]
