@@ -34,6 +34,18 @@ impl Party {
         Self::of_ids(caller, order.buyer_id, shop_owner)
     }
 
+    /// Whether `orderUpdated` tells the caller of a change: they are its buyer or its shop
+    /// (`shop_owner` is the caller when they own the order's shop). Admins may read every
+    /// order but hear only of their own, so the stream stays "my orders".
+    pub fn hears_of(caller: CurrentUser, buyer: Uuid, shop_owner: Option<Uuid>) -> bool {
+        let owner = shop_owner.unwrap_or(Uuid::nil());
+        match Self::of_ids(caller, buyer, owner) {
+            Some(Self::Buyer | Self::Shop) => true,
+            Some(Self::Admin) => caller.id == buyer || caller.id == owner,
+            _ => false,
+        }
+    }
+
     /// `of` when only the order's buyer and shop owner are known (e.g. from an event).
     pub fn of_ids(caller: CurrentUser, buyer: Uuid, shop_owner: Uuid) -> Option<Self> {
         if caller.role == Role::Admin {
@@ -145,6 +157,22 @@ mod tests {
         assert_eq!(code(check(Paid, Shipped, Party::Buyer)), "FORBIDDEN");
         assert_eq!(code(check(Paid, Cancelled, Party::Buyer)), "FORBIDDEN");
         assert_eq!(code(check(PendingPayment, Cancelled, Party::Buyer)), "OK");
+    }
+
+    #[test]
+    fn parties_rank_admin_then_shop_then_buyer() {
+        use crate::auth::CurrentUser;
+        use uuid::Uuid;
+        let (me, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let user = |role| CurrentUser { id: me, role };
+        assert_eq!(Party::of_ids(user(Role::Artisan), me, me), Some(Party::Shop));
+        assert_eq!(Party::of_ids(user(Role::Buyer), me, other), Some(Party::Buyer));
+        assert_eq!(Party::of_ids(user(Role::Buyer), other, other), None);
+        assert_eq!(Party::of_ids(user(Role::Admin), other, other), Some(Party::Admin));
+        // The live stream is "my orders", for admins too.
+        assert!(!Party::hears_of(user(Role::Admin), other, None));
+        assert!(Party::hears_of(user(Role::Admin), me, None));
+        assert!(Party::hears_of(user(Role::Artisan), other, Some(me)));
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::{
     entities::orders::{self as order_rows},
     events::DomainEvent,
     kit::View,
+    orders::state::Party,
     state::AppState,
 };
 use async_graphql::{Context, Result, Subscription};
@@ -34,7 +35,7 @@ impl OrderSubscription {
                         order_id,
                         buyer_id,
                         shop_id,
-                    } if buyer_id == me.id || Some(shop_id) == my_shop => {
+                    } if Party::hears_of(me, buyer_id, (Some(shop_id) == my_shop).then_some(me.id)) => {
                         match order_rows::Entity::find_by_id(order_id).one(&db).await {
                             Ok(order) => order.map(|o| Order(o, view)),
                             Err(err) => {
