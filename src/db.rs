@@ -4,8 +4,9 @@ use std::{path::Path, time::Duration};
 
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait, sqlx::sqlite::SqliteJournalMode,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    sqlx::sqlite::SqliteJournalMode,
 };
 
 use crate::config::DatabaseSettings;
@@ -49,9 +50,27 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
     .await
 }
 
-/// Applies every pending migration.
+/// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.
+const MIGRATION_LOCK: i64 = 0x0044_4152_4b48_414e;
+
+/// Applies every pending migration, once, however many servers start together: the whole run
+/// is one transaction that first takes the write lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL:
+/// an advisory lock held until commit), so the others wait, then find nothing left to do.
+/// A failing migration rolls back the whole run. A database that has migrations this build
+/// does not know is refused, so an older server never runs against a newer schema.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    let txn = begin_write(db).await?;
+    if db.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+    }
+    Migrator::up(&txn, None).await.map_err(|err| match err {
+        DbErr::Custom(why) if why.contains("missing") => DbErr::Custom(format!(
+            "the database is ahead of this build ({why}); run the newer build or restore the database"
+        )),
+        other => other,
+    })?;
+    txn.commit().await
 }
 
 /// The file path of a `sqlite:` URL, or `None` for other databases and in-memory SQLite.

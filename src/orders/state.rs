@@ -165,10 +165,19 @@ mod tests {
         use uuid::Uuid;
         let (me, other) = (Uuid::now_v7(), Uuid::now_v7());
         let user = |role| CurrentUser { id: me, role };
-        assert_eq!(Party::of_ids(user(Role::Artisan), me, me), Some(Party::Shop));
-        assert_eq!(Party::of_ids(user(Role::Buyer), me, other), Some(Party::Buyer));
+        assert_eq!(
+            Party::of_ids(user(Role::Artisan), me, me),
+            Some(Party::Shop)
+        );
+        assert_eq!(
+            Party::of_ids(user(Role::Buyer), me, other),
+            Some(Party::Buyer)
+        );
         assert_eq!(Party::of_ids(user(Role::Buyer), other, other), None);
-        assert_eq!(Party::of_ids(user(Role::Admin), other, other), Some(Party::Admin));
+        assert_eq!(
+            Party::of_ids(user(Role::Admin), other, other),
+            Some(Party::Admin)
+        );
         // The live stream is "my orders", for admins too.
         assert!(!Party::hears_of(user(Role::Admin), other, None));
         assert!(Party::hears_of(user(Role::Admin), me, None));

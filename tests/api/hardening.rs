@@ -785,3 +785,40 @@ async fn long_chains_of_fragments_are_refused() {
     assert_eq!(r.code(), "GRAPHQL_PARSE_FAILED", "{}", r.body);
     alive(&app).await;
 }
+
+#[tokio::test]
+async fn servers_started_together_on_a_fresh_database_migrate_once_and_all_serve() {
+    let fleet = TestApp::spawn_fleet(3).await;
+    for server in &fleet {
+        alive(server).await;
+    }
+    // What one server writes, the others read: one schema, one database.
+    fleet[0].register("fleet@example.mn", "BUYER").await;
+    let session = fleet[2]
+        .login("fleet@example.mn", crate::helpers::PASSWORD)
+        .await
+        .expect("the same account on another server");
+    assert!(!session.access.is_empty());
+}
+
+#[tokio::test]
+async fn a_server_older_than_its_database_refuses_to_start() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    app.state
+        .db
+        .execute_unprepared(
+            "INSERT INTO seaql_migrations (version, applied_at) VALUES ('m20991231_000001_future', 0)",
+        )
+        .await
+        .expect("a migration from the future");
+    let settings = (*app.state.settings).clone();
+    let refused = darkhan::app::build_state(settings)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{refused:#}").contains("ahead of this build"),
+        "{refused:#}"
+    );
+}

@@ -85,6 +85,17 @@ impl TestApp {
         Self::spawn_on(url, dir, tune).await
     }
 
+    /// `n` servers started at the same moment on one fresh database, as a fleet is deployed.
+    pub async fn spawn_fleet(n: usize) -> Vec<Self> {
+        let (url, dir) = fresh_database().await;
+        let mut dir = Some(dir);
+        let starts = (0..n).map(|i| {
+            let keep = if i == 0 { dir.take().flatten() } else { None };
+            Self::spawn_on(url.clone(), keep, |f| f)
+        });
+        futures_util::future::join_all(starts).await
+    }
+
     /// A second server on this one's database, as behind a load balancer.
     pub async fn sibling(&self) -> Self {
         Self::spawn_on(self.state.settings.database.url.clone(), None, |f| f).await
