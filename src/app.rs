@@ -52,6 +52,7 @@ pub async fn serve(
         state.clone(),
         Duration::from_secs(state.settings.orders.expiry_sweep_secs.max(1)),
     );
+    let forgetting = spawn_cache_listener(state.clone());
     let closing = state.closing.clone();
     let router = http::router(state, schemas);
     let shutdown = async move {
@@ -66,6 +67,7 @@ pub async fn serve(
     .await
     .context("serving")?;
     sweeper.abort();
+    forgetting.abort();
     Ok(())
 }
 
@@ -84,10 +86,29 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     }
     if expired.cancelled > 0 {
         // Stock changed without a mutation; cached pages must not hide it.
-        state.response_cache.invalidate();
+        state.catalogue_changed().await;
         tracing::info!(cancelled = expired.cancelled, "expired unpaid orders");
     }
     Ok(expired.cancelled)
+}
+
+/// Empties this server's response cache when any server reports a catalogue change.
+fn spawn_cache_listener(state: AppState) -> tokio::task::JoinHandle<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = state.events.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(crate::events::DomainEvent::CatalogueChanged) => {
+                    state.response_cache.invalidate()
+                }
+                Ok(_) => {}
+                // Missed events may have been changes: forget, to be safe.
+                Err(RecvError::Lagged(_)) => state.response_cache.invalidate(),
+                Err(RecvError::Closed) => return,
+            }
+        }
+    })
 }
 
 /// Runs `sweep` every `every` until the process ends.

@@ -25,6 +25,9 @@ pub enum DomainEvent {
         buyer_id: Uuid,
         shop_id: Uuid,
     },
+    /// Something anonymous readers see may have changed (the catalogue, stock, rates): every
+    /// server empties its response cache.
+    CatalogueChanged,
     /// Sessions ended: one sign-in (`family`) or, with `None`, every session of the user.
     /// Live connections opened with those sessions close.
     SessionsRevoked {

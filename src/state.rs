@@ -56,6 +56,15 @@ impl AppState {
 }
 
 impl AppState {
+    /// After a change anonymous readers may see: this server's response cache empties at
+    /// once, and every other server's when the event reaches it (through PostgreSQL).
+    pub async fn catalogue_changed(&self) {
+        self.response_cache.invalidate();
+        self.events
+            .publish(crate::events::DomainEvent::CatalogueChanged)
+            .await;
+    }
+
     /// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.
     pub fn stripe(&self) -> AppResult<&Gateway> {
         self.stripe.as_deref().ok_or_else(|| {

@@ -295,6 +295,7 @@ async fn execute(
         );
     }
     let introspection = guard::is_introspection(&document, request.operation_name.as_deref());
+    let changes = guard::changes_public_data(&document, request.operation_name.as_deref());
     request.set_parsed_query(document);
 
     let authorization = headers
@@ -331,8 +332,8 @@ async fn execute(
         .data(ClientAddress(client))
         .data(executed.clone());
     let response = state.schema_for(introspection).execute(request).await;
-    if kind != Some(OperationType::Query) {
-        cache.invalidate();
+    if changes {
+        state.app.catalogue_changed().await;
     }
     let ok = response.errors.is_empty();
     let rendered = render(media, response, executed.get());

@@ -4,7 +4,7 @@
 //! 4429 repeated init. Close reasons always fit the 123 bytes a close frame allows. On
 //! shutdown every socket closes with 1001 so clients reconnect to another server.
 
-use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, time::Duration};
 
 use async_graphql::{Request as GqlRequest, Variables};
 use axum::{
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{HttpState, client_address};
-use crate::cache::ResponseCache;
+use crate::state::AppState;
 use crate::{
     auth::{Caller, TokenSession},
     events::DomainEvent,
@@ -226,8 +226,7 @@ impl Connection {
                 };
                 let operation = request.operation_name.as_deref();
                 // A mutation over the socket changes data like one over HTTP.
-                let mutates = super::graphql::operation_kind(&document, operation)
-                    == Some(async_graphql::parser::types::OperationType::Mutation);
+                let mutates = guard::changes_public_data(&document, operation);
                 let schema = self
                     .state
                     .schema_for(guard::is_introspection(&document, operation))
@@ -241,13 +240,13 @@ impl Connection {
                 )
                 .await
                 .data(ClientAddress(self.client.clone()));
-                let cache = self.state.app.response_cache.clone();
+                let changes = mutates.then(|| self.state.app.clone());
                 let task = tokio::spawn(run_operation(
                     schema,
                     id.clone(),
                     request,
                     out.clone(),
-                    mutates.then_some(cache),
+                    changes,
                 ));
                 self.operations.insert(id, task);
                 Ok(())
@@ -291,13 +290,13 @@ async fn run_operation(
     id: String,
     request: GqlRequest,
     out: mpsc::Sender<String>,
-    invalidate: Option<Arc<ResponseCache>>,
+    changes: Option<AppState>,
 ) {
     let mut stream = schema.execute_stream(request);
     let mut first = true;
     while let Some(response) = stream.next().await {
-        if let Some(cache) = &invalidate {
-            cache.invalidate();
+        if let Some(state) = &changes {
+            state.catalogue_changed().await;
         }
         let request_error = first
             && response.data == async_graphql::Value::Null

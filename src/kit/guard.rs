@@ -96,27 +96,73 @@ fn no_operation(name: &str) -> ServerError {
     )
 }
 
-/// Whether the operation that will run asks only about the schema (`__schema`, `__type`,
-/// `__typename`), which reads no data however deep it goes.
-pub fn is_introspection(document: &ExecutableDocument, operation: Option<&str>) -> bool {
-    selected(document, operation)
-        .is_ok_and(|op| only_meta_fields(document, &op.selection_set.node, 0))
+/// Mutations whose effects no anonymous reader can see (sessions, profiles, addresses, carts,
+/// payment sessions, payouts and reviews, shipping marks): they leave the response cache
+/// alone. Every other mutation may change the catalogue, its stock or its rates.
+const PRIVATE_MUTATIONS: &[&str] = &[
+    "addAddress",
+    "addToCart",
+    "changePassword",
+    "confirmManualPayment",
+    "createPayout",
+    "login",
+    "logout",
+    "markOrderDelivered",
+    "markOrderShipped",
+    "refreshSession",
+    "register",
+    "removeAddress",
+    "resolvePaymentReview",
+    "retryPayment",
+    "setCartQuantity",
+    "startPayoutOnboarding",
+    "updateProfile",
+];
+
+/// Whether running this mutation may change what anonymous readers see, judged by its root
+/// fields (`__typename` changes nothing).
+pub fn changes_public_data(document: &ExecutableDocument, operation: Option<&str>) -> bool {
+    let Ok(op) = selected(document, operation) else {
+        return true;
+    };
+    if op.ty != async_graphql::parser::types::OperationType::Mutation {
+        return false;
+    }
+    !root_fields_within(document, &op.selection_set.node, 0, &|name| {
+        name == "__typename" || PRIVATE_MUTATIONS.contains(&name)
+    })
 }
 
-fn only_meta_fields(document: &ExecutableDocument, set: &SelectionSet, hops: usize) -> bool {
-    // Fragment cycles are refused by validation later; here they just end the search.
+fn root_fields_within(
+    document: &ExecutableDocument,
+    set: &SelectionSet,
+    hops: usize,
+    allowed: &dyn Fn(&str) -> bool,
+) -> bool {
     if hops > MAX_NESTING {
         return false;
     }
     set.items.iter().all(|item| match &item.node {
-        Selection::Field(field) => field.node.name.node.starts_with("__"),
+        Selection::Field(field) => allowed(field.node.name.node.as_str()),
         Selection::InlineFragment(inline) => {
-            only_meta_fields(document, &inline.node.selection_set.node, hops + 1)
+            root_fields_within(document, &inline.node.selection_set.node, hops + 1, allowed)
         }
         Selection::FragmentSpread(spread) => document
             .fragments
             .get(&spread.node.fragment_name.node)
-            .is_some_and(|f| only_meta_fields(document, &f.node.selection_set.node, hops + 1)),
+            .is_some_and(|f| {
+                root_fields_within(document, &f.node.selection_set.node, hops + 1, allowed)
+            }),
+    })
+}
+
+/// Whether the operation that will run asks only about the schema (`__schema`, `__type`,
+/// `__typename`), which reads no data however deep it goes.
+pub fn is_introspection(document: &ExecutableDocument, operation: Option<&str>) -> bool {
+    selected(document, operation).is_ok_and(|op| {
+        root_fields_within(document, &op.selection_set.node, 0, &|name| {
+            name.starts_with("__")
+        })
     })
 }
 

@@ -415,7 +415,7 @@ async fn refund_updated(
     txn.commit().await?;
     if let Some(order) = changed {
         lifecycle::published(state, &order).await;
-        state.response_cache.invalidate();
+        state.catalogue_changed().await;
     }
     Ok(Outcome::Processed)
 }

@@ -396,3 +396,43 @@ async fn the_response_cache_can_be_turned_off() {
     assert_eq!(cache_header(&app, None, q).await.0, "bypass");
     assert_eq!(cache_header(&app, None, q).await.0, "bypass");
 }
+
+#[tokio::test]
+async fn private_mutations_keep_the_cache_and_public_ones_empty_it_on_every_server() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    let q = "{ exchangeRates { pair rate } }";
+    assert_eq!(cache_header(&app, None, q).await.0, "miss");
+    // A guest's cart, a sign-in and a failed sign-in change nothing anyone else reads.
+    app.register("private@example.mn", "BUYER").await;
+    app.login("private@example.mn", "wrong-password-here")
+        .await
+        .ok();
+    assert_eq!(cache_header(&app, None, q).await.0, "hit");
+
+    // On PostgreSQL servers share a database and hear of each other's changes.
+    let on_postgres = std::env::var(crate::helpers::PG_ENV).is_ok_and(|u| !u.is_empty());
+    let other = if on_postgres {
+        Some(app.sibling().await)
+    } else {
+        None
+    };
+    let reader = other.as_ref().unwrap_or(&app);
+    cache_header(reader, None, q).await;
+    assert_eq!(cache_header(reader, None, q).await.0, "hit");
+    app.set_rate(&admin, "USD", "MNT", "3450").await;
+    // Typically milliseconds; the bound is generous so a busy CI machine does not fail it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (source, body) = cache_header(reader, None, q).await;
+        if body["data"]["exchangeRates"][0]["rate"] == "3450" {
+            assert_ne!(source, "hit");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the change did not reach the other server"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
