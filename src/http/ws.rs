@@ -132,13 +132,18 @@ impl Connection {
                 () = &mut expiry, if armed => {
                     break Some(Close(4403, "Access token expired; reconnect with a fresh one".into()));
                 }
-                event = events.recv(), if self.session.is_some() => {
-                    if let Ok(DomainEvent::SessionsRevoked { user_id, family }) = event
-                        && self.session.is_some_and(|s| s.revoked_by(user_id, family))
+                event = events.recv(), if self.session.is_some() => match event {
+                    Ok(DomainEvent::SessionsRevoked { user_id, family })
+                        if self.session.is_some_and(|s| s.revoked_by(user_id, family)) =>
                     {
                         break Some(Close(4403, "Session ended".into()));
                     }
-                }
+                    // The bus ends only with the server.
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                        break Some(Close(1001, "Server shutting down".into()));
+                    }
+                    _ => {}
+                },
                 _ = closing.changed() => {
                     break Some(Close(1001, "Server shutting down".into()));
                 }
