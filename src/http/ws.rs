@@ -30,6 +30,9 @@ use crate::{
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
 
+/// Operations one connection may run at once.
+pub const MAX_OPERATIONS: usize = 100;
+
 /// `GET /graphql/ws`.
 pub async fn upgrade(
     State(state): State<HttpState>,
@@ -221,6 +224,15 @@ impl Connection {
                     .is_some_and(|task| !task.is_finished())
                 {
                     return Err(Close(4409, format!("Subscriber for {id} already exists")));
+                }
+                // Each operation is a task; one socket may not hold the server's memory hostage.
+                self.operations.retain(|_, task| !task.is_finished());
+                if self.operations.len() >= MAX_OPERATIONS {
+                    let refused = json!({ "type": "error", "id": id, "payload": [{
+                        "message": format!("at most {MAX_OPERATIONS} operations at once on one connection"),
+                        "extensions": { "code": "TOO_MANY_REQUESTS" }
+                    }] });
+                    return self.send(refused).await;
                 }
                 let document = match guard::check(&mut request) {
                     Ok(checked) => checked.document,

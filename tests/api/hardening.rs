@@ -820,3 +820,41 @@ async fn a_server_older_than_its_database_refuses_to_start() {
         "{refused:#}"
     );
 }
+
+#[tokio::test]
+async fn one_socket_runs_a_bounded_number_of_operations() {
+    let app = TestApp::spawn().await;
+    let user = app.register("many@example.mn", "BUYER").await;
+    let mut ws = connect(&app, Some("graphql-transport-ws")).await;
+    init(&mut ws, Some(&user.access)).await;
+    for i in 0..100 {
+        send(
+            &mut ws,
+            json!({ "id": format!("s{i}"), "type": "subscribe", "payload": { "query": PROFILE } }),
+        )
+        .await;
+    }
+    send(
+        &mut ws,
+        json!({ "id": "one-too-many", "type": "subscribe", "payload": { "query": PROFILE } }),
+    )
+    .await;
+    let refused = next(&mut ws).await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "one-too-many");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"],
+        "TOO_MANY_REQUESTS"
+    );
+    // Completing one makes room for another.
+    send(&mut ws, json!({ "id": "s0", "type": "complete" })).await;
+    send(
+        &mut ws,
+        json!({ "id": "again", "type": "subscribe", "payload": { "query": "{ __typename }" } }),
+    )
+    .await;
+    assert_eq!(
+        next(&mut ws).await["payload"]["data"]["__typename"],
+        "Query"
+    );
+}
