@@ -101,6 +101,12 @@ pub struct GraphqlSettings {
     pub max_complexity: usize,
     pub ws_init_timeout_secs: u64,
     pub response_cache_ttl_ms: u64,
+    /// How long browsers (`max-age`) and shared caches such as a CDN (`s-maxage`) may keep
+    /// the answer to an anonymous GET query; stale answers may be served for
+    /// `public_stale_secs` more while a fresh one is fetched.
+    pub public_max_age_secs: u64,
+    pub public_shared_max_age_secs: u64,
+    pub public_stale_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -14,8 +14,15 @@ pub fn generate() -> String {
 /// The hex SHA-256 under which a token is stored. A fast hash is right here: the token has
 /// 256 bits of entropy, so there is nothing to brute-force.
 pub fn hash(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hash_bytes(token.as_bytes())
+}
+
+/// Hex SHA-256 of any bytes (digests of requests and responses).
+pub fn hash_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[cfg(test)]

@@ -318,10 +318,16 @@ async fn execute(
             request.query
         )
     });
+    // Anonymous GET queries that succeed may be kept by browsers and CDNs.
+    let shareable = is_get && authorization.is_none() && kind == Some(OperationType::Query);
+    let policy = |rendered: Cached, source, ok: bool| {
+        let public = (shareable && ok).then_some(&state.app.settings.graphql);
+        with_cache_policy(headers, rendered, source, public)
+    };
     if let Some(key) = &cache_key
         && let Some(hit) = cache.get(key)
     {
-        return cached_response(hit, "hit");
+        return policy(hit, "hit", true);
     }
     let generation = cache.generation();
 
@@ -335,16 +341,68 @@ async fn execute(
     if changes {
         state.app.catalogue_changed().await;
     }
-    let ok = response.errors.is_empty();
+    let ok = response.errors.is_empty() && executed.get();
     let rendered = render(media, response, executed.get());
     match cache_key {
-        Some(key) if ok && executed.get() => {
+        Some(key) if ok => {
             cache.put(key, generation, rendered.clone());
-            cached_response(rendered, "miss")
+            policy(rendered, "miss", true)
         }
-        _ => cached_response(rendered, "bypass"),
+        _ => policy(rendered, "bypass", ok),
     }
 }
+
+/// `Cache-Control` for a GraphQL answer: public lifetimes, an ETag and 304 on a matching
+/// `If-None-Match` for anonymous GET queries that succeeded (`public`), `private, no-store`
+/// for everything else. `Vary` names what changes the answer.
+fn with_cache_policy(
+    request: &HeaderMap,
+    rendered: Cached,
+    source: &'static str,
+    public: Option<&crate::config::GraphqlSettings>,
+) -> Response {
+    let Some(settings) = public else {
+        let mut response = cached_response(rendered, source);
+        let headers = response.headers_mut();
+        headers.insert(header::VARY, HeaderValue::from_static(VARY));
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+        return response;
+    };
+    let etag = format!("\"{}\"", &crate::tokens::hash_bytes(&rendered.body)[..32]);
+    let matches = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+        });
+    let mut response = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        cached_response(rendered, source)
+    };
+    let control = format!(
+        "public, max-age={}, s-maxage={}, stale-while-revalidate={}",
+        settings.public_max_age_secs,
+        settings.public_shared_max_age_secs,
+        settings.public_stale_secs
+    );
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static(VARY));
+    if let Ok(value) = HeaderValue::from_str(&control) {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
+
+/// What changes a GraphQL answer besides the URL.
+const VARY: &str = "Accept, Accept-Language, Authorization";
 
 /// Writes a rendered response with an `x-cache` header saying where it came from.
 fn cached_response(rendered: Cached, source: &'static str) -> Response {

@@ -436,3 +436,63 @@ async fn private_mutations_keep_the_cache_and_public_ones_empty_it_on_every_serv
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test]
+async fn anonymous_get_queries_are_cdn_ready_and_everything_else_is_private() {
+    let app = TestApp::spawn().await;
+    let user = app.register("cdn@example.mn", "BUYER").await;
+    let get = |token: Option<String>, etag: Option<String>, query: &'static str| {
+        let mut req = app
+            .http
+            .get(app.url("/graphql"))
+            .query(&[("query", query)])
+            .header("accept", "application/graphql-response+json");
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(e) = etag {
+            req = req.header("if-none-match", e);
+        }
+        req.send()
+    };
+    let header = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let q = "{ exchangeRates { pair } }";
+    let first = get(None, None, q).await.expect("get");
+    assert_eq!(first.status(), 200);
+    let control = header(&first, "cache-control");
+    assert!(control.starts_with("public, max-age="), "{control}");
+    assert!(control.contains("s-maxage=") && control.contains("stale-while-revalidate="));
+    assert!(header(&first, "vary").contains("Accept-Language"));
+    let etag = header(&first, "etag");
+    assert!(etag.starts_with('"'), "{etag}");
+
+    let again = get(None, Some(etag.clone()), q).await.expect("get");
+    assert_eq!(again.status(), 304);
+    assert_eq!(header(&again, "etag"), etag);
+    assert!(again.bytes().await.expect("body").is_empty());
+
+    let signed_in = get(Some(user.access.clone()), Some(etag), q)
+        .await
+        .expect("get");
+    assert_eq!(signed_in.status(), 200);
+    assert_eq!(header(&signed_in, "cache-control"), "private, no-store");
+
+    let failing = get(None, None, "{ shop(slug: \"nope\") { id } }")
+        .await
+        .expect("get");
+    assert_eq!(header(&failing, "cache-control"), "private, no-store");
+    let post = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": q }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(header(&post, "cache-control"), "private, no-store");
+}
