@@ -21,6 +21,7 @@ use axum::{
 };
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -96,6 +97,9 @@ pub fn router(app: AppState, schemas: Schemas) -> Router {
             timeout,
         ))
         .layer(cors)
+        // Buyers abroad often pay for their bytes: answers are compressed with whichever of
+        // zstd, brotli and gzip the client prefers (small bodies are left as they are).
+        .layer(CompressionLayer::new())
         .layer(CatchPanicLayer::custom(panicked))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
