@@ -54,7 +54,7 @@ pub async fn serve(
     );
     let forgetting = spawn_cache_listener(state.clone());
     let closing = state.closing.clone();
-    let router = http::router(state, schemas);
+    let router = http::router(state, schemas).context("loading persisted queries")?;
     let shutdown = async move {
         shutdown.await;
         closing.send_replace(true);

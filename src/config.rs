@@ -107,6 +107,10 @@ pub struct GraphqlSettings {
     pub public_max_age_secs: u64,
     pub public_shared_max_age_secs: u64,
     pub public_stale_secs: u64,
+    /// Only documents of the manifest run (production allow-list mode).
+    pub persisted_queries_only: bool,
+    /// Apollo persisted query manifest to load at start; empty for none.
+    pub persisted_queries_manifest: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

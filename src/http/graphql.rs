@@ -197,7 +197,11 @@ pub async fn get(
         return not_acceptable();
     };
     let request = match async_graphql::http::parse_query_string(&query) {
-        Ok(request) if !request.query.is_empty() => request,
+        Ok(request)
+            if !request.query.is_empty() || request.extensions.get("persistedQuery").is_some() =>
+        {
+            request
+        }
         Ok(_) => {
             return request_error(
                 media,
@@ -225,8 +229,13 @@ pub async fn get(
 
 /// Reads `query`, `operationName`, `variables` and `extensions` strictly.
 fn request_from_params(mut params: Map<String, Value>) -> Result<GqlRequest, String> {
+    let persisted = params
+        .get("extensions")
+        .is_some_and(|e| e.get("persistedQuery").is_some());
     let query = match params.remove("query") {
         Some(Value::String(q)) => q,
+        // A persisted query may come as its hash alone.
+        None if persisted => String::new(),
         Some(_) => return Err("query must be a string".into()),
         None => return Err("the query parameter is missing".into()),
     };
@@ -264,7 +273,11 @@ async fn execute(
     client: Option<String>,
     is_get: bool,
 ) -> Response {
-    let document = match guard::check(&mut request) {
+    let checked = state
+        .persisted
+        .resolve(&mut request)
+        .and_then(|()| guard::check(&mut request));
+    let document = match checked {
         Ok(checked) => checked.document,
         Err(error) => {
             return cached_response(

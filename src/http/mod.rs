@@ -2,6 +2,7 @@
 
 pub mod graphql;
 pub mod ops;
+pub mod persisted;
 pub mod ws;
 
 use std::{
@@ -40,6 +41,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct HttpState {
     pub app: AppState,
     pub schemas: Schemas,
+    pub persisted: std::sync::Arc<persisted::PersistedQueries>,
 }
 
 impl HttpState {
@@ -64,7 +66,7 @@ async fn stripe_webhook(
 }
 
 /// The whole HTTP surface of the server.
-pub fn router(app: AppState, schemas: Schemas) -> Router {
+pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
     let server = &app.settings.server;
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(
@@ -78,11 +80,18 @@ pub fn router(app: AppState, schemas: Schemas) -> Router {
         .max_age(Duration::from_secs(3600));
     let body_limit = server.body_limit_bytes;
     let timeout = Duration::from_secs(server.request_timeout_secs);
-    let state = HttpState { app, schemas };
+    let persisted = std::sync::Arc::new(persisted::PersistedQueries::from_settings(
+        &app.settings.graphql,
+    )?);
+    let state = HttpState {
+        app,
+        schemas,
+        persisted,
+    };
     // Installed before the first request so that every request is counted.
     crate::telemetry::metrics();
 
-    Router::new()
+    Ok(Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(ops::healthz))
@@ -110,7 +119,7 @@ pub fn router(app: AppState, schemas: Schemas) -> Router {
                 .unwrap_or("-");
             tracing::info_span!("request", request_id = %id, method = %req.method(), uri = %req.uri().path())
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid)))
 }
 
 /// A panic ends only its own request: logged inside the request's span (so with its request

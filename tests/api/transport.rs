@@ -496,3 +496,117 @@ async fn anonymous_get_queries_are_cdn_ready_and_everything_else_is_private() {
         .expect("post");
     assert_eq!(header(&post, "cache-control"), "private, no-store");
 }
+
+fn sha256_hex(text: &str) -> String {
+    darkhan::tokens::hash(text)
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_by_post_and_get() {
+    let app = TestApp::spawn().await;
+    let q = "{ exchangeRates { pair } }";
+    let hash = sha256_hex(q);
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+    let post = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            reply(
+                app.http
+                    .post(app.url("/graphql"))
+                    .header("accept", "application/graphql-response+json")
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("post"),
+            )
+            .await
+        }
+    };
+    // The hash alone, first time: the client is told to send the document.
+    let unknown = post(json!({ "extensions": ext })).await;
+    assert_eq!(
+        unknown.code(),
+        "PERSISTED_QUERY_NOT_FOUND",
+        "{}",
+        unknown.body
+    );
+    assert_eq!(
+        unknown.body["errors"][0]["message"],
+        "PersistedQueryNotFound"
+    );
+    // A document that does not match its hash is refused.
+    let wrong = post(json!({ "query": "{ __typename }", "extensions": ext })).await;
+    assert_eq!(wrong.code(), "BAD_USER_INPUT", "{}", wrong.body);
+    // Hash and document register it; from then on the hash alone runs, by POST and GET.
+    let registered = post(json!({ "query": q, "extensions": ext })).await;
+    registered.expect_data();
+    let by_hash = post(json!({ "extensions": ext })).await;
+    assert_eq!(by_hash.expect_data()["exchangeRates"], json!([]));
+    let get = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("extensions", ext.to_string())])
+        .header("accept", "application/graphql-response+json")
+        .send()
+        .await
+        .expect("get");
+    let get = reply(get).await;
+    assert_eq!(get.expect_data()["exchangeRates"], json!([]));
+    // Without a hash, a missing query is still a bad request.
+    let missing = post(json!({ "variables": {} })).await;
+    assert_eq!((missing.status, missing.code()), (400, "BAD_REQUEST"));
+}
+
+#[tokio::test]
+async fn in_allow_list_mode_only_registered_documents_run() {
+    let q = "{ exchangeRates { pair } }";
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = dir.path().join("persisted.json");
+    std::fs::write(
+        &manifest,
+        json!({ "format": "apollo-persisted-query-manifest", "version": 1, "operations": [
+            { "id": sha256_hex(q), "name": "Rates", "type": "query", "body": q }
+        ] })
+        .to_string(),
+    )
+    .expect("manifest");
+    let path = manifest.display().to_string();
+    let app = TestApp::spawn_with(|f| {
+        f.merge(Serialized::default("graphql.persisted_queries_only", true))
+            .merge(Serialized::default(
+                "graphql.persisted_queries_manifest",
+                path,
+            ))
+    })
+    .await;
+    let empty = app.gql(None, "", json!(null)).await;
+    assert_eq!(empty.code(), "PERSISTED_QUERY_REQUIRED", "{}", empty.body);
+    let arbitrary = app.gql(None, "{ __typename }", json!({})).await;
+    assert_eq!(
+        arbitrary.code(),
+        "PERSISTED_QUERY_REQUIRED",
+        "{}",
+        arbitrary.body
+    );
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(q) } });
+    let by_hash = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "extensions": ext }))
+        .send()
+        .await
+        .expect("post");
+    let by_hash = reply(by_hash).await;
+    assert_eq!(by_hash.expect_data()["exchangeRates"], json!([]));
+    // A client cannot register a new document.
+    let other = "{ exchangeRates { rate } }";
+    let ext = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(other) } });
+    let refused = app
+        .http
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": other, "extensions": ext }))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(reply(refused).await.code(), "PERSISTED_QUERY_REQUIRED");
+}
