@@ -384,13 +384,16 @@ fn with_cache_policy(
         );
         return response;
     };
-    let etag = format!("\"{}\"", &crate::tokens::hash_bytes(&rendered.body)[..32]);
+    // Weak: the same answer may travel gzip- or zstd-encoded, byte-different but equivalent.
+    let tag = format!("\"{}\"", &crate::tokens::hash_bytes(&rendered.body)[..32]);
+    let etag = format!("W/{tag}");
     let matches = request
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|tags| {
             tags.split(',')
-                .any(|t| t.trim().trim_start_matches("W/") == etag || t.trim() == "*")
+                .map(|t| t.trim())
+                .any(|t| t == "*" || t.trim_start_matches("W/") == tag)
         });
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
