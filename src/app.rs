@@ -53,6 +53,7 @@ pub async fn serve(
         Duration::from_secs(state.settings.orders.expiry_sweep_secs.max(1)),
     );
     let forgetting = spawn_cache_listener(state.clone());
+    let telling = spawn_cache_broadcaster(state.clone());
     let closing = state.closing.clone();
     let router = http::router(state, schemas).context("loading persisted queries")?;
     let shutdown = async move {
@@ -68,6 +69,7 @@ pub async fn serve(
     .context("serving")?;
     sweeper.abort();
     forgetting.abort();
+    telling.abort();
     Ok(())
 }
 
@@ -86,7 +88,7 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     }
     if expired.cancelled > 0 {
         // Stock changed without a mutation; cached pages must not hide it.
-        state.catalogue_changed().await;
+        state.catalogue_changed();
         tracing::info!(cancelled = expired.cancelled, "expired unpaid orders");
     }
     Ok(expired.cancelled)
@@ -106,6 +108,24 @@ fn spawn_cache_listener(state: AppState) -> tokio::task::JoinHandle<()> {
                 // Missed events may have been changes: forget, to be safe.
                 Err(RecvError::Lagged(_)) => state.response_cache.invalidate(),
                 Err(RecvError::Closed) => return,
+            }
+        }
+    })
+}
+
+/// Tells the other servers of catalogue changes at most every 100 ms: one event for however
+/// many changes happened in between.
+fn spawn_cache_broadcaster(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if state.catalogue_dirty.swap(false, Ordering::AcqRel) {
+                state
+                    .events
+                    .publish(crate::events::DomainEvent::CatalogueChanged)
+                    .await;
             }
         }
     })

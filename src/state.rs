@@ -32,6 +32,8 @@ pub struct AppState {
     /// Turns true when the server begins shutting down, so long-lived WebSockets close
     /// instead of holding the graceful shutdown open forever.
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
+    /// Set when the catalogue changed here and other servers have not been told yet.
+    pub catalogue_dirty: Arc<std::sync::atomic::AtomicBool>,
     /// The Stripe client; `None` when no keys are configured (card payments off).
     pub stripe: Option<Arc<Gateway>>,
 }
@@ -43,6 +45,7 @@ impl AppState {
             events: EventBus::local(),
             queries: Arc::new(AtomicU64::new(0)),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
+            catalogue_dirty: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             stripe: Gateway::from_settings(&settings.stripe)
                 .context("configuring Stripe")?
                 .map(Arc::new),
@@ -57,12 +60,13 @@ impl AppState {
 
 impl AppState {
     /// After a change anonymous readers may see: this server's response cache empties at
-    /// once, and every other server's when the event reaches it (through PostgreSQL).
-    pub async fn catalogue_changed(&self) {
+    /// once, and every other server's when the next broadcast reaches it. Broadcasts are
+    /// coalesced (`app::spawn_cache_broadcaster`): under a burst of checkouts one PostgreSQL
+    /// `NOTIFY` a tick serves them all, since every `NOTIFY` takes a global lock at commit.
+    pub fn catalogue_changed(&self) {
         self.response_cache.invalidate();
-        self.events
-            .publish(crate::events::DomainEvent::CatalogueChanged)
-            .await;
+        self.catalogue_dirty
+            .store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.

@@ -352,7 +352,7 @@ async fn execute(
         .data(executed.clone());
     let response = state.schema_for(introspection).execute(request).await;
     if changes {
-        state.app.catalogue_changed().await;
+        state.app.catalogue_changed();
     }
     let ok = response.errors.is_empty() && executed.get();
     let rendered = render(media, response, executed.get());

@@ -313,7 +313,7 @@ async fn run_operation(
     let mut first = true;
     while let Some(response) = stream.next().await {
         if let Some(state) = &changes {
-            state.catalogue_changed().await;
+            state.catalogue_changed();
         }
         let request_error = first
             && response.data == async_graphql::Value::Null

@@ -447,7 +447,7 @@ async fn finish(
     if changed.is_some() {
         lifecycle::published(state, &order).await;
         // Stock may have come back; anonymous catalogue answers must not hide it.
-        state.catalogue_changed().await;
+        state.catalogue_changed();
     }
     Ok((refund, order))
 }

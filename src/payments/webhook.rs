@@ -415,7 +415,7 @@ async fn refund_updated(
     txn.commit().await?;
     if let Some(order) = changed {
         lifecycle::published(state, &order).await;
-        state.catalogue_changed().await;
+        state.catalogue_changed();
     }
     Ok(Outcome::Processed)
 }
