@@ -149,7 +149,7 @@ async fn bound(
     })?;
     let home = Currency::parse(rates::HOME)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("home currency unknown")))?;
-    let rates = rates::load(db).await?;
+    let rates = Rates::load(db).await?;
     home_bound(&rates, money, home, upper).ok_or_else(|| {
         AppError::invalid(field, format!("no exchange rate for {}", currency.code()))
     })

@@ -23,18 +23,13 @@ pub async fn all(db: &impl ConnectionTrait) -> AppResult<Vec<exchange_rates::Mod
         .await?)
 }
 
-/// Every rate, ready for conversions.
-pub async fn load(db: &impl ConnectionTrait) -> AppResult<Rates> {
-    Rates::load(db).await
-}
-
 /// A price in MNT minor units for sorting and price filters; products whose currency has no
 /// rate sort last (`i64::MAX`) until one is set.
 pub async fn sort_price(db: &impl ConnectionTrait, minor: i64, currency: &str) -> AppResult<i64> {
     if currency == HOME {
         return Ok(minor);
     }
-    let rates = load(db).await?;
+    let rates = Rates::load(db).await?;
     Ok(sort_price_with(&rates, minor, currency))
 }
 
@@ -89,7 +84,7 @@ pub async fn set_rate(
         .filter(exchange_rates::Column::Quote.eq(base.code()))
         .exec(&txn)
         .await?;
-    let rates = load(&txn).await?;
+    let rates = Rates::load(&txn).await?;
     let affected = products::Entity::find()
         .filter(products::Column::Currency.ne(HOME))
         .all(&txn)

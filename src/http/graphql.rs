@@ -278,7 +278,7 @@ async fn execute(
         .resolve(&mut request)
         .and_then(|()| guard::check(&mut request));
     let document = match checked {
-        Ok(checked) => checked.document,
+        Ok(document) => document,
         Err(error) => {
             return cached_response(
                 render(media, GqlResponse::from_errors(vec![error]), false),

@@ -11,7 +11,10 @@ use std::{
 use async_graphql::{Request as GqlRequest, ServerError, Value};
 use serde::Deserialize;
 
-use crate::{config::GraphqlSettings, kit::errors::BAD_USER_INPUT};
+use crate::{
+    config::GraphqlSettings,
+    kit::{errors::BAD_USER_INPUT, guard::coded},
+};
 
 /// The client named a hash the server does not know: send the document with it.
 pub const NOT_FOUND: &str = "PERSISTED_QUERY_NOT_FOUND";
@@ -144,13 +147,4 @@ fn persisted_hash(request: &GqlRequest) -> Result<Option<String>, String> {
         }
         _ => Err("extensions.persistedQuery.sha256Hash must be 64 hex digits".into()),
     }
-}
-
-fn coded(message: String, code: &str) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    error
-        .extensions
-        .get_or_insert_with(Default::default)
-        .set("code", Value::String(code.to_owned()));
-    error
 }

@@ -235,7 +235,7 @@ impl Connection {
                     return self.send(refused).await;
                 }
                 let document = match guard::check(&mut request) {
-                    Ok(checked) => checked.document,
+                    Ok(document) => document,
                     Err(error) => {
                         let refused = json!({ "type": "error", "id": id, "payload": [error] });
                         return self.send(refused).await;

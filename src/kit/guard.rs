@@ -24,13 +24,9 @@ use super::errors::{BAD_USER_INPUT, NESTING_TOO_DEEP, PARSE_FAILED, VALIDATION_F
 /// overflow needs thousands.
 pub const MAX_NESTING: usize = 64;
 
-/// A request that passed: its parsed document (variables normalised in place).
-pub struct Checked {
-    pub document: ExecutableDocument,
-}
-
-/// Runs every check and parses the document. The error is a request error: nothing ran.
-pub fn check(request: &mut Request) -> Result<Checked, ServerError> {
+/// Runs every check and returns the parsed document (variables normalised in place). The
+/// error is a request error: nothing ran.
+pub fn check(request: &mut Request) -> Result<ExecutableDocument, ServerError> {
     if let Some(depth) = exceeds_nesting(&request.query, MAX_NESTING) {
         return Err(coded(
             format!("the document nests deeper than {MAX_NESTING} levels (at least {depth})"),
@@ -62,7 +58,7 @@ pub fn check(request: &mut Request) -> Result<Checked, ServerError> {
         clean_const(value, name.as_str(), 0)?;
     }
     clean_document(&mut document)?;
-    Ok(Checked { document })
+    Ok(document)
 }
 
 /// The operation the request runs, or a coded request error naming why there is none.
@@ -166,7 +162,8 @@ pub fn is_introspection(document: &ExecutableDocument, operation: Option<&str>) 
     })
 }
 
-fn coded(message: String, code: &'static str) -> ServerError {
+/// A request error with `extensions.code`.
+pub fn coded(message: String, code: &str) -> ServerError {
     let mut error = ServerError::new(message, None);
     set(&mut error, "code", code);
     error
@@ -363,7 +360,7 @@ mod tests {
             .variables(async_graphql::Variables::from_json(serde_json::json!({
                 "input": { "email": "a\u{0}b@x.example" }
             })));
-        let err = check(&mut request).err().expect("refused");
+        let err = check(&mut request).expect_err("refused");
         let ext = err.extensions.expect("extensions");
         assert_eq!(ext.get("field"), Some(&ConstValue::from("email")));
 

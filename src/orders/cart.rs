@@ -11,7 +11,6 @@ use uuid::Uuid;
 
 use super::shipping::{self, Quote};
 use crate::{
-    catalog::rates,
     entities::{
         cart_items, guest_carts, product_translations, product_variants,
         products::{self, ProductStatus},
@@ -128,7 +127,7 @@ pub async fn price(
         .filter(product_translations::Column::ProductId.is_in(product_ids))
         .all(db)
         .await?;
-    let rates = rates::load(db).await?;
+    let rates = crate::money::Rates::load(db).await?;
 
     let mut parts: BTreeMap<Uuid, ShopPart> = BTreeMap::new();
     for variant in variants {
