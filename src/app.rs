@@ -54,6 +54,9 @@ pub async fn serve(
     );
     let forgetting = spawn_cache_listener(state.clone());
     let telling = spawn_cache_broadcaster(state.clone());
+    let mailer = crate::notifications::Mailer::from_settings(&state.settings.mail)
+        .context("configuring mail")?;
+    let posting = spawn_outbox_worker(state.clone(), mailer);
     let closing = state.closing.clone();
     let router = http::router(state, schemas).context("loading persisted queries")?;
     let shutdown = async move {
@@ -70,6 +73,7 @@ pub async fn serve(
     sweeper.abort();
     forgetting.abort();
     telling.abort();
+    posting.abort();
     Ok(())
 }
 
@@ -85,6 +89,11 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
     let expired = crate::orders::expiry::expire_due(state).await?;
     for checkout in expired.checkouts {
         crate::payments::card::resync(state, checkout).await;
+    }
+    match crate::orders::expiry::remind_due(state).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(reminded = n, "bank-transfer reminders queued"),
+        Err(e) => tracing::warn!(error = ?e, "queuing payment reminders failed"),
     }
     if expired.cancelled > 0 {
         // Stock changed without a mutation; cached pages must not hide it.
@@ -126,6 +135,32 @@ fn spawn_cache_broadcaster(state: AppState) -> tokio::task::JoinHandle<()> {
                     .events
                     .publish(crate::events::DomainEvent::CatalogueChanged)
                     .await;
+            }
+        }
+    })
+}
+
+/// Delivers the outbox: every poll interval, batches until none is left.
+fn spawn_outbox_worker(
+    state: AppState,
+    mailer: crate::notifications::Mailer,
+) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_millis(state.settings.notifications.poll_interval_ms.max(10));
+    let batch = usize::try_from(state.settings.notifications.batch_size).unwrap_or(usize::MAX);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            loop {
+                match crate::notifications::worker::deliver_due(&state, &mailer).await {
+                    Ok(n) if n >= batch => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = ?e, "delivering notifications failed");
+                        break;
+                    }
+                }
             }
         }
     })

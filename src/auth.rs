@@ -133,6 +133,30 @@ impl CurrentUser {
     }
 }
 
+/// Fails with `EMAIL_NOT_VERIFIED` unless `user` has verified their email address: what an
+/// artisan needs before the public sees their products.
+pub async fn require_verified_email(
+    db: &impl sea_orm::ConnectionTrait,
+    user: Uuid,
+) -> AppResult<()> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    let verified: Option<Option<chrono::DateTime<Utc>>> =
+        crate::entities::users::Entity::find_by_id(user)
+            .select_only()
+            .column(crate::entities::users::Column::EmailVerifiedAt)
+            .into_tuple()
+            .one(db)
+            .await?;
+    match verified {
+        Some(Some(_)) => Ok(()),
+        _ => Err(AppError::refused(
+            "EMAIL_NOT_VERIFIED",
+            "the shop owner's email address must be verified before products are published; \
+             follow the link in the verification email or ask for a new one",
+        )),
+    }
+}
+
 /// Why a presented token was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthFailure {

@@ -7,6 +7,7 @@ use figment::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use std::str::FromStr as _;
 
 /// The secret shipped in `config/default.toml`; production refuses to run with it.
 const DEVELOPMENT_JWT_SECRET: &str = "darkhan-development-secret-do-not-use-in-production";
@@ -30,15 +31,107 @@ pub struct Settings {
     pub orders: OrderSettings,
     pub payments: PaymentSettings,
     pub stripe: StripeSettings,
+    pub bank_transfer: BankTransferSettings,
+    pub public: PublicSettings,
+    pub mail: MailSettings,
+    pub notifications: NotificationSettings,
     pub log: LogSettings,
+}
+
+/// Where the web front end and this API are reached from outside, for links in messages.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublicSettings {
+    pub web_base_url: String,
+    pub api_base_url: String,
+}
+
+/// How email leaves the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    Starttls,
+    Tls,
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub outbox_dir: String,
+    pub from: String,
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub smtp_security: SmtpSecurity,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<SecretString>,
+    pub smtp_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NotificationSettings {
+    pub poll_interval_ms: u64,
+    pub batch_size: u64,
+    pub max_attempts: i32,
+    pub retry_base_secs: i64,
+    pub claim_secs: i64,
+    pub reset_requests_per_email: u32,
+    pub reset_requests_per_client: u32,
+}
+
+/// The platform's bank account in one language.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct BankDetails {
+    pub bank: String,
+    pub account_holder: String,
+    pub account_number: String,
+    pub iban: String,
+    pub swift: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BankTransferSettings {
+    /// By language tag; `en` is the fallback.
+    pub details: std::collections::BTreeMap<String, BankDetails>,
+}
+
+impl BankTransferSettings {
+    /// The details in `language`, else English.
+    pub fn details_in(&self, language: &str) -> Option<&BankDetails> {
+        self.details
+            .get(language)
+            .or_else(|| self.details.get("en"))
+            .or_else(|| self.details.values().next())
+    }
+}
+
+/// A carrier the platform knows, with its tracking page.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Carrier {
+    pub code: String,
+    pub name: String,
+    pub tracking_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderSettings {
-    /// Minutes an unpaid order holds its stock.
+    /// Minutes an unpaid card order holds its stock.
     pub payment_window_minutes: i64,
+    /// Hours an unpaid bank-transfer order holds its stock.
+    pub bank_transfer_window_hours: i64,
+    /// Hours before a bank-transfer order expires that its buyer is reminded.
+    pub bank_transfer_reminder_hours: i64,
     /// Seconds between sweeps for expired unpaid orders.
     pub expiry_sweep_secs: u64,
+    /// Carriers with tracking pages.
+    #[serde(default)]
+    pub carriers: Vec<Carrier>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -206,6 +299,35 @@ impl Settings {
             return Err(ConfigError::Rejected {
                 key: "stripe.api_base",
                 message: "must be an http(s) address".into(),
+            });
+        }
+        if self.bank_transfer.details.is_empty() {
+            return Err(ConfigError::Rejected {
+                key: "bank_transfer.details",
+                message: "the platform's bank details are needed for bank transfers".into(),
+            });
+        }
+        if lettre::message::Mailbox::from_str(&self.mail.from).is_err() {
+            return Err(ConfigError::Rejected {
+                key: "mail.from",
+                message: "must be an address such as \"Darkhan <no-reply@darkhan.mn>\"".into(),
+            });
+        }
+        for (key, url) in [
+            ("public.web_base_url", &self.public.web_base_url),
+            ("public.api_base_url", &self.public.api_base_url),
+        ] {
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(ConfigError::Rejected {
+                    key,
+                    message: "must be an http(s) address".into(),
+                });
+            }
+        }
+        if self.notifications.max_attempts < 1 || self.notifications.batch_size == 0 {
+            return Err(ConfigError::Rejected {
+                key: "notifications.max_attempts",
+                message: "at least one attempt and a batch of at least one".into(),
             });
         }
         if self.database.max_connections == 0 {

@@ -34,6 +34,11 @@ pub enum DomainEvent {
         user_id: Uuid,
         family: Option<Uuid>,
     },
+    /// A notification reached a user's inbox.
+    NotificationAdded {
+        user_id: Uuid,
+        notification_id: Uuid,
+    },
 }
 
 /// Publishes events to every subscriber, on this server or, with PostgreSQL, on all of them.

@@ -125,6 +125,34 @@ impl Money {
     }
 }
 
+/// How people read an amount in a message: thousands grouped, the code after, e.g.
+/// `"12,500.00 MNT"` (English) or `"12 500.00 MNT"` (Mongolian, which groups with spaces).
+/// Unknown currencies show their minor units as stored.
+pub fn display(minor: i64, currency: &str, language: &str) -> String {
+    let Some(c) = Currency::parse(currency) else {
+        return format!("{minor} {currency}");
+    };
+    let amount = Money::new(minor, c).amount();
+    let (sign, digits) = amount
+        .strip_prefix('-')
+        .map_or(("", amount.as_str()), |d| ("-", d));
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let separator = if language == "mn" { ' ' } else { ',' };
+    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+    for (i, ch) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(separator);
+        }
+        grouped.push(ch);
+    }
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
+    format!("{sign}{grouped}{frac} {}", c.code())
+}
+
 /// An exchange rate as an exact fraction: one unit of the base buys `num / den` of the quote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
@@ -263,7 +291,16 @@ impl Rates {
 
 #[cfg(test)]
 mod tests {
-    use super::{Currency, Money, Rate, Rates, convert, share};
+    use super::{Currency, Money, Rate, Rates, convert, display, share};
+
+    #[test]
+    fn amounts_display_grouped_in_the_readers_language() {
+        assert_eq!(display(1_250_000, "MNT", "en"), "12,500.00 MNT");
+        assert_eq!(display(1_250_000, "MNT", "mn"), "12 500.00 MNT");
+        assert_eq!(display(-99, "USD", "en"), "-0.99 USD");
+        assert_eq!(display(123_456_789, "JPY", "en"), "123,456,789 JPY");
+        assert_eq!(display(5, "XXX", "en"), "5 XXX");
+    }
 
     fn c(code: &str) -> Currency {
         Currency::parse(code).expect("currency")

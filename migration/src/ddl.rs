@@ -149,3 +149,26 @@ pub async fn drop_tables(manager: &SchemaManager<'_>, names: &[&'static str]) ->
     }
     Ok(())
 }
+
+pub fn time_null(name: &'static str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+        .timestamp_with_time_zone()
+        .null()
+        .to_owned()
+}
+
+/// Unbounded text, for JSON documents.
+pub fn long_text(name: &'static str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+        .text()
+        .not_null()
+        .to_owned()
+}
+
+pub fn flag(name: &'static str, default: bool) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+        .boolean()
+        .not_null()
+        .default(default)
+        .to_owned()
+}

@@ -9,6 +9,7 @@ mod m20261129_000002_catalog;
 mod m20261129_000003_orders;
 mod m20261129_000004_payments;
 mod m20261202_000005_hardening;
+mod m20261202_000006_notifications;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_orders::Migration),
             Box::new(m20261129_000004_payments::Migration),
             Box::new(m20261202_000005_hardening::Migration),
+            Box::new(m20261202_000006_notifications::Migration),
         ]
     }
 }

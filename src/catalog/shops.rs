@@ -158,14 +158,28 @@ pub async fn set_shop_suspended(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
+    let was = shop.status;
     let mut active: shops::ActiveModel = shop.into();
     active.status = Set(if suspended {
         ShopStatus::Suspended
     } else {
         ShopStatus::Active
     });
-    active.updated_at = Set(Utc::now());
-    Ok(active.update(&state.db).await?)
+    let now = Utc::now();
+    active.updated_at = Set(now);
+    let txn = crate::db::begin_write(&state.db).await?;
+    let shop = active.update(&txn).await?;
+    if suspended && was != ShopStatus::Suspended {
+        let notice = crate::outbox::Notice::new(
+            crate::outbox::Kind::ShopSuspended,
+            shop.owner_id,
+            format!("{}:{}", shop.id, now.timestamp_millis()),
+            serde_json::json!({ "shop_id": shop.id, "shop_name": shop.name }),
+        );
+        crate::outbox::enqueue(&txn, [notice]).await?;
+    }
+    txn.commit().await?;
+    Ok(shop)
 }
 
 /// The shop a user owns, if any.

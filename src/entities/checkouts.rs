@@ -17,6 +17,10 @@ pub struct Model {
     /// Hex SHA-256 of the placeOrder request the key was first used with; `None` for
     /// checkouts placed before it was recorded.
     pub request_digest: Option<String>,
+    /// A bank transfer's human reference, e.g. `DK-7F3K9Q`, quoted by the buyer to the bank.
+    pub payment_reference: Option<String>,
+    /// When the buyer was reminded that the transfer's window is closing.
+    pub reminded_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 

@@ -1,5 +1,6 @@
 //! sea-orm entities, one file per table. No GraphQL derives: the API wraps these.
 
+pub mod account_tokens;
 pub mod addresses;
 pub mod cart_items;
 pub mod categories;
@@ -11,6 +12,8 @@ pub mod guest_carts;
 pub mod ledger_entries;
 pub mod login_attempts;
 pub mod makers;
+pub mod notification_preferences;
+pub mod notifications;
 pub mod order_events;
 pub mod order_lines;
 pub mod orders;

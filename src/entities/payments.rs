@@ -24,6 +24,9 @@ pub enum PaymentStatus {
     /// Money arrived that does not match the checkout, or arrived too late: an admin looks.
     #[sea_orm(string_value = "REVIEW")]
     Review,
+    /// A bank transfer that arrived after its orders expired and was sent back to the buyer.
+    #[sea_orm(string_value = "RETURNED")]
+    Returned,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 
@@ -11,8 +12,12 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use self::{
     accounts::{AccountMutation, AccountQuery, AccountSubscription, User},
     catalog::{CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop},
+    notifications::{
+        EmailDelivery, Notification, NotificationMutation, NotificationQuery,
+        NotificationSubscription,
+    },
     orders::{Order, OrderMutation, OrderQuery, OrderSubscription},
-    payments::{PaymentMutation, PaymentQuery},
+    payments::{BankTransfer, PaymentMutation, PaymentQuery},
 };
 use crate::{
     auth::Caller,
@@ -24,7 +29,13 @@ use crate::{
 
 /// Every query of the API.
 #[derive(MergedObject, Default)]
-pub struct Query(AccountQuery, CatalogQuery, OrderQuery, PaymentQuery);
+pub struct Query(
+    AccountQuery,
+    CatalogQuery,
+    OrderQuery,
+    PaymentQuery,
+    NotificationQuery,
+);
 
 /// Every mutation of the API.
 #[derive(MergedObject, Default)]
@@ -33,11 +44,16 @@ pub struct Mutation(
     CatalogMutation,
     OrderMutation,
     PaymentMutation,
+    NotificationMutation,
 );
 
 /// Every subscription of the API.
 #[derive(MergedSubscription, Default)]
-pub struct Subscription(AccountSubscription, OrderSubscription);
+pub struct Subscription(
+    AccountSubscription,
+    OrderSubscription,
+    NotificationSubscription,
+);
 
 pub type AppSchema = Schema<Query, Mutation, Subscription>;
 
@@ -124,6 +140,15 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .override_output_type_description::<ProductConnection>(
         "A page of products with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Notification>>(
+        "A page of inbox notifications with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<EmailDelivery>>(
+        "A page of the email delivery log with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<BankTransfer>>(
+        "A page of bank-transfer checkouts with cursors, page info and the total count.",
     );
     if let Some(state) = state {
         builder = builder.data(state);

@@ -3,6 +3,7 @@
 pub mod graphql;
 pub mod ops;
 pub mod persisted;
+mod unsubscribe;
 pub mod ws;
 
 use std::{
@@ -98,6 +99,10 @@ pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/webhooks/stripe", post(stripe_webhook))
+        .route(
+            "/notifications/unsubscribe",
+            get(unsubscribe::show).post(unsubscribe::apply),
+        )
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(record_metrics))

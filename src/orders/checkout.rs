@@ -174,6 +174,10 @@ async fn place_new(
 
     let txn = crate::db::begin_write(&state.db).await?;
     let now = Utc::now();
+    let reference = match input.payment_method {
+        PaymentMethod::BankTransfer => Some(new_reference(&txn).await?),
+        PaymentMethod::Card => None,
+    };
     // The key first: a concurrent request with the same key waits here on PostgreSQL until
     // this one ends, then fails on the unique index and answers with this checkout.
     let checkout = checkouts::ActiveModel {
@@ -185,6 +189,8 @@ async fn place_new(
         payment_method: Set(input.payment_method.as_str().to_owned()),
         shipping_address: Set(address_json.clone()),
         request_digest: Set(Some(digest.stored())),
+        payment_reference: Set(reference),
+        reminded_at: Set(None),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -196,8 +202,9 @@ async fn place_new(
             take_stock(&txn, line, part.shop.id).await?;
         }
     }
-    let expires_at = now + Duration::minutes(state.settings.orders.payment_window_minutes);
+    let expires_at = now + payment_window(&state.settings.orders, input.payment_method);
     let mut placed = Vec::new();
+    let mut placed_orders = Vec::new();
     for part in &priced.shops {
         let (_, shipping) = part
             .shipping
@@ -246,6 +253,7 @@ async fn place_new(
             buyer_id: order.buyer_id,
             shop_id: order.shop_id,
         });
+        placed_orders.push((order.clone(), part.shop.owner_id));
         for (position, line) in part.lines.iter().enumerate() {
             order_lines::ActiveModel {
                 id: Set(Uuid::now_v7()),
@@ -278,11 +286,40 @@ async fn place_new(
         .await?;
     }
     cart::clear(&txn, cart::CartOwner::User(caller.id)).await?;
+    super::notices::placed(&txn, &checkout, &placed_orders).await?;
     txn.commit().await?;
     for event in placed {
         state.events.publish(event).await;
     }
     Ok(checkout)
+}
+
+/// How long an unpaid order holds its stock: minutes for a card, days for a bank transfer,
+/// which crosses borders slowly.
+pub fn payment_window(settings: &crate::config::OrderSettings, method: PaymentMethod) -> Duration {
+    match method {
+        PaymentMethod::Card => Duration::minutes(settings.payment_window_minutes),
+        PaymentMethod::BankTransfer => Duration::hours(settings.bank_transfer_window_hours),
+    }
+}
+
+/// A payment reference no other checkout has. Five random symbols give 33 million; the few
+/// collisions are drawn again.
+async fn new_reference(txn: &DatabaseTransaction) -> AppResult<String> {
+    for _ in 0..8 {
+        let candidate = super::reference::generate();
+        let taken = checkouts::Entity::find()
+            .filter(checkouts::Column::PaymentReference.eq(&candidate))
+            .one(txn)
+            .await?
+            .is_some();
+        if !taken {
+            return Ok(candidate);
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!(
+        "no free payment reference after 8 draws"
+    )))
 }
 
 /// Refuses a cart that cannot be bought as priced, before anything is written.

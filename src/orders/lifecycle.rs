@@ -29,6 +29,33 @@ pub struct Shipment {
     pub tracking_number: String,
 }
 
+/// How a shipment is followed: the carrier's name and, for carriers the platform knows, the
+/// page that tracks it. `carrier` is stored as given (a known carrier's code matches in any
+/// case).
+pub fn tracking(
+    carriers: &[crate::config::Carrier],
+    carrier: &str,
+    number: &str,
+) -> (String, Option<String>) {
+    match carriers
+        .iter()
+        .find(|c| c.code.eq_ignore_ascii_case(carrier.trim()))
+    {
+        Some(known) => {
+            let number: String = number
+                .trim()
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .collect();
+            (
+                known.name.clone(),
+                Some(known.tracking_url.replace("{tracking}", &number)),
+            )
+        }
+        None => (carrier.trim().to_owned(), None),
+    }
+}
+
 /// The order and the caller's part in it; `NOT_FOUND` for anyone without one, so order ids
 /// reveal nothing.
 pub async fn order_for(
@@ -75,6 +102,16 @@ pub async fn apply(
 ) -> AppResult<orders::Model> {
     let txn = crate::db::begin_write(&state.db).await?;
     let order = apply_in(&txn, order, to, party, actor, note, shipment).await?;
+    if to == OrderStatus::Shipped {
+        // The tracking link goes into the buyer's message; it needs the configured carriers.
+        let (carrier, url) = tracking(
+            &state.settings.orders.carriers,
+            order.carrier.as_deref().unwrap_or(""),
+            order.tracking_number.as_deref().unwrap_or(""),
+        );
+        let extra = serde_json::json!({ "carrier": carrier, "tracking_url": url });
+        super::notices::status_changed(&txn, &order, OrderStatus::Paid, party, extra).await?;
+    }
     txn.commit().await?;
     published(state, &order).await;
     Ok(order)
@@ -129,6 +166,13 @@ pub async fn apply_in(
 ) -> AppResult<orders::Model> {
     let from = order.status;
     state::check(from, to, party)?;
+    if (from, to) == (OrderStatus::Cancelled, OrderStatus::PendingPayment)
+        && order.paid_at.is_some()
+    {
+        return Err(AppError::Conflict(
+            "this order was paid and refunded; it cannot be reinstated".into(),
+        ));
+    }
     let note = note
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
@@ -191,10 +235,49 @@ pub async fn apply_in(
                 .await?;
         }
     }
+    if state::takes_stock(from, to) {
+        take_stock_back(txn, order.id).await?;
+    }
     record_event(txn, order.id, Some(from), to, actor, note).await?;
     let order = orders::Entity::find_by_id(order.id)
         .one(txn)
         .await?
         .ok_or_else(|| AppError::NotFound("no such order".into()))?;
+    // Shipping messages carry a tracking link and are written by `apply`, which knows the
+    // carriers; every other change is announced here.
+    if to != OrderStatus::Shipped {
+        super::notices::status_changed(txn, &order, from, party, serde_json::json!({})).await?;
+    }
     Ok(order)
+}
+
+/// Takes a reinstated order's stock again, line by line, each only if enough is left: a
+/// reinstatement never oversells, and one short line undoes the whole transaction.
+async fn take_stock_back(txn: &DatabaseTransaction, order: Uuid) -> AppResult<()> {
+    let lines = order_lines::Entity::find()
+        .filter(order_lines::Column::OrderId.eq(order))
+        .all(txn)
+        .await?;
+    for line in lines {
+        let taken = product_variants::Entity::update_many()
+            .col_expr(
+                product_variants::Column::Stock,
+                Expr::col(product_variants::Column::Stock).sub(line.quantity),
+            )
+            .filter(product_variants::Column::Id.eq(line.variant_id))
+            .filter(product_variants::Column::Stock.gte(line.quantity))
+            .exec(txn)
+            .await?;
+        if taken.rows_affected != 1 {
+            return Err(AppError::refused(
+                "OUT_OF_STOCK",
+                format!(
+                    "{} is no longer in stock ({} needed); record a refund of the transfer instead",
+                    line.title, line.quantity
+                ),
+            )
+            .with_detail("variantId", line.variant_id));
+        }
+    }
+    Ok(())
 }

@@ -6,6 +6,8 @@ pub mod checkout;
 pub mod expiry;
 pub mod lifecycle;
 pub mod loaders;
+pub mod notices;
+pub mod reference;
 pub mod shipping;
 pub mod state;
 pub mod views;

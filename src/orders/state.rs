@@ -2,7 +2,9 @@
 //!
 //! `PENDING_PAYMENT -> PAID -> SHIPPED -> DELIVERED`; `PENDING_PAYMENT -> CANCELLED` (buyer,
 //! expiry, admin); `PAID -> CANCELLED` (the shop cannot fulfil, admins; always through a full
-//! refund in `payments::refunds`). Anything else is a `CONFLICT`.
+//! refund in `payments::refunds`); `CANCELLED -> PENDING_PAYMENT` (admins reinstating a
+//! never-paid order whose bank transfer arrived late, if its stock can be taken again).
+//! Anything else is a `CONFLICT`.
 
 use uuid::Uuid;
 
@@ -73,7 +75,7 @@ pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
             // The system acts for a full refund (`payments::refunds`).
             _ => &[Party::System],
         },
-        PendingPayment => &[],
+        PendingPayment => &[Party::Admin],
     };
     let legal = matches!(
         (from, to),
@@ -82,6 +84,7 @@ pub fn check(from: OrderStatus, to: OrderStatus, by: Party) -> AppResult<()> {
             | (Shipped, Delivered)
             | (PendingPayment, Cancelled)
             | (Paid, Cancelled)
+            | (Cancelled, PendingPayment)
     );
     if !legal {
         return Err(AppError::Conflict(format!(
@@ -122,6 +125,11 @@ pub fn returns_stock(from: OrderStatus, to: OrderStatus) -> bool {
     to == OrderStatus::Cancelled && matches!(from, OrderStatus::PendingPayment | OrderStatus::Paid)
 }
 
+/// Whether moving from `from` to `to` takes stock again (a reinstated order).
+pub fn takes_stock(from: OrderStatus, to: OrderStatus) -> bool {
+    (from, to) == (OrderStatus::Cancelled, OrderStatus::PendingPayment)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,6 +155,10 @@ mod tests {
         );
         assert_eq!(code(check(Delivered, Cancelled, Party::Admin)), "CONFLICT");
         assert_eq!(code(check(Cancelled, Paid, Party::Admin)), "CONFLICT");
+        assert_eq!(
+            code(check(Shipped, PendingPayment, Party::Admin)),
+            "CONFLICT"
+        );
         assert_eq!(code(check(Shipped, Shipped, Party::Shop)), "CONFLICT");
     }
 
@@ -157,6 +169,13 @@ mod tests {
         assert_eq!(code(check(Paid, Shipped, Party::Buyer)), "FORBIDDEN");
         assert_eq!(code(check(Paid, Cancelled, Party::Buyer)), "FORBIDDEN");
         assert_eq!(code(check(PendingPayment, Cancelled, Party::Buyer)), "OK");
+        // Only an admin reinstates a cancelled order, and stock is taken again.
+        assert_eq!(code(check(Cancelled, PendingPayment, Party::Admin)), "OK");
+        assert_eq!(
+            code(check(Cancelled, PendingPayment, Party::Buyer)),
+            "FORBIDDEN"
+        );
+        assert!(takes_stock(Cancelled, PendingPayment));
     }
 
     #[test]

@@ -58,46 +58,13 @@ pub async fn pay_orders_in(
     Ok(paid)
 }
 
-/// Records that a bank transfer for a checkout arrived: admins only, with the bank's reference.
-pub async fn confirm_bank_transfer(
-    state: &AppState,
-    caller: CurrentUser,
-    checkout_id: Uuid,
-    reference: &str,
-) -> AppResult<Vec<orders::Model>> {
-    caller.require_role(&[crate::entities::users::Role::Admin])?;
-    let reference = reference.trim();
-    if reference.is_empty() || reference.len() > 200 {
-        return Err(AppError::invalid(
-            "reference",
-            "the bank reference is required (at most 200 characters)",
-        ));
-    }
-    let txn = crate::db::begin_write(&state.db).await?;
-    let checkout = checkouts::Entity::find_by_id(checkout_id)
-        .one(&txn)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such checkout".into()))?;
-    if checkout.payment_method != "BANK_TRANSFER" {
-        return Err(AppError::Conflict(
-            "this checkout is paid by card; Stripe confirms it".into(),
-        ));
-    }
-    let note = format!("bank transfer {reference}");
-    let paid = pay_checkout_in(&txn, checkout_id, Party::Admin, Some(caller.id), note).await?;
-    super::record_bank_transfer(&txn, &checkout, reference).await?;
-    txn.commit().await?;
-    for order in &paid {
-        lifecycle::published(state, order).await;
-    }
-    Ok(paid)
-}
-
 /// A placed checkout, its orders, and the card session to pay it with when paying by card.
 pub struct Placed {
     pub checkout: checkouts::Model,
     pub orders: Vec<orders::Model>,
     pub card: Option<CardPayment>,
+    /// Where to send a bank transfer, in the request's first language.
+    pub bank: Option<super::bank::Instructions>,
 }
 
 /// `placeOrder`: places the cart (or finds the key's checkout) and, for a card, starts or
@@ -108,6 +75,11 @@ pub async fn place_order(
     caller: CurrentUser,
     input: PlaceOrder,
 ) -> AppResult<Placed> {
+    let language = input
+        .languages
+        .first()
+        .cloned()
+        .unwrap_or_else(|| "en".into());
     let checkout = crate::orders::checkout::place_order(state, caller, input).await?;
     let orders = orders::Entity::find()
         .filter(orders::Column::CheckoutId.eq(checkout.id))
@@ -118,9 +90,11 @@ pub async fn place_order(
     } else {
         None
     };
+    let bank = super::bank::instructions(state, &state.db, &checkout, &language).await?;
     Ok(Placed {
         checkout,
         orders,
         card,
+        bank,
     })
 }

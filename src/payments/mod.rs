@@ -1,6 +1,7 @@
 //! Payments: card checkouts through Stripe, webhooks, refunds, the per-shop ledger and
 //! payouts to artisans. The platform collects every payment and owes each shop its share.
 
+pub mod bank;
 pub mod card;
 pub mod collect;
 pub mod ledger;

@@ -176,6 +176,9 @@ pub async fn create_payout(
             }
         }
     }
+    if payout.status == PayoutStatus::Paid {
+        paid_notice(&txn, &payout, shop.owner_id).await?;
+    }
     txn.commit().await?;
     match method {
         PayoutMethod::Bank => Ok(payout),
@@ -270,18 +273,50 @@ pub async fn submit_transfers(
         (Some(_), false) => PayoutStatus::Failed,
         (None, false) => PayoutStatus::Paid,
     };
-    payouts::Entity::update_many()
+    let txn = crate::db::begin_write(&state.db).await?;
+    let settled = payouts::Entity::update_many()
         .col_expr(payouts::Column::Status, Expr::value(status))
         .col_expr(payouts::Column::Failure, Expr::value(failure))
         .col_expr(payouts::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(payouts::Column::Id.eq(payout.id))
         .filter(payouts::Column::Status.eq(PayoutStatus::Processing))
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
+    if settled.rows_affected == 1
+        && status == PayoutStatus::Paid
+        && let Some(shop) = shops::Entity::find_by_id(payout.shop_id).one(&txn).await?
+    {
+        paid_notice(&txn, payout, shop.owner_id).await?;
+    }
+    txn.commit().await?;
     payouts::Entity::find_by_id(payout.id)
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("payout vanished")))
+}
+
+/// Tells the shop's owner that a payout left, in the transaction that marked it PAID.
+async fn paid_notice(
+    db: &impl sea_orm::ConnectionTrait,
+    payout: &payouts::Model,
+    owner: Uuid,
+) -> AppResult<()> {
+    let data = serde_json::json!({
+        "payout_id": payout.id,
+        "amount_minor": payout.amount_minor,
+        "currency": payout.currency,
+        "audience": "shop",
+    });
+    crate::outbox::enqueue(
+        db,
+        [crate::outbox::Notice::new(
+            crate::outbox::Kind::PayoutSent,
+            owner,
+            payout.id,
+            data,
+        )],
+    )
+    .await
 }
 
 /// Sends again the transfers of payouts still PROCESSING, last touched before `before`.

@@ -48,18 +48,15 @@ fn new_payment(
     }
 }
 
-/// Records a confirmed bank transfer as the checkout's payment.
+/// Records a bank transfer as the checkout's payment: received (`Succeeded`) or sent back
+/// (`Returned`).
 pub async fn record_bank_transfer(
     db: &impl ConnectionTrait,
     checkout: &checkouts::Model,
     reference: &str,
+    status: PaymentStatus,
 ) -> AppResult<payments::Model> {
-    let row = new_payment(
-        checkout,
-        Provider::BankTransfer,
-        reference,
-        PaymentStatus::Succeeded,
-    );
+    let row = new_payment(checkout, Provider::BankTransfer, reference, status);
     Ok(row.insert(db).await?)
 }
 

@@ -352,6 +352,21 @@ async fn apply_accepted(
     order: orders::Model,
 ) -> AppResult<orders::Model> {
     reverse_ledger(txn, refund, &order, -1).await?;
+    crate::outbox::enqueue(
+        txn,
+        [crate::outbox::Notice::new(
+            crate::outbox::Kind::Refunded,
+            order.buyer_id,
+            refund.id,
+            serde_json::json!({
+                "order_id": order.id,
+                "amount_minor": refund.amount_minor,
+                "currency": refund.currency,
+                "audience": "buyer",
+            }),
+        )],
+    )
+    .await?;
     let amount = money_text(refund.amount_minor, &refund.currency);
     let fully = order.refunded_minor >= order.total_minor;
     if fully && order.status == OrderStatus::Paid {

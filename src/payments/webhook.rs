@@ -299,7 +299,17 @@ async fn succeeded(
     };
     if let Some(why) = why {
         tracing::warn!(checkout = %checkout.id, intent, why, "payment held for review");
-        set_payment(&txn, &payment, PaymentStatus::Review, intent, Some(why)).await?;
+        set_payment(
+            &txn,
+            &payment,
+            PaymentStatus::Review,
+            intent,
+            Some(why.clone()),
+        )
+        .await?;
+        let data = serde_json::json!({ "checkout_id": checkout.id, "reason": why });
+        let cause = format!("{}:{intent}", payment.id);
+        crate::outbox::to_admins(&txn, crate::outbox::Kind::PaymentHeld, cause, data).await?;
         txn.commit().await?;
         return Ok(Outcome::Processed);
     }

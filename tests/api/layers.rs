@@ -18,6 +18,7 @@ const CORE: &[&str] = &[
     "i18n",
     "kit",
     "money",
+    "outbox",
     "state",
     "stripe",
     "telemetry",
@@ -29,6 +30,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
     ("catalog", &[]),
     ("orders", &["catalog"]),
     ("payments", &["orders", "catalog"]),
+    ("notifications", &[]),
 ];
 const GRAPHQL: &str = "graphql";
 /// The composition root: imported by nothing in `src/` but itself.

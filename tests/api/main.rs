@@ -3,6 +3,7 @@
 //! to it over HTTP and WebSocket like a client would.
 
 mod accounts;
+mod bank_transfers;
 mod catalog_browse;
 mod catalog_products;
 mod catalog_shops;
@@ -11,6 +12,7 @@ mod fuzz;
 mod hardening;
 mod helpers;
 mod layers;
+mod notifications;
 mod ops;
 mod orders;
 mod orders_live;

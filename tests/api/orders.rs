@@ -466,9 +466,10 @@ async fn cancelling_returns_stock_and_illegal_moves_conflict() {
 
 #[tokio::test]
 async fn unpaid_orders_expire_and_give_their_stock_back() {
+    // The order is paid by bank transfer, whose window is counted in hours.
     let app = TestApp::spawn_with(|f| {
         f.merge(figment::providers::Serialized::default(
-            "orders.payment_window_minutes",
+            "orders.bank_transfer_window_hours",
             0,
         ))
         .merge(figment::providers::Serialized::default(

@@ -269,6 +269,7 @@ async fn publishable(
     shop: &shops::Model,
     product: &products::Model,
 ) -> AppResult<()> {
+    crate::auth::require_verified_email(db, shop.owner_id).await?;
     let has_title = product_translations::Entity::find()
         .filter(product_translations::Column::ProductId.eq(product.id))
         .filter(product_translations::Column::Language.eq(&shop.default_language))

@@ -70,3 +70,26 @@ pub struct ChangePasswordInput {
     /// The new password, 10 to 128 characters.
     pub new_password: String,
 }
+
+/// Asking for a password reset link.
+#[derive(InputObject)]
+pub struct RequestPasswordResetInput {
+    /// The account's email address.
+    pub email: String,
+}
+
+/// Choosing a new password with the token from a reset link.
+#[derive(InputObject)]
+pub struct ResetPasswordInput {
+    /// The token from the link in the reset email.
+    pub token: String,
+    /// The new password, 10 to 128 characters.
+    pub new_password: String,
+}
+
+/// Confirming an email address with the token from a verification link.
+#[derive(InputObject)]
+pub struct VerifyEmailInput {
+    /// The token from the link in the verification email.
+    pub token: String,
+}

@@ -1,6 +1,7 @@
 //! Root mutation fields of the accounts GraphQL.
 
 use super::{inputs::*, types::*};
+use crate::accounts::email_links;
 use crate::accounts::service::{self, NewAccount, ProfileChanges, Session};
 use crate::{auth::CallerExt, kit::ClientAddress, state::AppState};
 use async_graphql::{Context, Object, Result};
@@ -129,5 +130,52 @@ impl AccountMutation {
         )
         .await?;
         Ok(AuthPayload(session, None))
+    }
+
+    /// Sends a password reset link if an account has this email. The answer is the same
+    /// either way; requests are limited per email and per client (TOO_MANY_REQUESTS).
+    async fn request_password_reset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The account's email.")] input: RequestPasswordResetInput,
+    ) -> Result<RequestPasswordResetPayload> {
+        let state = ctx.data::<AppState>()?;
+        let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0.as_deref());
+        email_links::request_password_reset(state, &input.email, client).await?;
+        Ok(RequestPasswordResetPayload { accepted: true })
+    }
+
+    /// Sets a new password with the token from a reset link (valid 1 hour, once). Every
+    /// session of the account ends: refresh tokens stop working and live sockets close.
+    /// A used, expired or unknown token answers INVALID_TOKEN.
+    async fn reset_password(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token and the new password.")] input: ResetPasswordInput,
+    ) -> Result<ResetPasswordPayload> {
+        let state = ctx.data::<AppState>()?;
+        let user = email_links::reset_password(state, &input.token, &input.new_password).await?;
+        Ok(ResetPasswordPayload { user: User(user) })
+    }
+
+    /// Confirms an email address with the token from its verification link (valid 7 days,
+    /// once). Works without signing in, e.g. on another device.
+    async fn verify_email(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token from the link.")] input: VerifyEmailInput,
+    ) -> Result<VerifyEmailPayload> {
+        let state = ctx.data::<AppState>()?;
+        let user = email_links::verify_email(state, &input.token).await?;
+        Ok(VerifyEmailPayload { user: User(user) })
+    }
+
+    /// Sends the signed-in user a new verification link; earlier links stop working.
+    /// CONFLICT when already verified.
+    async fn resend_verification(&self, ctx: &Context<'_>) -> Result<ResendVerificationPayload> {
+        let state = ctx.data::<AppState>()?;
+        let client = ctx.data_opt::<ClientAddress>().and_then(|c| c.0.as_deref());
+        email_links::resend_verification(state, ctx.current_user()?, client).await?;
+        Ok(ResendVerificationPayload { sent: true })
     }
 }

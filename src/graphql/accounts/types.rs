@@ -144,3 +144,31 @@ pub struct UpdateProfilePayload {
     /// The user after the change.
     pub user: User,
 }
+
+/// Result of `requestPasswordReset`: the same whether or not an account has the address.
+#[derive(async_graphql::SimpleObject)]
+pub struct RequestPasswordResetPayload {
+    /// Always true when the request was taken; says nothing about the account.
+    pub accepted: bool,
+}
+
+/// Result of `resetPassword`: every session of the account has ended; sign in again.
+#[derive(async_graphql::SimpleObject)]
+pub struct ResetPasswordPayload {
+    /// The account whose password changed.
+    pub user: User,
+}
+
+/// Result of `verifyEmail`.
+#[derive(async_graphql::SimpleObject)]
+pub struct VerifyEmailPayload {
+    /// The account, now with `emailVerified` true.
+    pub user: User,
+}
+
+/// Result of `resendVerification`.
+#[derive(async_graphql::SimpleObject)]
+pub struct ResendVerificationPayload {
+    /// True: a new link is on its way and earlier links no longer work.
+    pub sent: bool,
+}

@@ -119,12 +119,3 @@ pub struct MarkOrderShippedInput {
     /// The carrier's tracking number.
     pub tracking_number: String,
 }
-
-/// Confirming a bank transfer for a whole checkout.
-#[derive(InputObject)]
-pub struct ConfirmManualPaymentInput {
-    /// The checkout paid for.
-    pub checkout_id: ID,
-    /// The bank's reference, for the history.
-    pub reference: String,
-}

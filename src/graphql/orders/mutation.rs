@@ -153,6 +153,7 @@ impl OrderMutation {
         let view = View::new(ctx, None, None)?;
         let checkout = placed.checkout;
         Ok(PlaceOrderPayload {
+            bank_transfer: placed.bank.map(Into::into),
             payment: placed.card.map(Into::into),
             checkout_id: ID(checkout.id.to_string()),
             total: money(checkout.total_minor, &checkout.currency),
@@ -205,26 +206,6 @@ impl OrderMutation {
         #[graphql(desc = "The order.")] input: OrderActionInput,
     ) -> Result<OrderPayload> {
         self_transition(ctx, &input.order_id, DbStatus::Delivered, input.note, None).await
-    }
-
-    /// Records that a bank transfer for a checkout arrived; its orders become PAID. Admins only.
-    async fn confirm_manual_payment(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The checkout and the bank reference.")] input: ConfirmManualPaymentInput,
-    ) -> Result<ConfirmManualPaymentPayload> {
-        let state = ctx.data::<AppState>()?;
-        let checkout_id = uuid("checkoutId", &input.checkout_id)?;
-        let paid = crate::payments::collect::confirm_bank_transfer(
-            state,
-            ctx.current_user()?,
-            checkout_id,
-            &input.reference,
-        )
-        .await?;
-        let view = View::new(ctx, None, None)?;
-        let paid = paid.into_iter().map(|o| Order(o, view.clone())).collect();
-        Ok(ConfirmManualPaymentPayload { orders: paid })
     }
 }
 

@@ -455,6 +455,35 @@ impl Order {
     async fn tracking_number(&self) -> Option<&str> {
         self.0.tracking_number.as_deref()
     }
+    /// The carrier's tracking page, for carriers the platform knows.
+    async fn tracking_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        let state = ctx.data::<crate::state::AppState>()?;
+        let (Some(carrier), Some(number)) = (&self.0.carrier, &self.0.tracking_number) else {
+            return Ok(None);
+        };
+        Ok(crate::orders::lifecycle::tracking(&state.settings.orders.carriers, carrier, number).1)
+    }
+    /// For an order paid by bank transfer: the account, amount for the whole checkout,
+    /// reference and deadline, in the request's language. Null for card payments.
+    async fn bank_transfer(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Option<crate::graphql::payments::BankTransferInstructions>> {
+        let state = ctx.data::<crate::state::AppState>()?;
+        use sea_orm::EntityTrait as _;
+        let Some(checkout) = crate::entities::checkouts::Entity::find_by_id(self.0.checkout_id)
+            .one(&state.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let language = self.1.languages.first().map_or("en", String::as_str);
+        Ok(
+            crate::payments::bank::instructions(state, &state.db, &checkout, language)
+                .await?
+                .map(Into::into),
+        )
+    }
     /// What a customs declaration needs.
     async fn customs(&self, ctx: &Context<'_>) -> Result<CustomsDeclaration> {
         let lines = self.lines_of(ctx).await?;
@@ -581,6 +610,8 @@ pub struct PlaceOrderPayload {
     pub total: crate::graphql::catalog::Money,
     /// For CARD: the Stripe PaymentIntent to confirm on the client. Null for bank transfers.
     pub payment: Option<CardPayment>,
+    /// For BANK_TRANSFER: where to send the money and the reference to quote. Null for cards.
+    pub bank_transfer: Option<crate::graphql::payments::BankTransferInstructions>,
 }
 
 /// Result of an order change.
@@ -588,13 +619,6 @@ pub struct PlaceOrderPayload {
 pub struct OrderPayload {
     /// The order after the change.
     pub order: Order,
-}
-
-/// Result of `confirmManualPayment`.
-#[derive(SimpleObject)]
-pub struct ConfirmManualPaymentPayload {
-    /// The checkout's orders, now paid.
-    pub orders: Vec<Order>,
 }
 
 /// How a cart is shown: in which currency, language, and for which destination.

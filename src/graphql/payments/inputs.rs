@@ -58,3 +58,30 @@ pub struct ResolvePaymentReviewInput {
     /// What was done about it, for the orders' history.
     pub note: String,
 }
+
+/// Which bank transfer an admin means, and the bank's reference of the money.
+#[derive(InputObject)]
+pub struct ConfirmManualPaymentInput {
+    /// The checkout paid for; or give `paymentReference`.
+    pub checkout_id: Option<ID>,
+    /// The reference the buyer quoted, e.g. DK-7F3K9Q (any case, spaces and dashes allowed).
+    pub payment_reference: Option<String>,
+    /// The bank's own reference of the transfer, for the history.
+    pub reference: String,
+}
+
+impl ConfirmManualPaymentInput {
+    /// The checkout meant: by id, else by the buyer's payment reference.
+    pub fn target(&self) -> async_graphql::Result<crate::payments::bank::TransferOf> {
+        use crate::payments::bank::TransferOf;
+        match (&self.checkout_id, &self.payment_reference) {
+            (Some(id), _) => Ok(TransferOf::Checkout(crate::kit::uuid("checkoutId", id)?)),
+            (None, Some(r)) => Ok(TransferOf::Reference(r.clone())),
+            (None, None) => Err(crate::error::AppError::invalid(
+                "paymentReference",
+                "give the checkoutId or the paymentReference",
+            )
+            .into()),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Root mutation fields of the payments GraphQL.
 
 use super::{inputs::*, types::*};
-use crate::payments::{payouts, refunds, reviews};
+use crate::payments::{bank, payouts, refunds, reviews};
 use crate::{
     auth::CallerExt,
     graphql::orders::Order,
@@ -128,4 +128,72 @@ impl PaymentMutation {
             finances: ShopFinances(shop),
         })
     }
+
+    /// Records that a bank transfer arrived in time, found by checkout or by the payment
+    /// reference the buyer quoted; its orders become PAID and the shops are credited.
+    /// CONFLICT, naming the way forward, when orders were cancelled meanwhile. Admins only.
+    async fn confirm_manual_payment(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The transfer and the bank's reference.")]
+        input: ConfirmManualPaymentInput,
+    ) -> Result<ConfirmManualPaymentPayload> {
+        let state = ctx.data::<AppState>()?;
+        let paid = bank::confirm(
+            state,
+            ctx.current_user()?,
+            input.target()?,
+            &input.reference,
+        )
+        .await?;
+        orders_payload(ctx, paid)
+    }
+
+    /// Money for expired orders arrived late: takes their stock again (OUT_OF_STOCK, and
+    /// nothing changes, when an item is gone) and marks them PAID. Admins only.
+    async fn reinstate_bank_transfer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The transfer and the bank's reference.")]
+        input: ConfirmManualPaymentInput,
+    ) -> Result<ConfirmManualPaymentPayload> {
+        let state = ctx.data::<AppState>()?;
+        let paid = bank::reinstate(
+            state,
+            ctx.current_user()?,
+            input.target()?,
+            &input.reference,
+        )
+        .await?;
+        orders_payload(ctx, paid)
+    }
+
+    /// Records that a late transfer for expired orders was sent back to the buyer, with the
+    /// bank's reference of the return. Admins only.
+    async fn return_bank_transfer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The transfer and the bank's reference of the return.")]
+        input: ConfirmManualPaymentInput,
+    ) -> Result<ConfirmManualPaymentPayload> {
+        let state = ctx.data::<AppState>()?;
+        let orders = bank::send_back(
+            state,
+            ctx.current_user()?,
+            input.target()?,
+            &input.reference,
+        )
+        .await?;
+        orders_payload(ctx, orders)
+    }
+}
+
+fn orders_payload(
+    ctx: &Context<'_>,
+    orders: Vec<crate::entities::orders::Model>,
+) -> Result<ConfirmManualPaymentPayload> {
+    let view = View::new(ctx, None, None)?;
+    Ok(ConfirmManualPaymentPayload {
+        orders: orders.into_iter().map(|o| Order(o, view.clone())).collect(),
+    })
 }

@@ -2,7 +2,13 @@
 
 use super::types::*;
 use crate::payments::{ledger, reviews};
-use crate::{auth::CallerExt, kit::uuid, orders::state::Party, state::AppState};
+use crate::{
+    auth::CallerExt,
+    entities::checkouts,
+    kit::{View, pagination, uuid},
+    orders::state::Party,
+    state::AppState,
+};
 use async_graphql::{Context, ID, Object, Result};
 
 #[derive(Default)]
@@ -29,5 +35,28 @@ impl PaymentQuery {
         let state = ctx.data::<AppState>()?;
         let rows = reviews::list(state, ctx.current_user()?).await?;
         Ok(rows.into_iter().map(|p| Payment(p, Party::Admin)).collect())
+    }
+
+    /// Bank-transfer checkouts waiting for money, oldest first; with `expired`, those whose
+    /// window closed unpaid (late money may reinstate them). Admins only.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn bank_transfers(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "True: the expired ones instead of those still waiting.")] expired: Option<
+            bool,
+        >,
+        #[graphql(desc = "Return the first n after `after` (at most 100).")] first: Option<i64>,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n before `before` (at most 100).")] last: Option<i64>,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<pagination::IdConnection<BankTransfer>> {
+        let state = ctx.data::<AppState>()?;
+        let select =
+            crate::payments::bank::awaiting(ctx.current_user()?, expired.unwrap_or(false))?;
+        let page = pagination::PageArgs::new(first, after, last, before)?;
+        let page = pagination::by_id(&state.db, select, checkouts::Column::Id, page).await?;
+        let view = View::new(ctx, None, None)?;
+        Ok(page.into_connection(|c| c.id, |c| BankTransfer(c, view.clone())))
     }
 }

@@ -48,6 +48,8 @@ pub enum PaymentStatus {
     Succeeded,
     /// Money arrived that does not match the checkout or came too late; an admin decides.
     Review,
+    /// A bank transfer that arrived after its orders expired, sent back to the buyer.
+    Returned,
 }
 
 impl From<DbPaymentStatus> for PaymentStatus {
@@ -56,6 +58,7 @@ impl From<DbPaymentStatus> for PaymentStatus {
             DbPaymentStatus::RequiresPayment => Self::RequiresPayment,
             DbPaymentStatus::Succeeded => Self::Succeeded,
             DbPaymentStatus::Review => Self::Review,
+            DbPaymentStatus::Returned => Self::Returned,
         }
     }
 }
@@ -500,4 +503,78 @@ pub struct ResolvePaymentReviewPayload {
 pub struct SetShopCommissionPayload {
     /// The shop's money, with the commission now in force for new orders.
     pub finances: ShopFinances,
+}
+
+/// How to pay a bank-transfer checkout: the platform's account, the exact amount, the
+/// reference to quote so the money finds its order, and the deadline.
+#[derive(SimpleObject)]
+pub struct BankTransferInstructions {
+    /// The bank's name.
+    pub bank: String,
+    /// Whose account it is.
+    pub account_holder: String,
+    /// The account number, for transfers within Mongolia.
+    pub account_number: String,
+    /// The IBAN, for transfers from abroad.
+    pub iban: String,
+    /// The bank's SWIFT/BIC code, for transfers from abroad.
+    pub swift: String,
+    /// Quote this with the transfer, e.g. DK-7F3K9Q.
+    pub payment_reference: String,
+    /// The exact amount to send.
+    pub amount: Money,
+    /// After this the orders are cancelled and their items released (UTC).
+    pub pay_by: DateTime<Utc>,
+}
+
+impl From<crate::payments::bank::Instructions> for BankTransferInstructions {
+    fn from(i: crate::payments::bank::Instructions) -> Self {
+        Self {
+            bank: i.details.bank,
+            account_holder: i.details.account_holder,
+            account_number: i.details.account_number,
+            iban: i.details.iban,
+            swift: i.details.swift,
+            payment_reference: i.reference,
+            amount: money(i.amount_minor, &i.currency),
+            pay_by: i.pay_by,
+        }
+    }
+}
+
+/// A bank-transfer checkout, as admins follow it.
+pub struct BankTransfer(pub crate::entities::checkouts::Model, pub crate::kit::View);
+
+/// A bank-transfer checkout, as admins follow it.
+#[Object]
+impl BankTransfer {
+    /// The checkout.
+    async fn checkout_id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The reference the buyer was asked to quote.
+    async fn payment_reference(&self) -> Option<&str> {
+        self.0.payment_reference.as_deref()
+    }
+    /// What the buyer owes in all.
+    async fn amount(&self) -> Money {
+        money(self.0.total_minor, &self.0.currency)
+    }
+    /// When the checkout was placed (UTC).
+    async fn placed_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Its orders, one per shop.
+    async fn orders(&self, ctx: &Context<'_>) -> Result<Vec<Order>> {
+        let state = ctx.data::<AppState>()?;
+        let rows = crate::payments::bank::orders_of(&state.db, self.0.id).await?;
+        Ok(rows.into_iter().map(|o| Order(o, self.1.clone())).collect())
+    }
+}
+
+/// Result of confirming, reinstating or sending back a bank transfer.
+#[derive(SimpleObject)]
+pub struct ConfirmManualPaymentPayload {
+    /// The checkout's orders after the change.
+    pub orders: Vec<Order>,
 }

@@ -5,15 +5,50 @@ use serde_json::{Value, json};
 use super::{PASSWORD, Reply, Session, TestApp};
 
 impl TestApp {
-    /// Registers an account and returns its session.
+    /// Registers an account and returns its session. Artisans confirm their email address
+    /// through the link in the verification email, as they must before publishing.
     pub async fn register(&self, email: &str, role: &str) -> Session {
+        let session = self.register_unverified(email, role).await;
+        if role == "ARTISAN" {
+            self.verify_by_mail(email).await;
+        }
+        session
+    }
+
+    /// Follows the newest verification link sent to `email`.
+    pub async fn verify_by_mail(&self, email: &str) {
+        let mails = super::mail::wait_for(&self.outbox_dir(), 1, |m| {
+            m.to.iter().any(|t| t == email) && m.link("verify-email").is_some()
+        })
+        .await;
+        let mail = mails.last().expect("a verification email");
+        let r = self
+            .gql(
+                None,
+                "mutation($t: String!) { verifyEmail(input: { token: $t }) { user { emailVerified } } }",
+                json!({ "t": mail.token("verify-email") }),
+            )
+            .await;
+        assert_eq!(
+            r.expect_data()["verifyEmail"]["user"]["emailVerified"],
+            true
+        );
+    }
+
+    /// Registers an account (reading Mongolian) without confirming its email address.
+    pub async fn register_unverified(&self, email: &str, role: &str) -> Session {
+        self.register_reading(email, role, "mn").await
+    }
+
+    /// Registers an unverified account whose preferred language is `language`.
+    pub async fn register_reading(&self, email: &str, role: &str, language: &str) -> Session {
         let r = self
             .gql(
                 None,
                 REGISTER,
                 json!({ "input": {
                     "email": email, "password": PASSWORD, "displayName": "Bat-Erdene",
-                    "role": role, "country": "MN", "preferredLanguage": "mn",
+                    "role": role, "country": "MN", "preferredLanguage": language,
                     "preferredCurrency": "MNT"
                 }}),
             )

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod mail;
 pub mod orders;
 pub mod payments;
 pub mod stripe;
@@ -27,6 +28,7 @@ pub struct TestApp {
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
+    _mail: tempfile::TempDir,
 }
 
 /// A GraphQL answer as the client saw it.
@@ -96,9 +98,14 @@ impl TestApp {
         futures_util::future::join_all(starts).await
     }
 
-    /// A second server on this one's database, as behind a load balancer.
+    /// A second server on this one's database, as behind a load balancer. It writes its
+    /// mail where this one does, since either may deliver a message.
     pub async fn sibling(&self) -> Self {
-        Self::spawn_on(self.state.settings.database.url.clone(), None, |f| f).await
+        let outbox = self.state.settings.mail.outbox_dir.clone();
+        Self::spawn_on(self.state.settings.database.url.clone(), None, move |f| {
+            f.merge(Serialized::default("mail.outbox_dir", outbox))
+        })
+        .await
     }
 
     async fn spawn_on(
@@ -106,9 +113,15 @@ impl TestApp {
         dir: Option<tempfile::TempDir>,
         tune: impl FnOnce(Figment) -> Figment,
     ) -> Self {
+        let mail = tempfile::tempdir().expect("mail tempdir");
         let figment = Settings::figment("test")
             .merge(Serialized::default("database.url", url))
-            .merge(Serialized::default("server.port", 0));
+            .merge(Serialized::default("server.port", 0))
+            .merge(Serialized::default(
+                "mail.outbox_dir",
+                mail.path().display().to_string(),
+            ));
+        // `tune` may point the mail elsewhere (a sibling's outbox, an SMTP server).
         let settings = Settings::from_figment(tune(figment)).expect("test settings");
         let state = app::build_state(settings).await.expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -130,6 +143,7 @@ impl TestApp {
             shutdown: Some(tx),
             server: Some(server),
             _dir: dir,
+            _mail: mail,
         }
     }
 
