@@ -33,22 +33,26 @@ const LABELS: [&str; 19] = [
     "action",
 ];
 
-static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+const SOURCES: [(&str, &str); 4] = [
+    ("en.j2", include_str!("templates/en.j2")),
+    ("mn.j2", include_str!("templates/mn.j2")),
+    ("layout.txt", include_str!("templates/layout.txt")),
+    ("layout.html", include_str!("templates/layout.html")),
+];
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| environment(SOURCES));
+
+fn environment(sources: [(&'static str, &'static str); 4]) -> Environment<'static> {
     let mut env = Environment::new();
     env.add_filter("url", url_filter);
-    for (name, source) in [
-        ("en.j2", include_str!("templates/en.j2")),
-        ("mn.j2", include_str!("templates/mn.j2")),
-        ("layout.txt", include_str!("templates/layout.txt")),
-        ("layout.html", include_str!("templates/layout.html")),
-    ] {
+    for (name, source) in sources {
         // The sources are compiled in and checked by the unit tests below.
         if let Err(e) = env.add_template(name, source) {
             tracing::error!(template = name, error = %e, "a message template does not parse");
         }
     }
     env
-});
+}
 
 /// A URL for an HTML attribute: escaped for HTML (quotes, `<`, `&`), but with its slashes
 /// left alone, which minijinja's general escaping would turn into entities.
@@ -92,22 +96,32 @@ pub fn render(
     language: &'static str,
     context: &serde_json::Value,
 ) -> Result<Rendered, String> {
-    match render_in(kind, language, context) {
+    render_with(&ENV, kind, language, context)
+}
+
+fn render_with(
+    env: &Environment<'static>,
+    kind: Kind,
+    language: &'static str,
+    context: &serde_json::Value,
+) -> Result<Rendered, String> {
+    match render_in(env, kind, language, context) {
         Ok(r) => Ok(r),
         Err(e) if language != "en" => {
             tracing::error!(kind = kind.as_str(), language, error = %e, "template failed; sending English");
-            render_in(kind, "en", context).map_err(|e| e.to_string())
+            render_in(env, kind, "en", context).map_err(|e| e.to_string())
         }
         Err(e) => Err(e.to_string()),
     }
 }
 
 fn render_in(
+    env: &Environment<'static>,
     kind: Kind,
     language: &'static str,
     context: &serde_json::Value,
 ) -> Result<Rendered, minijinja::Error> {
-    let words = ENV.get_template(&format!("{language}.j2"))?;
+    let words = env.get_template(&format!("{language}.j2"))?;
     let mut captured = words.render_captured(Value::from(Serde(context)))?;
     let k = kind.as_str();
     let (subject, body, labels) = captured.with_state_mut(|state| {
@@ -139,8 +153,8 @@ fn render_in(
         map.insert("kind".into(), k.into());
     }
     let outer = Value::from(Serde(&outer));
-    let text = ENV.get_template("layout.txt")?.render(&outer)?;
-    let html = ENV.get_template("layout.html")?.render(&outer)?;
+    let text = env.get_template("layout.txt")?.render(&outer)?;
+    let html = env.get_template("layout.html")?.render(&outer)?;
     Ok(Rendered {
         language,
         subject,
@@ -205,7 +219,7 @@ mod tests {
     fn every_kind_renders_in_every_language() {
         for kind in Kind::ALL {
             for language in LANGUAGES {
-                let r = render_in(kind, language, &context())
+                let r = render_in(&ENV, kind, language, &context())
                     .unwrap_or_else(|e| panic!("{} {language}: {e:#}", kind.as_str()));
                 assert!(!r.subject.is_empty(), "{} {language}", kind.as_str());
                 assert!(r.text.contains("Saraa"), "{}", r.text);
@@ -228,7 +242,7 @@ mod tests {
             Kind::ShopSuspended,
         ] {
             for language in LANGUAGES {
-                render_in(kind, language, &bare)
+                render_in(&ENV, kind, language, &bare)
                     .unwrap_or_else(|e| panic!("{} {language}: {e:#}", kind.as_str()));
             }
         }
@@ -236,11 +250,11 @@ mod tests {
 
     #[test]
     fn html_escapes_what_people_typed_and_text_does_not() {
-        let r = render_in(Kind::NewOrder, "en", &context()).expect("render");
+        let r = render_in(&ENV, Kind::NewOrder, "en", &context()).expect("render");
         assert!(r.text.contains("Khentii <Felt>"));
         assert!(r.html.contains("Khentii &lt;Felt&gt;"));
         assert!(!r.html.contains("<Felt>"));
-        let shipped = render_in(Kind::OrderShipped, "en", &context()).expect("render");
+        let shipped = render_in(&ENV, Kind::OrderShipped, "en", &context()).expect("render");
         assert!(
             shipped
                 .html
@@ -252,10 +266,21 @@ mod tests {
 
     #[test]
     fn bank_details_come_with_the_receipt_of_a_transfer() {
-        let r = render_in(Kind::OrderPlaced, "mn", &context()).expect("render");
+        let r = render_in(&ENV, Kind::OrderPlaced, "mn", &context()).expect("render");
         assert!(r.text.contains("DK-7F3K9Q"));
         assert!(r.text.contains("AGMOMNUB"));
         assert!(r.subject.starts_with("Таны"));
+    }
+
+    #[test]
+    fn a_broken_translation_sends_the_english_message() {
+        let broken = "{% if false %}{% block WELCOME_subject %}{{ no_such_function() }}{% endblock %}{% endif %}";
+        let mut sources = SOURCES;
+        sources[1] = ("mn.j2", broken);
+        let env = environment(sources);
+        let r = render_with(&env, Kind::Welcome, "mn", &context()).expect("English instead");
+        assert_eq!(r.language, "en");
+        assert_eq!(r.subject, "Welcome to Darkhan");
     }
 
     #[test]

@@ -148,6 +148,8 @@ async fn only_owners_and_admins_change_a_shop_and_only_admins_suspend() {
         r.expect_data()["setShopSuspended"]["shop"]["status"],
         "SUSPENDED"
     );
+    let told = app.mails_to("gobi@example.mn", "түр зогсоолоо", 1).await;
+    assert!(told[0].text.contains("Gobi Cashmere"), "{}", told[0].text);
 
     // Hidden from the public, with its products; still visible to its owner.
     let q = "{ shop(slug: \"gobi\") { slug } }";

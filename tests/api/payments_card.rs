@@ -325,6 +325,12 @@ async fn a_payment_that_does_not_match_the_checkout_is_held_for_review() {
     assert_eq!(order["payment"]["status"], "REVIEW");
     // Only admins read why.
     assert_eq!(order["payment"]["reviewReason"], Value::Null);
+    // Admins are told by email, once per held payment.
+    let held = w
+        .app
+        .mails_to("admin@darkhan.mn", "шалгалтад саатлаа", 1)
+        .await;
+    assert!(held[0].text.contains("is due"), "{}", held[0].text);
     let reviews = "{ paymentReviews { checkoutId status reviewReason } }";
     let r = w.app.gql(Some(&w.admin.access), reviews, json!({})).await;
     let list = r.expect_data()["paymentReviews"]

@@ -182,6 +182,28 @@ async fn payouts_go_by_stripe_transfer_or_by_recorded_bank_payment() {
     );
     let (_, available) = w.balanced(&felt.id).await;
     assert_eq!(available, 36_900_000 - (3_700_027 - 370_003));
+    // The buyer is told of the refund, the artisans of the money sent to them.
+    let refunded = w
+        .app
+        .mails_to("payout@example.de", "мөнгийг буцаалаа", 1)
+        .await;
+    assert!(
+        refunded[0].text.contains("10.00 EUR"),
+        "{}",
+        refunded[0].text
+    );
+    let paid_out = w
+        .app
+        .mails_to("psilver@example.mn", "орлогыг шилжүүллээ", 1)
+        .await;
+    assert!(
+        paid_out[0].subject.contains("MNT"),
+        "{}",
+        paid_out[0].subject
+    );
+    w.app
+        .mails_to("pfelt@example.mn", "орлогыг шилжүүллээ", 1)
+        .await;
     let r = w.payout(&felt.id).await;
     let settled = &r.expect_data()["createPayout"]["payout"];
     assert_eq!(settled["status"], "PAID");
