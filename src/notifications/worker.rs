@@ -53,12 +53,20 @@ pub async fn deliver_due(state: &AppState, mailer: &Mailer) -> AppResult<usize> 
 async fn claim(state: &AppState) -> AppResult<Vec<notifications::Model>> {
     let settings = &state.settings.notifications;
     let now = Utc::now();
+    let due = || {
+        notifications::Entity::find()
+            .filter(
+                notifications::Column::EmailStatus
+                    .is_in([EmailStatus::Pending, EmailStatus::Sending]),
+            )
+            .filter(notifications::Column::NextAttemptAt.lte(now))
+    };
+    // A plain read first: an idle poll must not take SQLite's write lock every second.
+    if due().one(&state.db).await?.is_none() {
+        return Ok(Vec::new());
+    }
     let txn = crate::db::begin_write(&state.db).await?;
-    let mut due = notifications::Entity::find()
-        .filter(
-            notifications::Column::EmailStatus.is_in([EmailStatus::Pending, EmailStatus::Sending]),
-        )
-        .filter(notifications::Column::NextAttemptAt.lte(now))
+    let mut due = due()
         .order_by_asc(notifications::Column::NextAttemptAt)
         .limit(settings.batch_size);
     if state.db.get_database_backend() == DbBackend::Postgres {

@@ -27,6 +27,24 @@ use crate::{
 pub struct Shipment {
     pub carrier: String,
     pub tracking_number: String,
+    /// The carrier's name and tracking page, once looked up in the configured carriers.
+    link: Option<(String, Option<String>)>,
+}
+
+impl Shipment {
+    pub fn new(carrier: String, tracking_number: String) -> Self {
+        Self {
+            carrier,
+            tracking_number,
+            link: None,
+        }
+    }
+
+    /// Looks the carrier up, for the tracking link in the buyer's message.
+    fn linked(mut self, carriers: &[crate::config::Carrier]) -> Self {
+        self.link = Some(tracking(carriers, &self.carrier, &self.tracking_number));
+        self
+    }
 }
 
 /// How a shipment is followed: the carrier's name and, for carriers the platform knows, the
@@ -100,18 +118,9 @@ pub async fn apply(
     note: Option<String>,
     shipment: Option<Shipment>,
 ) -> AppResult<orders::Model> {
+    let shipment = shipment.map(|s| s.linked(&state.settings.orders.carriers));
     let txn = crate::db::begin_write(&state.db).await?;
     let order = apply_in(&txn, order, to, party, actor, note, shipment).await?;
-    if to == OrderStatus::Shipped {
-        // The tracking link goes into the buyer's message; it needs the configured carriers.
-        let (carrier, url) = tracking(
-            &state.settings.orders.carriers,
-            order.carrier.as_deref().unwrap_or(""),
-            order.tracking_number.as_deref().unwrap_or(""),
-        );
-        let extra = serde_json::json!({ "carrier": carrier, "tracking_url": url });
-        super::notices::status_changed(&txn, &order, OrderStatus::Paid, party, extra).await?;
-    }
     txn.commit().await?;
     published(state, &order).await;
     Ok(order)
@@ -243,11 +252,11 @@ pub async fn apply_in(
         .one(txn)
         .await?
         .ok_or_else(|| AppError::NotFound("no such order".into()))?;
-    // Shipping messages carry a tracking link and are written by `apply`, which knows the
-    // carriers; every other change is announced here.
-    if to != OrderStatus::Shipped {
-        super::notices::status_changed(txn, &order, from, party, serde_json::json!({})).await?;
-    }
+    let extra = match shipment.and_then(|s| s.link) {
+        Some((carrier, url)) => serde_json::json!({ "carrier": carrier, "tracking_url": url }),
+        None => serde_json::json!({}),
+    };
+    super::notices::status_changed(txn, &order, from, party, extra).await?;
     Ok(order)
 }
 

@@ -185,10 +185,7 @@ impl OrderMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The order and its shipment.")] input: MarkOrderShippedInput,
     ) -> Result<OrderPayload> {
-        let shipment = Shipment {
-            carrier: input.carrier,
-            tracking_number: input.tracking_number,
-        };
+        let shipment = Shipment::new(input.carrier, input.tracking_number);
         self_transition(
             ctx,
             &input.order_id,
