@@ -3,6 +3,8 @@
 //! SMTP server, the way a server does. Prints messages sent per second.
 //!
 //!   cargo run --release --example outbox_bench -- sqlite:///tmp/o.db?mode=rwc 2525 2000
+//!
+//! Port 0 writes `.eml` files instead (to tell the worker's own cost from the SMTP server's).
 
 use std::time::Instant;
 
@@ -26,7 +28,17 @@ async fn main() -> anyhow::Result<()> {
     let count: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(2000);
     let figment = Settings::figment("bench")
         .merge(Serialized::default("database.url", &url))
-        .merge(Serialized::default("mail.transport", "smtp"))
+        .merge(Serialized::default(
+            "mail.transport",
+            if port == 0 { "file" } else { "smtp" },
+        ))
+        .merge(Serialized::default(
+            "mail.outbox_dir",
+            std::env::temp_dir()
+                .join("darkhan-outbox-bench")
+                .display()
+                .to_string(),
+        ))
         .merge(Serialized::default("mail.smtp_host", "127.0.0.1"))
         .merge(Serialized::default("mail.smtp_port", port))
         .merge(Serialized::default("mail.smtp_security", "none"))
@@ -85,7 +97,8 @@ async fn main() -> anyhow::Result<()> {
         .count(&state.db)
         .await?;
     println!(
-        "  outbox to SMTP          {:>10.0} messages/s   ({sent} sent, {pending} not sent, {elapsed:.2} s)",
+        "  outbox to {:<12} {:>10.0} messages/s   ({sent} sent, {pending} not sent, {elapsed:.2} s)",
+        if port == 0 { ".eml files" } else { "SMTP" },
         count as f64 / elapsed
     );
     Ok(())
