@@ -96,22 +96,29 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
         Err(e) => tracing::warn!(error = ?e, "queuing payment reminders failed"),
     }
     if expired.cancelled > 0 {
-        // Stock changed without a mutation; cached pages must not hide it.
-        state.catalogue_changed();
+        // Each cancellation forgot the cached answers showing its products (`lifecycle::apply`).
         tracing::info!(cancelled = expired.cancelled, "expired unpaid orders");
     }
     Ok(expired.cancelled)
 }
 
-/// Empties this server's response cache when any server reports a catalogue change.
+/// Empties this server's response cache when another server reports a catalogue change (its
+/// own changes were applied at once; hearing them again would only empty the cache twice).
 fn spawn_cache_listener(state: AppState) -> tokio::task::JoinHandle<()> {
     use tokio::sync::broadcast::error::RecvError;
     let mut events = state.events.subscribe();
     tokio::spawn(async move {
         loop {
             match events.recv().await {
-                Ok(crate::events::DomainEvent::CatalogueChanged) => {
+                Ok(crate::events::DomainEvent::CatalogueChanged { origin })
+                    if origin != state.server_id =>
+                {
                     state.response_cache.invalidate()
+                }
+                Ok(crate::events::DomainEvent::StockChanged { origin, products })
+                    if origin != state.server_id =>
+                {
+                    state.response_cache.invalidate_products(&products)
                 }
                 Ok(_) => {}
                 // Missed events may have been changes: forget, to be safe.
@@ -122,19 +129,36 @@ fn spawn_cache_listener(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Tells the other servers of catalogue changes at most every 100 ms: one event for however
-/// many changes happened in between.
+/// Tells the other servers of catalogue and stock changes at most every 100 ms: one event for
+/// however many changes happened in between.
 fn spawn_cache_broadcaster(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(100));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if state.catalogue_dirty.swap(false, Ordering::AcqRel) {
-                state
-                    .events
-                    .publish(crate::events::DomainEvent::CatalogueChanged)
-                    .await;
+            let stock: Vec<uuid::Uuid> =
+                std::mem::take(&mut *state.stock_dirty.lock().unwrap_or_else(|e| e.into_inner()))
+                    .into_iter()
+                    .collect();
+            // A whole-catalogue change covers stock too; so many products that the event
+            // would not fit a NOTIFY payload (8,000 bytes) are sent as one too.
+            let everything = state.catalogue_dirty.swap(false, Ordering::AcqRel)
+                || stock.len() > MAX_STOCK_EVENT;
+            let event = if everything {
+                Some(crate::events::DomainEvent::CatalogueChanged {
+                    origin: state.server_id,
+                })
+            } else if stock.is_empty() {
+                None
+            } else {
+                Some(crate::events::DomainEvent::StockChanged {
+                    origin: state.server_id,
+                    products: stock,
+                })
+            };
+            if let Some(event) = event {
+                state.events.publish(event).await;
             }
         }
     })
@@ -165,6 +189,9 @@ fn spawn_outbox_worker(
         }
     })
 }
+
+/// Products one stock event names at most (39 bytes each in JSON).
+const MAX_STOCK_EVENT: usize = 150;
 
 /// Runs `sweep` every `every` until the process ends.
 fn spawn_sweeper(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {

@@ -2,11 +2,12 @@
 //!
 //! The public catalogue is read far more than it is written, and the same pages are asked for
 //! by many visitors. Responses to anonymous queries that succeeded are kept for a few seconds
-//! (`graphql.response_cache_ttl_ms`, 0 turns it off). Any mutation through this server empties
-//! the cache at once; other servers behind the same load balancer serve at most one TTL of
-//! staleness. Nothing is cached for signed-in callers or for responses with errors, and
-//! checkout re-reads prices and stock from the database, so a cached page never sells
-//! anything at a stale price.
+//! (`graphql.response_cache_ttl_ms`, 0 turns it off). A change to the catalogue empties the
+//! cache (`invalidate`); a change of stock forgets only the responses that showed those
+//! products, or that filtered by stock (`invalidate_products`): each response records what it
+//! read in a `ReadSet`. Other servers hear of both through the event bus. Nothing is cached
+//! for signed-in callers or for responses with errors, and checkout re-reads prices and stock
+//! from the database, so a cached page never sells anything at a stale price.
 
 use std::{
     collections::HashMap,
@@ -18,6 +19,49 @@ use std::{
 };
 
 use axum::body::Bytes;
+use uuid::Uuid;
+
+/// What one response read, for precise invalidation: the products it showed, and whether
+/// stock decided which products it listed.
+#[derive(Clone, Default)]
+pub struct ReadSet(std::sync::Arc<Mutex<Read>>);
+
+#[derive(Default)]
+struct Read {
+    products: Vec<Uuid>,
+    by_stock: bool,
+    /// The answer belongs to whoever holds a secret in the request (a guest cart's token).
+    private: bool,
+}
+
+impl ReadSet {
+    /// Records products the response shows; `by_stock` when stock chose them.
+    pub fn products(&self, ids: impl IntoIterator<Item = Uuid>, by_stock: bool) {
+        let mut read = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        read.products.extend(ids);
+        read.by_stock |= by_stock;
+    }
+
+    /// Marks the answer as one person's (a guest cart read by its token): never shared.
+    pub fn private(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).private = true;
+    }
+
+    pub fn is_private(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).private
+    }
+
+    fn take(&self) -> Read {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Which cache state a response about to be computed belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation {
+    all: u64,
+    stock: u64,
+}
 
 /// Entries beyond this clear the cache rather than grow it.
 const MAX_ENTRIES: usize = 10_000;
@@ -36,6 +80,9 @@ struct Entry {
     response: Cached,
     stored: Instant,
     generation: u64,
+    /// Sorted product ids the response showed.
+    products: Vec<Uuid>,
+    by_stock: bool,
     /// Someone is recomputing this expired entry; others keep getting it meanwhile.
     refreshing: bool,
 }
@@ -43,6 +90,8 @@ struct Entry {
 pub struct ResponseCache {
     ttl: Duration,
     generation: AtomicU64,
+    /// Counts stock changes, so a response computed across one is not kept.
+    stock_generation: AtomicU64,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
@@ -51,6 +100,7 @@ impl ResponseCache {
         Self {
             ttl,
             generation: AtomicU64::new(0),
+            stock_generation: AtomicU64::new(0),
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -80,14 +130,28 @@ impl ResponseCache {
         None
     }
 
-    /// Keeps a response computed while the cache was at `generation`; if data changed since,
-    /// the response may be stale already and is dropped.
-    pub fn put(&self, key: String, generation: u64, response: Cached) {
+    /// Keeps a response computed while the cache was at `generation`, with what it read; if
+    /// data it may show changed since, the response may be stale already and is dropped.
+    pub fn put(&self, key: String, generation: Generation, read: &ReadSet, response: Cached) {
         if !self.enabled() || response.body.len() > MAX_BODY {
             return;
         }
+        let Read {
+            mut products,
+            by_stock,
+            private,
+        } = read.take();
+        if private {
+            return;
+        }
+        products.sort_unstable();
+        products.dedup();
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if generation != self.generation.load(Ordering::Acquire) {
+        if generation.all != self.generation.load(Ordering::Acquire) {
+            return;
+        }
+        let stock_moved = generation.stock != self.stock_generation.load(Ordering::Acquire);
+        if stock_moved && (by_stock || !products.is_empty()) {
             return;
         }
         if entries.len() >= MAX_ENTRIES {
@@ -98,15 +162,36 @@ impl ResponseCache {
             Entry {
                 response,
                 stored: Instant::now(),
-                generation,
+                generation: generation.all,
+                products,
+                by_stock,
                 refreshing: false,
             },
         );
     }
 
     /// The generation a response about to be computed belongs to.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+    pub fn generation(&self) -> Generation {
+        // Stock first: a change between the two reads then makes the response look older,
+        // never newer, than it is.
+        let stock = self.stock_generation.load(Ordering::Acquire);
+        Generation {
+            all: self.generation.load(Ordering::Acquire),
+            stock,
+        }
+    }
+
+    /// Forgets the responses that showed any of `products`, or listed products by stock: their
+    /// stock changed. Everything else stays.
+    pub fn invalidate_products(&self, products: &[Uuid]) {
+        if products.is_empty() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.stock_generation.fetch_add(1, Ordering::AcqRel);
+        entries.retain(|_, e| {
+            !e.by_stock && !products.iter().any(|p| e.products.binary_search(p).is_ok())
+        });
     }
 
     /// Forgets everything: data has changed.
@@ -135,7 +220,7 @@ mod tests {
     fn serves_until_invalidated_or_expired() {
         let cache = ResponseCache::new(Duration::from_millis(50));
         let g = cache.generation();
-        cache.put("k".into(), g, response("a"));
+        cache.put("k".into(), g, &ReadSet::default(), response("a"));
         assert_eq!(
             cache.get("k").map(|c| c.body),
             Some(Bytes::from_static(b"a"))
@@ -143,9 +228,14 @@ mod tests {
         cache.invalidate();
         assert!(cache.get("k").is_none());
         // A response computed before a write is not stored after it.
-        cache.put("k".into(), g, response("stale"));
+        cache.put("k".into(), g, &ReadSet::default(), response("stale"));
         assert!(cache.get("k").is_none());
-        cache.put("k".into(), cache.generation(), response("b"));
+        cache.put(
+            "k".into(),
+            cache.generation(),
+            &ReadSet::default(),
+            response("b"),
+        );
         std::thread::sleep(Duration::from_millis(60));
         assert!(
             cache.get("k").is_none(),
@@ -160,9 +250,53 @@ mod tests {
     }
 
     #[test]
+    fn a_stock_change_forgets_only_what_showed_the_product() {
+        let cache = ResponseCache::new(Duration::from_secs(60));
+        let (rug, ring) = (Uuid::now_v7(), Uuid::now_v7());
+        let read = |ids: Vec<Uuid>, by_stock| {
+            let r = ReadSet::default();
+            r.products(ids, by_stock);
+            r
+        };
+        let g = cache.generation();
+        cache.put("rug".into(), g, &read(vec![rug], false), response("rug"));
+        cache.put("ring".into(), g, &read(vec![ring], false), response("ring"));
+        cache.put(
+            "in stock".into(),
+            g,
+            &read(vec![ring], true),
+            response("list"),
+        );
+        cache.put("rates".into(), g, &ReadSet::default(), response("rates"));
+        cache.invalidate_products(&[rug]);
+        assert!(cache.get("rug").is_none());
+        assert!(
+            cache.get("in stock").is_none(),
+            "stock chose what it listed"
+        );
+        assert!(cache.get("ring").is_some());
+        assert!(cache.get("rates").is_some());
+        // Computed before the stock change: showing products, it may be stale.
+        cache.put("rug".into(), g, &read(vec![rug], false), response("stale"));
+        assert!(cache.get("rug").is_none());
+        cache.put(
+            "about".into(),
+            g,
+            &ReadSet::default(),
+            response("no products"),
+        );
+        assert!(cache.get("about").is_some());
+    }
+
+    #[test]
     fn zero_ttl_disables() {
         let cache = ResponseCache::new(Duration::ZERO);
-        cache.put("k".into(), cache.generation(), response("a"));
+        cache.put(
+            "k".into(),
+            cache.generation(),
+            &ReadSet::default(),
+            response("a"),
+        );
         assert!(cache.get("k").is_none());
     }
 }

@@ -26,13 +26,21 @@ pub enum DomainEvent {
         shop_id: Uuid,
     },
     /// Something anonymous readers see may have changed (the catalogue, stock, rates): every
-    /// server empties its response cache.
-    CatalogueChanged,
+    /// server but `origin` (which did so at once) empties its response cache.
+    CatalogueChanged {
+        origin: Uuid,
+    },
     /// Sessions ended: one sign-in (`family`) or, with `None`, every session of the user.
     /// Live connections opened with those sessions close.
     SessionsRevoked {
         user_id: Uuid,
         family: Option<Uuid>,
+    },
+    /// The stock of these products changed: every server but `origin` forgets the cached
+    /// responses that showed them.
+    StockChanged {
+        origin: Uuid,
+        products: Vec<Uuid>,
     },
     /// A notification reached a user's inbox.
     NotificationAdded {

@@ -34,6 +34,10 @@ pub struct AppState {
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
     /// Set when the catalogue changed here and other servers have not been told yet.
     pub catalogue_dirty: Arc<std::sync::atomic::AtomicBool>,
+    /// This process, as the origin of the cache events it broadcasts: it ignores its own.
+    pub server_id: uuid::Uuid,
+    /// Products whose stock changed here that other servers have not been told of yet.
+    pub stock_dirty: Arc<std::sync::Mutex<std::collections::BTreeSet<uuid::Uuid>>>,
     /// The Stripe client; `None` when no keys are configured (card payments off).
     pub stripe: Option<Arc<Gateway>>,
 }
@@ -46,6 +50,8 @@ impl AppState {
             queries: Arc::new(AtomicU64::new(0)),
             closing: Arc::new(tokio::sync::watch::channel(false).0),
             catalogue_dirty: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            stock_dirty: Arc::default(),
+            server_id: uuid::Uuid::now_v7(),
             stripe: Gateway::from_settings(&settings.stripe)
                 .context("configuring Stripe")?
                 .map(Arc::new),
@@ -67,6 +73,21 @@ impl AppState {
         self.response_cache.invalidate();
         self.catalogue_dirty
             .store(true, std::sync::atomic::Ordering::Release);
+    }
+
+    /// After stock changed (an order placed, cancelled, expired or reinstated): this server
+    /// forgets the cached responses that showed those products at once, the others when the
+    /// next broadcast reaches them. The rest of the cache stays.
+    pub fn stock_changed(&self, products: impl IntoIterator<Item = uuid::Uuid>) {
+        let products: Vec<uuid::Uuid> = products.into_iter().collect();
+        if products.is_empty() {
+            return;
+        }
+        self.response_cache.invalidate_products(&products);
+        self.stock_dirty
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(products);
     }
 
     /// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.

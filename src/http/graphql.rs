@@ -343,22 +343,28 @@ async fn execute(
         return policy(hit, "hit", true);
     }
     let generation = cache.generation();
+    let read = crate::cache::ReadSet::default();
 
     let executed = Executed::default();
     let caller = Caller::from_bearer(&state.app.keys, authorization);
     let request = crate::graphql::per_request(request, &state.app, accept_language, caller)
         .await
         .data(ClientAddress(client))
-        .data(executed.clone());
+        .data(executed.clone())
+        .data(read.clone());
     let response = state.schema_for(introspection).execute(request).await;
     if changes {
         state.app.catalogue_changed();
     }
     let ok = response.errors.is_empty() && executed.get();
     let rendered = render(media, response, executed.get());
+    if read.is_private() {
+        // One person's answer (a guest cart by its token): neither kept nor public.
+        return with_cache_policy(headers, rendered, "bypass", None);
+    }
     match cache_key {
         Some(key) if ok => {
-            cache.put(key, generation, rendered.clone());
+            cache.put(key, generation, &read, rendered.clone());
             policy(rendered, "miss", true)
         }
         _ => policy(rendered, "bypass", ok),

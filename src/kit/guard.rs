@@ -92,12 +92,16 @@ fn no_operation(name: &str) -> ServerError {
     )
 }
 
-/// Mutations whose effects no anonymous reader can see (sessions, profiles, addresses, carts,
-/// payment sessions, payouts and reviews, shipping marks): they leave the response cache
-/// alone. Every other mutation may change the catalogue, its stock or its rates.
+/// Mutations that leave the response cache to their services: either no anonymous reader can
+/// see their effects (sessions, profiles, addresses, carts, payment sessions, payouts and
+/// reviews, shipping marks, notifications), or they move stock and the service forgets just
+/// the answers that showed those products (`AppState::stock_changed`: placing, cancelling,
+/// refunding and reinstating orders). Every other mutation may change the catalogue or its
+/// rates, and empties the cache.
 const PRIVATE_MUTATIONS: &[&str] = &[
     "addAddress",
     "addToCart",
+    "cancelOrder",
     "changePassword",
     "confirmManualPayment",
     "createPayout",
@@ -106,8 +110,11 @@ const PRIVATE_MUTATIONS: &[&str] = &[
     "markNotificationsRead",
     "markOrderDelivered",
     "markOrderShipped",
+    "placeOrder",
     "refreshSession",
+    "refundOrder",
     "register",
+    "reinstateBankTransfer",
     "removeAddress",
     "requestPasswordReset",
     "resendNotification",

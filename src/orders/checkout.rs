@@ -288,6 +288,12 @@ async fn place_new(
     cart::clear(&txn, cart::CartOwner::User(caller.id)).await?;
     super::notices::placed(&txn, &checkout, &placed_orders).await?;
     txn.commit().await?;
+    state.stock_changed(
+        priced
+            .shops
+            .iter()
+            .flat_map(|part| part.lines.iter().map(|line| line.product.id)),
+    );
     for event in placed {
         state.events.publish(event).await;
     }

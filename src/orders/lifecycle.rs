@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set,
+    QuerySelect, Set,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -119,11 +119,35 @@ pub async fn apply(
     shipment: Option<Shipment>,
 ) -> AppResult<orders::Model> {
     let shipment = shipment.map(|s| s.linked(&state.settings.orders.carriers));
+    let from = order.status;
     let txn = crate::db::begin_write(&state.db).await?;
     let order = apply_in(&txn, order, to, party, actor, note, shipment).await?;
     txn.commit().await?;
     published(state, &order).await;
+    if state::returns_stock(from, to) || state::takes_stock(from, to) {
+        stock_moved(state, &[order.id]).await;
+    }
     Ok(order)
+}
+
+/// After a committed change that gave stock back or took it again: cached catalogue answers
+/// that showed these orders' products are forgotten, on every server. Called after commit,
+/// so a failure to read the lines is logged rather than failing a change that happened.
+pub async fn stock_moved(state: &AppState, orders: &[Uuid]) {
+    let products = order_lines::Entity::find()
+        .select_only()
+        .column(order_lines::Column::ProductId)
+        .filter(order_lines::Column::OrderId.is_in(orders.iter().copied()))
+        .into_tuple::<Uuid>()
+        .all(&state.db)
+        .await;
+    match products {
+        Ok(products) => state.stock_changed(products),
+        Err(e) => {
+            tracing::warn!(error = %e, "reading moved stock failed; forgetting the whole cache");
+            state.catalogue_changed();
+        }
+    }
 }
 
 /// Writes one entry of an order's history: a status change (`from` → `to`), or a note on the

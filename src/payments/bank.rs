@@ -201,11 +201,11 @@ pub async fn reinstate(
     let paid = collect::pay_orders_in(&txn, waiting, Party::Admin, Some(caller.id), note).await?;
     records::record_bank_transfer(&txn, &checkout, bank_ref, PaymentStatus::Succeeded).await?;
     txn.commit().await?;
-    // Stock changed.
-    state.catalogue_changed();
     for order in &paid {
         lifecycle::published(state, order).await;
     }
+    let ids: Vec<_> = paid.iter().map(|o| o.id).collect();
+    lifecycle::stock_moved(state, &ids).await;
     Ok(paid)
 }
 

@@ -462,7 +462,7 @@ async fn finish(
     if changed.is_some() {
         lifecycle::published(state, &order).await;
         // Stock may have come back; anonymous catalogue answers must not hide it.
-        state.catalogue_changed();
+        lifecycle::stock_moved(state, &[order.id]).await;
     }
     Ok((refund, order))
 }

@@ -425,7 +425,7 @@ async fn refund_updated(
     txn.commit().await?;
     if let Some(order) = changed {
         lifecycle::published(state, &order).await;
-        state.catalogue_changed();
+        lifecycle::stock_moved(state, &[order.id]).await;
     }
     Ok(Outcome::Processed)
 }

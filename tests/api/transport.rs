@@ -610,3 +610,90 @@ async fn in_allow_list_mode_only_registered_documents_run() {
         .expect("post");
     assert_eq!(reply(refused).await.code(), "PERSISTED_QUERY_REQUIRED");
 }
+
+#[tokio::test]
+async fn a_stock_change_forgets_only_the_answers_that_showed_that_product() {
+    // Long enough that nothing here expires by age.
+    let app = TestApp::spawn_with(|f| {
+        f.merge(figment::providers::Serialized::default(
+            "graphql.response_cache_ttl_ms",
+            60_000,
+        ))
+    })
+    .await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, rug) = crate::helpers::orders::stocked_shop(&app, "tagged", "37000", 5).await;
+    crate::helpers::orders::stocked_shop(&app, "untouched", "37000", 5).await;
+    let rug_q = "{ product(shopSlug: \"tagged\", slug: \"item\") { variants { stock } } }";
+    let other_q = "{ product(shopSlug: \"untouched\", slug: \"item\") { variants { stock } } }";
+    let in_stock = "{ products(first: 10, filter: { inStock: true }) { totalCount } }";
+    let rates = "{ exchangeRates { pair } }";
+    for q in [rug_q, other_q, in_stock, rates] {
+        cache_header(&app, None, q).await;
+        assert_eq!(cache_header(&app, None, q).await.0, "hit", "{q}");
+    }
+    let (buyer, address) = crate::helpers::orders::buyer_in(&app, "tagged@example.de", "DE").await;
+    app.gql(
+        Some(&buyer.access),
+        "mutation($v: ID!) { addToCart(input: { variantId: $v, quantity: 2 }) { cart { currency } } }",
+        json!({ "v": rug }),
+    )
+    .await
+    .expect_data();
+    app.gql(
+        Some(&buyer.access),
+        "mutation($a: ID!) { placeOrder(input: { addressId: $a, currency: \"EUR\", paymentMethod: BANK_TRANSFER, idempotencyKey: \"tagged\" }) { checkoutId } }",
+        json!({ "a": address }),
+    )
+    .await
+    .expect_data();
+    // The rug's page shows its new stock at once; what did not show it stays cached.
+    let (source, body) = cache_header(&app, None, rug_q).await;
+    assert_ne!(source, "hit");
+    assert_eq!(body["data"]["product"]["variants"][0]["stock"], 3);
+    assert_ne!(
+        cache_header(&app, None, in_stock).await.0,
+        "hit",
+        "stock chose that list"
+    );
+    assert_eq!(cache_header(&app, None, other_q).await.0, "hit");
+    assert_eq!(cache_header(&app, None, rates).await.0, "hit");
+}
+
+#[tokio::test]
+async fn a_guest_cart_is_never_served_from_the_cache() {
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, variant) = crate::helpers::orders::stocked_shop(&app, "guest", "37000", 5).await;
+    let add = "mutation($v: ID!, $t: String) { addToCart(input: { variantId: $v, quantity: 1, cartToken: $t }) { cartToken } }";
+    let r = app.gql(None, add, json!({ "v": variant, "t": null })).await;
+    let token = r.expect_data()["addToCart"]["cartToken"].clone();
+    let cart = format!("{{ cart(cartToken: {token}) {{ shops {{ lines {{ quantity }} }} }} }}");
+    let (_, first) = cache_header(&app, None, &cart).await;
+    assert_eq!(first["data"]["cart"]["shops"][0]["lines"][0]["quantity"], 1);
+    app.gql(None, add, json!({ "v": variant, "t": token }))
+        .await
+        .expect_data();
+    let (source, second) = cache_header(&app, None, &cart).await;
+    assert_ne!(source, "hit");
+    assert_eq!(
+        second["data"]["cart"]["shops"][0]["lines"][0]["quantity"],
+        2
+    );
+    // Nor by a CDN: read by GET, it is still one person's.
+    let res = app
+        .http
+        .get(app.url("/graphql"))
+        .query(&[("query", cart.as_str())])
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        res.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("private, no-store")
+    );
+}

@@ -126,6 +126,9 @@ impl CatalogQuery {
             }
             _ => return Err(AppError::invalid("id", "give id, or shopSlug and slug").into()),
         };
+        if let Some(read) = ctx.data_opt::<crate::cache::ReadSet>() {
+            read.products([product.id], false);
+        }
         Ok(Product(product, view))
     }
 

@@ -145,6 +145,10 @@ impl OrderQuery {
         )]
         language: Option<String>,
     ) -> Result<Cart> {
+        // A guest's cart is read by its token, without a signed-in caller: never share it.
+        if let Some(read) = ctx.data_opt::<crate::cache::ReadSet>() {
+            read.private();
+        }
         let (owner, _) = cart_owner(ctx, cart_token, false).await?;
         let shown = CartShown {
             currency,

@@ -100,6 +100,7 @@ pub async fn list_products(
         want_total: wants_total(ctx),
     };
     let caller = crate::auth::CallerExt::caller(ctx);
+    let by_stock = filter.in_stock.is_some();
     let page = listing::list(
         &state.db,
         caller,
@@ -108,6 +109,9 @@ pub async fn list_products(
         page,
     )
     .await?;
+    if let Some(read) = ctx.data_opt::<crate::cache::ReadSet>() {
+        read.products(page.items.iter().map(|(p, _)| p.id), by_stock);
+    }
     Ok(product_connection(page, view))
 }
 
