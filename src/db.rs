@@ -35,7 +35,19 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<DatabaseConnection, 
                 .foreign_keys(true)
                 .create_if_missing(true)
         });
-    Database::connect(options).await
+    // Servers opening one new SQLite file together race to switch it to WAL, which needs an
+    // exclusive lock that SQLite may refuse at once ("database is locked") instead of waiting
+    // out the busy timeout. The loser tries again shortly; anything else fails at once.
+    let mut attempt = 0;
+    loop {
+        match Database::connect(options.clone()).await {
+            Err(e) if attempt < 10 && e.to_string().contains("database is locked") => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+            }
+            result => return result,
+        }
+    }
 }
 
 /// Begins a transaction that may write. On SQLite it takes the write lock at `BEGIN`

@@ -129,8 +129,9 @@ pub async fn enqueue(
     notices: impl IntoIterator<Item = Notice>,
 ) -> AppResult<()> {
     let now = Utc::now();
-    for notice in notices {
-        let row = notifications::ActiveModel {
+    let rows: Vec<notifications::ActiveModel> = notices
+        .into_iter()
+        .map(|notice| notifications::ActiveModel {
             id: Set(Uuid::now_v7()),
             recipient_id: Set(notice.recipient),
             kind: Set(notice.kind.as_str().to_owned()),
@@ -143,21 +144,25 @@ pub async fn enqueue(
             next_attempt_at: Set(now),
             last_error: Set(None),
             sent_at: Set(None),
-        };
-        notifications::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    notifications::Column::Kind,
-                    notifications::Column::EventKey,
-                    notifications::Column::RecipientId,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await
-            .map_err(AppError::from)?;
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
     }
+    // One statement for all of them: it runs inside the change's write transaction.
+    notifications::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([
+                notifications::Column::Kind,
+                notifications::Column::EventKey,
+                notifications::Column::RecipientId,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await
+        .map_err(AppError::from)?;
     Ok(())
 }
 

@@ -172,12 +172,13 @@ async fn place_new(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("total missing after shipping check")))?;
     let address_json = serde_json::to_string(&address).map_err(|e| AppError::Internal(e.into()))?;
 
-    let txn = crate::db::begin_write(&state.db).await?;
-    let now = Utc::now();
+    // Drawn before the write lock is taken; the unique index settles the rare race.
     let reference = match input.payment_method {
-        PaymentMethod::BankTransfer => Some(new_reference(&txn).await?),
+        PaymentMethod::BankTransfer => Some(new_reference(&state.db).await?),
         PaymentMethod::Card => None,
     };
+    let txn = crate::db::begin_write(&state.db).await?;
+    let now = Utc::now();
     // The key first: a concurrent request with the same key waits here on PostgreSQL until
     // this one ends, then fails on the unique index and answers with this checkout.
     let checkout = checkouts::ActiveModel {
@@ -254,26 +255,30 @@ async fn place_new(
             shop_id: order.shop_id,
         });
         placed_orders.push((order.clone(), part.shop.owner_id));
-        for (position, line) in part.lines.iter().enumerate() {
-            order_lines::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                order_id: Set(order.id),
-                product_id: Set(line.product.id),
-                variant_id: Set(line.variant.id),
-                title: Set(line.title.clone()),
-                title_en: Set(line.title_en.clone()),
-                sku: Set(line.variant.sku.clone()),
-                unit_price_minor: Set(line.unit),
-                shop_unit_price_minor: Set(line.shop_unit),
-                quantity: Set(line.quantity),
-                hs_code: Set(line.product.hs_code.clone()),
-                origin_country: Set(part.shop.country.clone()),
-                weight_grams: Set(line.product.weight_grams),
-                position: Set(position as i32),
-            }
-            .insert(&txn)
+        let lines =
+            part.lines
+                .iter()
+                .enumerate()
+                .map(|(position, line)| order_lines::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    order_id: Set(order.id),
+                    product_id: Set(line.product.id),
+                    variant_id: Set(line.variant.id),
+                    title: Set(line.title.clone()),
+                    title_en: Set(line.title_en.clone()),
+                    sku: Set(line.variant.sku.clone()),
+                    unit_price_minor: Set(line.unit),
+                    shop_unit_price_minor: Set(line.shop_unit),
+                    quantity: Set(line.quantity),
+                    hs_code: Set(line.product.hs_code.clone()),
+                    origin_country: Set(part.shop.country.clone()),
+                    weight_grams: Set(line.product.weight_grams),
+                    position: Set(position as i32),
+                });
+        // One statement per order: every statement here holds the write lock.
+        order_lines::Entity::insert_many(lines)
+            .exec_without_returning(&txn)
             .await?;
-        }
         let note = format!("placed, paying by {}", input.payment_method.as_str());
         super::lifecycle::record_event(
             &txn,
@@ -311,12 +316,12 @@ pub fn payment_window(settings: &crate::config::OrderSettings, method: PaymentMe
 
 /// A payment reference no other checkout has. Five random symbols give 33 million; the few
 /// collisions are drawn again.
-async fn new_reference(txn: &DatabaseTransaction) -> AppResult<String> {
+async fn new_reference(db: &impl ConnectionTrait) -> AppResult<String> {
     for _ in 0..8 {
         let candidate = super::reference::generate();
         let taken = checkouts::Entity::find()
             .filter(checkouts::Column::PaymentReference.eq(&candidate))
-            .one(txn)
+            .one(db)
             .await?
             .is_some();
         if !taken {
