@@ -181,6 +181,12 @@ impl ResponseCache {
         }
     }
 
+    /// Counts whole-catalogue changes (not stock moves): what other per-server copies of
+    /// catalogue data, such as exchange rates, are checked against.
+    pub fn catalogue_generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
     /// Forgets the responses that showed any of `products`, or listed products by stock: their
     /// stock changed. Everything else stays.
     pub fn invalidate_products(&self, products: &[Uuid]) {

@@ -83,7 +83,7 @@ pub async fn per_request(
         .data(Loaders::new(&state.db))
         .data(crate::orders::loaders::OrderLoaders::new(&state.db))
         .data(crate::payments::loaders::PaymentLoaders::new(&state.db))
-        .data(crate::kit::loaders::RequestRates::new(&state.db))
+        .data(crate::kit::loaders::RequestRates::new(state))
         .data(AcceptLanguage(languages))
         .data(caller)
 }

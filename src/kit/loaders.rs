@@ -1,6 +1,6 @@
 //! Per-request batching shared by every domain's loaders: rows grouped by a column, loaded
 //! in one query per batch and remembered for the rest of the request; and the exchange rates,
-//! read at most once per request.
+//! shared by the requests of a server until the catalogue changes.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -96,19 +96,23 @@ where
 
 /// Every exchange rate, read once per request when first needed.
 pub struct RequestRates {
-    db: DatabaseConnection,
-    rates: OnceCell<Rates>,
+    state: crate::state::AppState,
+    rates: OnceCell<Arc<Rates>>,
 }
 
 impl RequestRates {
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(state: &crate::state::AppState) -> Self {
         Self {
-            db: db.clone(),
+            state: state.clone(),
             rates: OnceCell::new(),
         }
     }
 
     pub async fn get(&self) -> AppResult<&Rates> {
-        self.rates.get_or_try_init(|| Rates::load(&self.db)).await
+        let rates = self
+            .rates
+            .get_or_try_init(|| self.state.exchange_rates())
+            .await?;
+        Ok(rates.as_ref())
     }
 }
