@@ -56,6 +56,14 @@ pub async fn serve(
     let telling = spawn_cache_broadcaster(state.clone());
     let mailer = crate::notifications::Mailer::from_settings(&state.settings.mail)
         .context("configuring mail")?;
+    if state.settings.mode == crate::config::Mode::Production {
+        if state.settings.mail.transport == crate::config::MailTransport::File {
+            tracing::warn!(dir = %state.settings.mail.outbox_dir, "production mail is written to files, not sent: set DARKHAN_MAIL__TRANSPORT=smtp");
+        }
+        if state.settings.public.web_base_url.contains("localhost") {
+            tracing::warn!("links in emails point at localhost: set DARKHAN_PUBLIC__WEB_BASE_URL");
+        }
+    }
     let posting = spawn_outbox_worker(state.clone(), mailer);
     let closing = state.closing.clone();
     let router = http::router(state, schemas).context("loading persisted queries")?;
