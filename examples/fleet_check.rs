@@ -52,6 +52,10 @@ async fn verification_token(outbox: &Path, email: &str) -> Result<String, Error>
     while Instant::now() < deadline {
         for entry in std::fs::read_dir(outbox)?.flatten() {
             let raw = std::fs::read(entry.path())?;
+            // A message still being written (it ends with its closing boundary) waits.
+            if !raw.trim_ascii_end().ends_with(b"--") {
+                continue;
+            }
             let Some(message) = mail_parser::MessageParser::default().parse(&raw) else {
                 continue;
             };

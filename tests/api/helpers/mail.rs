@@ -87,6 +87,10 @@ pub fn read_folder(dir: &Path) -> Vec<Mail> {
     files
         .iter()
         .filter_map(|p| std::fs::read(p).ok())
+        // lettre's file transport writes in place: a message still being written is left for
+        // the next look. Every message is multipart and complete once its closing boundary
+        // (`--boundary--`) is there.
+        .filter(|raw| raw.trim_ascii_end().ends_with(b"--"))
         .map(|raw| parse(&raw))
         .collect()
 }
