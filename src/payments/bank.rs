@@ -35,32 +35,38 @@ pub struct Instructions {
 }
 
 /// The instructions of a bank-transfer checkout, in `language` (else English); `None` for
-/// card checkouts.
-pub async fn instructions(
+/// card checkouts. `pay_by` is its orders' expiry: they are placed together with one window.
+pub fn instructions(
     state: &AppState,
-    db: &impl ConnectionTrait,
     checkout: &checkouts::Model,
+    pay_by: DateTime<Utc>,
     language: &str,
-) -> AppResult<Option<Instructions>> {
-    let Some(reference) = checkout.payment_reference.clone() else {
-        return Ok(None);
-    };
-    let Some(details) = state.settings.bank_transfer.details_in(language) else {
-        return Ok(None);
-    };
-    let pay_by = orders::Entity::find()
-        .filter(orders::Column::CheckoutId.eq(checkout.id))
-        .order_by_asc(orders::Column::ExpiresAt)
-        .one(db)
-        .await?
-        .map_or(checkout.created_at, |o| o.expires_at);
-    Ok(Some(Instructions {
+) -> Option<Instructions> {
+    let reference = checkout.payment_reference.clone()?;
+    let details = state.settings.bank_transfer.details_in(language)?;
+    Some(Instructions {
         details: details.clone(),
         reference,
         amount_minor: checkout.total_minor,
         currency: checkout.currency.clone(),
         pay_by,
-    }))
+    })
+}
+
+/// Whether an order's window closed (or its buyer cancelled it) before it was ever paid: what
+/// late money may reinstate or must be sent back for.
+fn cancelled_unpaid(order: &orders::Model) -> bool {
+    order.status == OrderStatus::Cancelled && order.paid_at.is_none()
+}
+
+/// Refuses a second payment record for a checkout.
+async fn no_payment_yet(db: &impl ConnectionTrait, checkout: &checkouts::Model) -> AppResult<()> {
+    if records::of_checkout(db, checkout.id).await?.is_some() {
+        return Err(AppError::Conflict(
+            "a payment is already recorded for this checkout".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The bank-transfer checkouts still waiting for money (some order PENDING_PAYMENT), or,
@@ -159,10 +165,7 @@ pub async fn confirm(
 ) -> AppResult<Vec<orders::Model>> {
     let (txn, checkout, bank_ref) = open(state, caller, &of, bank_ref).await?;
     let orders = orders_of(&txn, checkout.id).await?;
-    if orders
-        .iter()
-        .any(|o| o.status == OrderStatus::Cancelled && o.paid_at.is_none())
-    {
+    if orders.iter().any(cancelled_unpaid) {
         return Err(AppError::Conflict(
             "orders of this checkout were cancelled (their payment window closed, or the buyer \
              cancelled them) and cannot become PAID; reinstate them with reinstateBankTransfer \
@@ -191,11 +194,7 @@ pub async fn reinstate(
     bank_ref: &str,
 ) -> AppResult<Vec<orders::Model>> {
     let (txn, checkout, bank_ref) = open(state, caller, &of, bank_ref).await?;
-    if records::of_checkout(&txn, checkout.id).await?.is_some() {
-        return Err(AppError::Conflict(
-            "a payment is already recorded for this checkout".into(),
-        ));
-    }
+    no_payment_yet(&txn, &checkout).await?;
     let waiting = expiry::reinstate_in(&txn, &checkout, caller.id).await?;
     let note = format!("bank transfer {bank_ref}, after the window");
     let paid = collect::pay_orders_in(&txn, waiting, Party::Admin, Some(caller.id), note).await?;
@@ -219,20 +218,13 @@ pub async fn send_back(
 ) -> AppResult<Vec<orders::Model>> {
     let (txn, checkout, bank_ref) = open(state, caller, &of, bank_ref).await?;
     let orders = orders_of(&txn, checkout.id).await?;
-    if orders
-        .iter()
-        .any(|o| o.status != OrderStatus::Cancelled || o.paid_at.is_some())
-    {
+    if !orders.iter().all(cancelled_unpaid) {
         return Err(AppError::Conflict(
             "only a checkout whose orders all expired unpaid can have its transfer sent back"
                 .into(),
         ));
     }
-    if records::of_checkout(&txn, checkout.id).await?.is_some() {
-        return Err(AppError::Conflict(
-            "a payment is already recorded for this checkout".into(),
-        ));
-    }
+    no_payment_yet(&txn, &checkout).await?;
     records::record_bank_transfer(&txn, &checkout, bank_ref, PaymentStatus::Returned).await?;
     for order in &orders {
         lifecycle::record_event(

@@ -90,7 +90,8 @@ pub async fn place_order(
     } else {
         None
     };
-    let bank = super::bank::instructions(state, &state.db, &checkout, &language).await?;
+    let pay_by = orders.iter().map(|o| o.expires_at).min();
+    let bank = pay_by.and_then(|at| super::bank::instructions(state, &checkout, at, &language));
     Ok(Placed {
         checkout,
         orders,

@@ -1,14 +1,17 @@
-//! Per-request batching of payment rows: payments by checkout, refunds by order.
+//! Per-request batching of payment rows: checkouts by id, payments by checkout, refunds by
+//! order.
 
 use sea_orm::DatabaseConnection;
 
 use crate::{
-    entities::{payments, refunds},
+    entities::{checkouts, payments, refunds},
     kit::loaders::{Batch, by_column},
 };
 
 /// The payment loaders of one request.
 pub struct PaymentLoaders {
+    /// Checkouts by id.
+    pub checkouts: Batch<checkouts::Entity>,
     /// Payments by checkout.
     pub payments: Batch<payments::Entity>,
     /// Refunds by order.
@@ -18,6 +21,12 @@ pub struct PaymentLoaders {
 impl PaymentLoaders {
     pub fn new(db: &DatabaseConnection) -> Self {
         Self {
+            checkouts: by_column(
+                db,
+                checkouts::Column::Id,
+                checkouts::Column::Id,
+                |c: &checkouts::Model| c.id,
+            ),
             payments: by_column(
                 db,
                 payments::Column::CheckoutId,

@@ -470,17 +470,15 @@ impl Order {
         ctx: &Context<'_>,
     ) -> Result<Option<crate::graphql::payments::BankTransferInstructions>> {
         let state = ctx.data::<crate::state::AppState>()?;
-        use sea_orm::EntityTrait as _;
-        let Some(checkout) = crate::entities::checkouts::Entity::find_by_id(self.0.checkout_id)
-            .one(&state.db)
-            .await?
+        let loaders = crate::kit::data::<PaymentLoaders>(ctx)?;
+        let Some(checkout) =
+            crate::kit::loaders::one(&loaders.checkouts, self.0.checkout_id).await?
         else {
             return Ok(None);
         };
         let language = self.1.languages.first().map_or("en", String::as_str);
         Ok(
-            crate::payments::bank::instructions(state, &state.db, &checkout, language)
-                .await?
+            crate::payments::bank::instructions(state, &checkout, self.0.expires_at, language)
                 .map(Into::into),
         )
     }
