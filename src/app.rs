@@ -65,6 +65,7 @@ pub async fn serve(
         }
     }
     let posting = spawn_outbox_worker(state.clone(), mailer);
+    let tidying = spawn_media_sweeper(state.clone());
     let closing = state.closing.clone();
     let router = http::router(state, schemas).context("loading persisted queries")?;
     let shutdown = async move {
@@ -82,6 +83,7 @@ pub async fn serve(
     forgetting.abort();
     telling.abort();
     posting.abort();
+    tidying.abort();
     Ok(())
 }
 
@@ -108,6 +110,30 @@ pub async fn sweep(state: &AppState) -> AppResult<usize> {
         tracing::info!(cancelled = expired.cancelled, "expired unpaid orders");
     }
     Ok(expired.cancelled)
+}
+
+/// Removes uploads never completed and photos nothing refers to, every
+/// `media.sweep_interval_secs`.
+fn spawn_media_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_secs(state.settings.media.sweep_interval_secs.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match crate::media::sweep(&state).await {
+                Ok(swept) if swept != crate::media::Swept::default() => {
+                    tracing::info!(
+                        pending = swept.pending,
+                        unattached = swept.unattached,
+                        "media swept"
+                    )
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "media sweep failed"),
+            }
+        }
+    })
 }
 
 /// Empties this server's response cache when another server reports a catalogue change (its

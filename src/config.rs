@@ -35,6 +35,7 @@ pub struct Settings {
     pub public: PublicSettings,
     pub mail: MailSettings,
     pub notifications: NotificationSettings,
+    pub media: MediaSettings,
     pub log: LogSettings,
 }
 
@@ -43,6 +44,61 @@ pub struct Settings {
 pub struct PublicSettings {
     pub web_base_url: String,
     pub api_base_url: String,
+}
+
+/// Where photos are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    Local,
+    S3,
+}
+
+/// An S3-compatible bucket; the keys come from the environment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct S3Settings {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    pub virtual_hosted_style: bool,
+    pub access_key_id: Option<SecretString>,
+    pub secret_access_key: Option<SecretString>,
+}
+
+/// Uploading, checking, processing and serving photos.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MediaSettings {
+    pub storage: StorageKind,
+    pub local_dir: String,
+    /// Where renditions are fetched from; empty means this server's `/media`.
+    pub public_base_url: String,
+    pub max_upload_bytes: u64,
+    pub max_pixels: u64,
+    pub shop_quota_bytes: i64,
+    pub rendition_widths: Vec<u32>,
+    pub jpeg_quality: u8,
+    pub webp_quality: f32,
+    /// Photos processed at once (0: one per core) and how many more may wait.
+    pub processing_workers: usize,
+    pub processing_queue: usize,
+    pub upload_url_ttl_secs: u64,
+    pub pending_upload_hours: i64,
+    pub unattached_grace_hours: i64,
+    pub sweep_interval_secs: u64,
+    /// Renditions kept in memory for serving, in bytes (0 turns it off).
+    pub serve_cache_bytes: u64,
+    pub s3: S3Settings,
+}
+
+impl MediaSettings {
+    /// The base of rendition addresses, without a trailing slash.
+    pub fn base_url(&self, public: &PublicSettings) -> String {
+        if self.public_base_url.is_empty() {
+            format!("{}/media", public.api_base_url.trim_end_matches('/'))
+        } else {
+            self.public_base_url.trim_end_matches('/').to_owned()
+        }
+    }
 }
 
 /// How email leaves the server.
@@ -328,6 +384,32 @@ impl Settings {
             return Err(ConfigError::Rejected {
                 key: "notifications.max_attempts",
                 message: "at least one attempt and a batch of at least one".into(),
+            });
+        }
+        let media = &self.media;
+        if media.rendition_widths.is_empty()
+            || media
+                .rendition_widths
+                .iter()
+                .any(|w| !(16..=4096).contains(w))
+        {
+            return Err(ConfigError::Rejected {
+                key: "media.rendition_widths",
+                message: "at least one width, each 16 to 4096 pixels".into(),
+            });
+        }
+        if media.max_upload_bytes == 0 || media.max_pixels == 0 {
+            return Err(ConfigError::Rejected {
+                key: "media.max_upload_bytes",
+                message: "the upload and pixel limits must be positive".into(),
+            });
+        }
+        if media.storage == StorageKind::S3 && media.public_base_url.is_empty() {
+            return Err(ConfigError::Rejected {
+                key: "media.public_base_url",
+                message: "with S3 storage, say where buyers fetch photos from (the bucket's \
+                          public address or a CDN)"
+                    .into(),
             });
         }
         if self.database.max_connections == 0 {

@@ -383,6 +383,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
                     "en": format!("{name} has practised the craft for many years in {region}."),
                 })
                 .to_string()),
+                portrait_image_id: Set(None),
                 created_at: Set(now),
             }
             .insert(&txn)
@@ -471,6 +472,7 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
                     id: Set(Uuid::now_v7()),
                     product_id: Set(id),
                     url: Set(format!("https://images.darkhan.mn/demo/{}/{}-{}.jpg", category, p + 1, i + 1)),
+                    image_id: Set(None),
                     alt: Set(serde_json::json!({ "en": format!("{title_en}, view {}", i + 1), "mn": title_mn.clone() }).to_string()),
                     position: Set(i),
                 });

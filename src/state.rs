@@ -1,5 +1,5 @@
 //! The application state every request and job shares: the database, settings, token keys,
-//! the event bus, the response cache and the Stripe client. Core: it names no domain.
+//! the event bus, the response cache, the Stripe client, object storage and the CPU pool. Core: it names no domain.
 
 use std::{
     sync::{Arc, atomic::AtomicU64},
@@ -52,6 +52,10 @@ pub struct AppState {
     pub stock_dirty: Arc<std::sync::Mutex<std::collections::BTreeSet<uuid::Uuid>>>,
     /// The Stripe client; `None` when no keys are configured (card payments off).
     pub stripe: Option<Arc<Gateway>>,
+    /// Where photos are kept: a local folder or an S3 bucket.
+    pub storage: Arc<crate::storage::Storage>,
+    /// Image processing and other CPU-heavy jobs, bounded so they cannot starve requests.
+    pub cpu: Arc<crate::workpool::WorkPool>,
 }
 
 impl AppState {
@@ -68,6 +72,17 @@ impl AppState {
             stripe: Gateway::from_settings(&settings.stripe)
                 .context("configuring Stripe")?
                 .map(Arc::new),
+            storage: Arc::new(
+                crate::storage::Storage::from_settings(&settings.media)
+                    .context("configuring media storage")?,
+            ),
+            cpu: crate::workpool::WorkPool::new(
+                match settings.media.processing_workers {
+                    0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+                    n => n,
+                },
+                settings.media.processing_queue,
+            ),
             response_cache: Arc::new(ResponseCache::new(Duration::from_millis(
                 settings.graphql.response_cache_ttl_ms,
             ))),

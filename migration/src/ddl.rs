@@ -172,3 +172,13 @@ pub fn flag(name: &'static str, default: bool) -> ColumnDef {
         .default(default)
         .to_owned()
 }
+
+/// A nullable reference to another table's `id`, for a column added to an existing table
+/// (SQLite cannot add a foreign-key constraint later, but accepts it on the new column).
+pub fn uuid_ref_null(name: &'static str, to: &'static str) -> ColumnDef {
+    ColumnDef::new(Alias::new(name))
+        .uuid()
+        .null()
+        .extra(format!("REFERENCES {to}(id)"))
+        .to_owned()
+}

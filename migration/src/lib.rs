@@ -10,6 +10,7 @@ mod m20261129_000003_orders;
 mod m20261129_000004_payments;
 mod m20261202_000005_hardening;
 mod m20261202_000006_notifications;
+mod m20261203_000007_media;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_payments::Migration),
             Box::new(m20261202_000005_hardening::Migration),
             Box::new(m20261202_000006_notifications::Migration),
+            Box::new(m20261203_000007_media::Migration),
         ]
     }
 }

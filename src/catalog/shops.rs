@@ -19,6 +19,7 @@ use crate::{
     },
     error::{AppError, AppResult, OnConflict},
     i18n::{CountryCode, LanguageTag},
+    media::Purpose,
     money::Currency,
     state::AppState,
 };
@@ -34,6 +35,9 @@ pub struct ShopInput {
     pub default_language: Option<String>,
     /// Replaces every story when given.
     pub story: Option<Vec<(String, String)>>,
+    /// `Some(None)` removes the logo; `Some(Some(id))` sets an uploaded photo.
+    pub logo: Option<Option<Uuid>>,
+    pub banner: Option<Option<Uuid>>,
 }
 
 /// Fields of a maker; on update `None` keeps the current value.
@@ -44,6 +48,8 @@ pub struct MakerInput {
     pub craft: Option<String>,
     pub years_practising: Option<i32>,
     pub biography: Option<Vec<(String, String)>>,
+    /// `Some(None)` removes the portrait; `Some(Some(id))` sets an uploaded photo.
+    pub portrait: Option<Option<Uuid>>,
 }
 
 fn apply_shop(active: &mut shops::ActiveModel, input: ShopInput) -> AppResult<()> {
@@ -70,6 +76,12 @@ fn apply_shop(active: &mut shops::ActiveModel, input: ShopInput) -> AppResult<()
     }
     if let Some(story) = input.story {
         active.story = Set(Texts::from_input("story", story, 5000)?.to_json());
+    }
+    if let Some(logo) = input.logo {
+        active.logo_image_id = Set(logo);
+    }
+    if let Some(banner) = input.banner {
+        active.banner_image_id = Set(banner);
     }
     Ok(())
 }
@@ -134,6 +146,14 @@ pub async fn update_shop(
             "settlementCurrency",
             "the settlement currency cannot be changed once the shop is open",
         ));
+    }
+    for (field, purpose, photo) in [
+        ("logoPhotoId", Purpose::ShopLogo, input.logo),
+        ("bannerPhotoId", Purpose::ShopBanner, input.banner),
+    ] {
+        if let Some(Some(id)) = photo {
+            crate::media::attachable(&state.db, shop.id, purpose, &[id], field).await?;
+        }
     }
     let mut active: shops::ActiveModel = shop.into();
     apply_shop(&mut active, input)?;
@@ -249,7 +269,25 @@ fn apply_maker(active: &mut makers::ActiveModel, input: MakerInput) -> AppResult
     if let Some(bio) = input.biography {
         active.biography = Set(Texts::from_input("biography", bio, 2000)?.to_json());
     }
+    if let Some(portrait) = input.portrait {
+        active.portrait_image_id = Set(portrait);
+    }
     Ok(())
+}
+
+/// Checks a maker's new portrait, if one is given.
+async fn check_portrait(
+    db: &impl ConnectionTrait,
+    shop: Uuid,
+    input: &MakerInput,
+) -> AppResult<()> {
+    match input.portrait {
+        Some(Some(id)) => {
+            crate::media::attachable(db, shop, Purpose::MakerPortrait, &[id], "portraitPhotoId")
+                .await
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Adds a maker to a shop the caller may edit.
@@ -261,6 +299,7 @@ pub async fn create_maker(
     input: MakerInput,
 ) -> AppResult<makers::Model> {
     editable_shop(&state.db, caller, shop_id).await?;
+    check_portrait(&state.db, shop_id, &input).await?;
     for (field, present) in [
         ("name", input.name.is_some()),
         ("region", input.region.is_some()),
@@ -275,6 +314,7 @@ pub async fn create_maker(
         shop_id: Set(shop_id),
         biography: Set("{}".into()),
         years_practising: Set(None),
+        portrait_image_id: Set(None),
         created_at: Set(Utc::now()),
         ..Default::default()
     };
@@ -295,6 +335,7 @@ pub async fn update_maker(
         .await?
         .ok_or_else(|| AppError::NotFound("no such maker".into()))?;
     editable_shop(&state.db, caller, maker.shop_id).await?;
+    check_portrait(&state.db, maker.shop_id, &input).await?;
     let txn = crate::db::begin_write(&state.db).await?;
     let mut active: makers::ActiveModel = maker.into();
     apply_maker(&mut active, input)?;

@@ -14,6 +14,7 @@ pub struct Model {
     pub years_practising: Option<i32>,
     /// JSON object: language tag to biography.
     pub biography: String,
+    pub portrait_image_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 

@@ -9,6 +9,7 @@ pub mod collection_products;
 pub mod collections;
 pub mod exchange_rates;
 pub mod guest_carts;
+pub mod images;
 pub mod ledger_entries;
 pub mod login_attempts;
 pub mod makers;

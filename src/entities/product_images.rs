@@ -1,4 +1,4 @@
-//! `product_images`: photos by URL with alt text per language.
+//! `product_images`: a product's photos, uploaded or by URL, with alt text per language.
 
 use sea_orm::entity::prelude::*;
 
@@ -8,7 +8,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub product_id: Uuid,
+    /// An external photo's address; empty when `image_id` names an uploaded one.
     pub url: String,
+    pub image_id: Option<Uuid>,
     /// JSON object: language tag to alt text.
     pub alt: String,
     pub position: i32,

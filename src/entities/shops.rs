@@ -33,6 +33,8 @@ pub struct Model {
     pub stripe_account_id: Option<String>,
     /// Whether Stripe says that account can receive payouts (from `account.updated`).
     pub payouts_enabled: bool,
+    pub logo_image_id: Option<Uuid>,
+    pub banner_image_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod media;
 pub mod notifications;
 pub mod orders;
 pub mod payments;
@@ -12,6 +13,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use self::{
     accounts::{AccountMutation, AccountQuery, AccountSubscription, User},
     catalog::{CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop},
+    media::{MediaMutation, MediaQuery, Photo},
     notifications::{
         EmailDelivery, Notification, NotificationMutation, NotificationQuery,
         NotificationSubscription,
@@ -32,6 +34,7 @@ use crate::{
 pub struct Query(
     AccountQuery,
     CatalogQuery,
+    MediaQuery,
     OrderQuery,
     PaymentQuery,
     NotificationQuery,
@@ -42,6 +45,7 @@ pub struct Query(
 pub struct Mutation(
     AccountMutation,
     CatalogMutation,
+    MediaMutation,
     OrderMutation,
     PaymentMutation,
     NotificationMutation,
@@ -81,6 +85,7 @@ pub async fn per_request(
     }
     request
         .data(Loaders::new(&state.db))
+        .data(crate::media::loaders::MediaLoaders::new(&state.db))
         .data(crate::orders::loaders::OrderLoaders::new(&state.db))
         .data(crate::payments::loaders::PaymentLoaders::new(&state.db))
         .data(crate::kit::loaders::RequestRates::new(state))
@@ -146,6 +151,9 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .override_output_type_description::<pagination::IdConnection<EmailDelivery>>(
         "A page of the email delivery log with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Photo>>(
+        "A page of a shop's uploaded photos with cursors, page info and the total count.",
     )
     .override_output_type_description::<pagination::IdConnection<BankTransfer>>(
         "A page of bank-transfer checkouts with cursors, page info and the total count.",

@@ -29,7 +29,7 @@ const JSON: &str = "application/json";
 
 /// Which media type the response uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Media {
+pub(super) enum Media {
     GraphqlResponseJson,
     Json,
 }
@@ -74,7 +74,12 @@ impl Media {
 }
 
 /// An error about the HTTP request itself, before any GraphQL ran.
-fn request_error(media: Media, status: StatusCode, code: &str, message: &str) -> Response {
+pub(super) fn request_error(
+    media: Media,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
     let mut response = (status, body.to_string()).into_response();
     response
@@ -92,16 +97,26 @@ fn not_acceptable() -> Response {
     )
 }
 
-/// `POST /graphql` with a JSON body.
+/// `POST /graphql` with a JSON body, or a multipart body carrying files.
 pub async fn post(
     State(state): State<HttpState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers().clone();
     let Some(media) = Media::negotiate(&headers) else {
         return not_acceptable();
     };
+    let client = client_address(
+        &headers,
+        Some(peer),
+        state.app.settings.server.trust_forwarded_for,
+    );
+    if super::multipart::is_multipart(&headers) {
+        return super::multipart::post(&state, &headers, media, request.into_body(), client).await;
+    }
+    let body: Result<Bytes, BytesRejection> =
+        <Bytes as axum::extract::FromRequest<HttpState>>::from_request(request, &state).await;
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
@@ -118,8 +133,8 @@ pub async fn post(
             );
         }
     };
-    // Only JSON bodies: a form or text/plain POST is what a cross-site page can send
-    // without a CORS preflight.
+    // Only JSON bodies (and multipart with a preflight header, above): a form or text/plain
+    // POST is what a cross-site page can send without a CORS preflight.
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -163,11 +178,6 @@ pub async fn post(
             return request_error(media, StatusCode::BAD_REQUEST, "BAD_REQUEST", &message);
         }
     };
-    let client = client_address(
-        &headers,
-        Some(peer),
-        state.app.settings.server.trust_forwarded_for,
-    );
     execute(&state, &headers, media, request, client, false).await
 }
 
@@ -228,7 +238,7 @@ pub async fn get(
 }
 
 /// Reads `query`, `operationName`, `variables` and `extensions` strictly.
-fn request_from_params(mut params: Map<String, Value>) -> Result<GqlRequest, String> {
+pub(super) fn request_from_params(mut params: Map<String, Value>) -> Result<GqlRequest, String> {
     let persisted = params
         .get("extensions")
         .is_some_and(|e| e.get("persistedQuery").is_some());
@@ -265,7 +275,7 @@ fn request_from_params(mut params: Map<String, Value>) -> Result<GqlRequest, Str
 }
 
 /// Parses, checks the operation kind against the method, runs, and writes the response.
-async fn execute(
+pub(super) async fn execute(
     state: &HttpState,
     headers: &HeaderMap,
     media: Media,

@@ -1,6 +1,8 @@
 //! HTTP routes and the layers every request passes through.
 
 pub mod graphql;
+mod media;
+mod multipart;
 pub mod ops;
 pub mod persisted;
 mod unsubscribe;
@@ -43,6 +45,7 @@ pub struct HttpState {
     pub app: AppState,
     pub schemas: Schemas,
     pub persisted: std::sync::Arc<persisted::PersistedQueries>,
+    pub media_cache: std::sync::Arc<media::ServeCache>,
 }
 
 impl HttpState {
@@ -76,19 +79,40 @@ pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
                 .iter()
                 .filter_map(|o| HeaderValue::from_str(o).ok()),
         ))
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            HeaderName::from_static(multipart::PREFLIGHT_HEADERS[0]),
+            HeaderName::from_static(multipart::PREFLIGHT_HEADERS[1]),
+            HeaderName::from_static(multipart::PREFLIGHT_HEADERS[2]),
+        ])
         .max_age(Duration::from_secs(3600));
     let body_limit = server.body_limit_bytes;
     let timeout = Duration::from_secs(server.request_timeout_secs);
     let persisted = std::sync::Arc::new(persisted::PersistedQueries::from_settings(
         &app.settings.graphql,
     )?);
+    let upload_timeout = Duration::from_secs(app.settings.media.upload_url_ttl_secs.max(60));
+    let media_cache =
+        std::sync::Arc::new(media::ServeCache::new(app.settings.media.serve_cache_bytes));
     let state = HttpState {
         app,
         schemas,
         persisted,
+        media_cache,
     };
+    // Direct uploads are for slow and flaky connections: they get as long as their address
+    // lasts, not the request timeout of everything else.
+    let uploads = Router::new()
+        .route("/media/uploads/{token}", axum::routing::put(media::receive))
+        .with_state(state.clone())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            upload_timeout,
+        ));
     // Installed before the first request so that every request is counted.
     crate::telemetry::metrics();
 
@@ -103,13 +127,15 @@ pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
             "/notifications/unsubscribe",
             get(unsubscribe::show).post(unsubscribe::apply),
         )
+        .route("/media/i/{image}/{file}", get(media::serve))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(middleware::from_fn(record_metrics))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .merge(uploads)
+        .layer(middleware::from_fn(record_metrics))
         .layer(cors)
         // Buyers abroad often pay for their bytes: answers are compressed with whichever of
         // zstd, brotli and gzip the client prefers (small bodies are left as they are).

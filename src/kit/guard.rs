@@ -94,7 +94,7 @@ fn no_operation(name: &str) -> ServerError {
 
 /// Mutations that leave the response cache to their services: either no anonymous reader can
 /// see their effects (sessions, profiles, addresses, carts, payment sessions, payouts and
-/// reviews, shipping marks, notifications), or they move stock and the service forgets just
+/// reviews, shipping marks, notifications, photos not yet attached), or they move stock and the service forgets just
 /// the answers that showed those products (`AppState::stock_changed`: placing, cancelling,
 /// refunding and reinstating orders). Every other mutation may change the catalogue or its
 /// rates, and empties the cache.
@@ -103,7 +103,9 @@ const PRIVATE_MUTATIONS: &[&str] = &[
     "addToCart",
     "cancelOrder",
     "changePassword",
+    "completeImageUpload",
     "confirmManualPayment",
+    "createImageUpload",
     "createPayout",
     "login",
     "logout",
@@ -127,6 +129,7 @@ const PRIVATE_MUTATIONS: &[&str] = &[
     "startPayoutOnboarding",
     "updateNotificationPreferences",
     "updateProfile",
+    "uploadImage",
     "verifyEmail",
 ];
 

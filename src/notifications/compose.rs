@@ -3,7 +3,7 @@
 //! stored on it), the links, and the templates in the recipient's language.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -53,7 +53,7 @@ pub async fn compose(
     });
     let mut link = format!("{web}/");
     if let Some(order_id) = uuid_of(&data, "order_id") {
-        let order = order_facts(&state.db, order_id, language, shop_side).await?;
+        let order = order_facts(state, order_id, language, shop_side).await?;
         context["address"] = order.1;
         context["orders"] = json!([order.0.clone()]);
         context["order"] = order.0;
@@ -119,24 +119,25 @@ pub async fn compose(
 /// An order as its message shows it: the buyer sees their currency, the shop its own, both
 /// as locked on the order. Returns the order and its shipping address.
 async fn order_facts(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     order_id: Uuid,
     language: &str,
     shop_side: bool,
 ) -> AppResult<(Value, Value)> {
     let order = orders::Entity::find_by_id(order_id)
-        .one(db)
+        .one(&state.db)
         .await?
         .ok_or_else(|| AppError::NotFound("no such order".into()))?;
-    describe(db, &order, language, shop_side).await
+    describe(state, &order, language, shop_side).await
 }
 
 async fn describe(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     order: &orders::Model,
     language: &str,
     shop_side: bool,
 ) -> AppResult<(Value, Value)> {
+    let db = &state.db;
     let shop = shops::Entity::find_by_id(order.shop_id)
         .one(db)
         .await?
@@ -170,12 +171,15 @@ async fn describe(
         } else {
             line.unit_price_minor
         };
-        let image = product_images::Entity::find()
+        let first = product_images::Entity::find()
             .filter(product_images::Column::ProductId.eq(line.product_id))
             .order_by_asc(product_images::Column::Position)
             .one(db)
-            .await?
-            .map(|i| i.url);
+            .await?;
+        let image = match first {
+            Some(photo) => crate::media::email_thumbnail(state, photo).await?,
+            None => None,
+        };
         described.push(json!({
             "title": if language == "en" { &line.title_en } else { &line.title },
             "quantity": line.quantity,
@@ -221,7 +225,7 @@ async fn checkout_facts(
     let mut described = Vec::with_capacity(orders.len());
     let mut address = Value::Null;
     for order in &orders {
-        let (facts, a) = describe(db, order, language, shop_side).await?;
+        let (facts, a) = describe(state, order, language, shop_side).await?;
         described.push(facts);
         address = a;
     }

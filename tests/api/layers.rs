@@ -20,17 +20,20 @@ const CORE: &[&str] = &[
     "money",
     "outbox",
     "state",
+    "storage",
     "stripe",
     "telemetry",
     "tokens",
+    "workpool",
 ];
 /// Each domain with the domains it may use.
 const DOMAINS: &[(&str, &[&str])] = &[
     ("accounts", &[]),
-    ("catalog", &[]),
+    ("media", &[]),
+    ("catalog", &["media"]),
     ("orders", &["catalog"]),
     ("payments", &["orders", "catalog"]),
-    ("notifications", &[]),
+    ("notifications", &["media"]),
 ];
 const GRAPHQL: &str = "graphql";
 /// The composition root: imported by nothing in `src/` but itself.

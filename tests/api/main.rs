@@ -12,6 +12,7 @@ mod fuzz;
 mod hardening;
 mod helpers;
 mod layers;
+mod media;
 mod notifications;
 mod ops;
 mod orders;

@@ -54,7 +54,10 @@ pub struct VariantInput {
 
 #[derive(Debug, Clone)]
 pub struct ImageInput {
-    pub url: String,
+    /// An external photo's address, or
+    pub url: Option<String>,
+    /// an uploaded photo of the shop (purpose PRODUCT).
+    pub image_id: Option<Uuid>,
     pub alt: Vec<(String, String)>,
 }
 

@@ -199,19 +199,43 @@ pub(super) async fn children(
             if list.len() > 20 {
                 return Err(AppError::invalid("images", "at most 20 images"));
             }
+            let uploaded: Vec<Uuid> = list.iter().filter_map(|i| i.image_id).collect();
+            crate::media::attachable(
+                db,
+                shop.id,
+                crate::media::Purpose::Product,
+                &uploaded,
+                "images",
+            )
+            .await?;
             let mut rows = Vec::new();
             for (position, image) in list.into_iter().enumerate() {
-                let url = image.url.trim();
-                if !(url.starts_with("https://") || url.starts_with("http://"))
-                    || url.len() > 2048
-                    || url.contains(char::is_whitespace)
-                {
-                    return Err(AppError::invalid("images", "an image needs an http(s) URL"));
-                }
+                let url = match (image.url.as_deref().map(str::trim), image.image_id) {
+                    (Some(url), None) => {
+                        if !(url.starts_with("https://") || url.starts_with("http://"))
+                            || url.len() > 2048
+                            || url.contains(char::is_whitespace)
+                        {
+                            return Err(AppError::invalid(
+                                "images",
+                                "an image needs an http(s) URL",
+                            ));
+                        }
+                        url.to_owned()
+                    }
+                    (None, Some(_)) => String::new(),
+                    _ => {
+                        return Err(AppError::invalid(
+                            "images",
+                            "each image is either a url or a photoId, not both",
+                        ));
+                    }
+                };
                 rows.push(product_images::Model {
                     id: Uuid::now_v7(),
                     product_id,
-                    url: url.to_owned(),
+                    url,
+                    image_id: image.image_id,
                     alt: Texts::from_input("images", image.alt, 300)?.to_json(),
                     position: position as i32,
                 });

@@ -52,6 +52,10 @@ pub struct UpdateShopInput {
     pub default_language: Option<String>,
     /// Replaces the stories in every language.
     pub story: Option<Vec<LocalizedTextInput>>,
+    /// An uploaded photo (purpose SHOP_LOGO) as the logo; null removes the logo.
+    pub logo_photo_id: MaybeUndefined<ID>,
+    /// An uploaded photo (purpose SHOP_BANNER) as the banner; null removes the banner.
+    pub banner_photo_id: MaybeUndefined<ID>,
 }
 
 /// Suspending or reinstating a shop.
@@ -79,6 +83,8 @@ pub struct CreateMakerInput {
     /// Short biography per language.
     #[graphql(default)]
     pub biography: Vec<LocalizedTextInput>,
+    /// An uploaded photo of the shop (purpose MAKER_PORTRAIT) as the maker's portrait.
+    pub portrait_photo_id: Option<ID>,
 }
 
 /// Changes to a maker; omitted fields stay.
@@ -96,6 +102,8 @@ pub struct UpdateMakerInput {
     pub years_practising: Option<i32>,
     /// Replaces the biographies in every language.
     pub biography: Option<Vec<LocalizedTextInput>>,
+    /// An uploaded photo (purpose MAKER_PORTRAIT) as the portrait; null removes it.
+    pub portrait_photo_id: MaybeUndefined<ID>,
 }
 
 /// A title and description in one language.
@@ -133,11 +141,13 @@ pub struct VariantInput {
     pub stock: i32,
 }
 
-/// A photo by URL.
+/// A product photo: an uploaded photo of the shop, or one elsewhere on the web.
 #[derive(InputObject)]
 pub struct ImageInput {
-    /// http(s) address of the photo.
-    pub url: String,
+    /// An uploaded photo (purpose PRODUCT) of the product's shop; give this or `url`.
+    pub photo_id: Option<ID>,
+    /// http(s) address of a photo elsewhere; give this or `photoId`.
+    pub url: Option<String>,
     /// Alt text per language.
     #[graphql(default)]
     pub alt: Vec<LocalizedTextInput>,

@@ -97,13 +97,28 @@ fn variants(list: Vec<VariantInput>) -> Vec<product_service::VariantInput> {
         .collect()
 }
 
-fn images(list: Vec<ImageInput>) -> Vec<product_service::ImageInput> {
+fn images(list: Vec<ImageInput>) -> AppResult<Vec<product_service::ImageInput>> {
     list.into_iter()
-        .map(|i| product_service::ImageInput {
-            url: i.url,
-            alt: pairs(i.alt),
+        .map(|i| {
+            Ok(product_service::ImageInput {
+                url: i.url,
+                image_id: i.photo_id.map(|id| uuid("images", &id)).transpose()?,
+                alt: pairs(i.alt),
+            })
         })
         .collect()
+}
+
+/// A photo reference that may be set, cleared (null) or left as it is (absent).
+fn photo_change(
+    field: &'static str,
+    value: MaybeUndefined<async_graphql::ID>,
+) -> AppResult<Option<Option<uuid::Uuid>>> {
+    Ok(match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(id) => Some(Some(uuid(field, &id)?)),
+    })
 }
 
 fn makers(list: Vec<ProductMakerInput>) -> AppResult<Vec<product_service::MakerRoleInput>> {
@@ -179,6 +194,8 @@ impl CatalogMutation {
                 settlement_currency: Some(input.settlement_currency),
                 default_language: Some(input.default_language),
                 story: Some(pairs(input.story)),
+                logo: None,
+                banner: None,
             },
         )
         .await?;
@@ -206,6 +223,8 @@ impl CatalogMutation {
                 settlement_currency: None,
                 default_language: input.default_language,
                 story: input.story.map(pairs),
+                logo: photo_change("logoPhotoId", input.logo_photo_id)?,
+                banner: photo_change("bannerPhotoId", input.banner_photo_id)?,
             },
         )
         .await?;
@@ -251,6 +270,10 @@ impl CatalogMutation {
                 craft: Some(input.craft),
                 years_practising: input.years_practising,
                 biography: Some(pairs(input.biography)),
+                portrait: input
+                    .portrait_photo_id
+                    .map(|id| uuid("portraitPhotoId", &id).map(Some))
+                    .transpose()?,
             },
         )
         .await?;
@@ -274,6 +297,7 @@ impl CatalogMutation {
                 craft: input.craft,
                 years_practising: input.years_practising,
                 biography: input.biography.map(pairs),
+                portrait: photo_change("portraitPhotoId", input.portrait_photo_id)?,
             },
         )
         .await?;
@@ -311,7 +335,7 @@ impl CatalogMutation {
                 hs_code: Some(input.hs_code),
                 weight_grams: Some(input.weight_grams),
                 variants: Some(variants(input.variants)),
-                images: Some(images(input.images)),
+                images: Some(images(input.images)?),
                 makers: Some(makers(input.makers)?),
                 shipping_profile_id: Some(
                     input
@@ -354,7 +378,7 @@ impl CatalogMutation {
                 hs_code: maybe(&input.hs_code, |r| Ok(r.clone()))?,
                 weight_grams: maybe(&input.weight_grams, |w| Ok(*w))?,
                 variants: input.variants.map(variants),
-                images: input.images.map(images),
+                images: input.images.map(images).transpose()?,
                 makers: input.makers.map(makers).transpose()?,
                 shipping_profile_id: maybe(&input.shipping_profile_id, |p| {
                     uuid("shippingProfileId", p)

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod catalog;
 pub mod mail;
+pub mod media;
 pub mod orders;
 pub mod payments;
 pub mod stripe;
@@ -29,6 +30,8 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
     _mail: tempfile::TempDir,
+    /// Where this server keeps photos with local storage.
+    pub media_dir: tempfile::TempDir,
 }
 
 /// A GraphQL answer as the client saw it.
@@ -114,7 +117,12 @@ impl TestApp {
         tune: impl FnOnce(Figment) -> Figment,
     ) -> Self {
         let mail = tempfile::tempdir().expect("mail tempdir");
+        let media_dir = tempfile::tempdir().expect("media tempdir");
         let figment = Settings::figment("test")
+            .merge(Serialized::default(
+                "media.local_dir",
+                media_dir.path().display().to_string(),
+            ))
             .merge(Serialized::default("database.url", url))
             .merge(Serialized::default("server.port", 0))
             .merge(Serialized::default(
@@ -144,6 +152,7 @@ impl TestApp {
             server: Some(server),
             _dir: dir,
             _mail: mail,
+            media_dir,
         }
     }
 

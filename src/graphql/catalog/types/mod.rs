@@ -15,6 +15,7 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 
 use super::{Money, View, display, loaders, wants_total};
+use crate::graphql::media::{Image, ImageSource};
 use crate::{
     catalog::{
         listing::{self, PageRequest, ProductFilter, ProductPage, ProductSort},
@@ -22,7 +23,7 @@ use crate::{
         texts::Texts,
     },
     entities::{
-        categories, collections, exchange_rates, makers, product_images, product_variants,
+        categories, collections, exchange_rates, images, makers, product_variants,
         products::{self, ProductStatus as DbProductStatus},
         shops::{self, ShopStatus as DbShopStatus},
     },
@@ -30,6 +31,27 @@ use crate::{
     kit::pagination::{self, TotalCount},
     money::{Currency, Money as MoneyValue},
 };
+
+/// An uploaded photo by id, batched across the request.
+async fn photo(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<images::Model>> {
+    let loaders = crate::kit::data::<crate::media::loaders::MediaLoaders>(ctx)?;
+    Ok(crate::kit::loaders::one(&loaders.images, id).await?)
+}
+
+/// A single uploaded photo (a logo, banner or portrait) as an `Image` with `alt` text.
+async fn single_photo(
+    ctx: &Context<'_>,
+    id: Option<uuid::Uuid>,
+    alt: &str,
+) -> Result<Option<Image>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(photo(ctx, id).await?.map(|image| Image {
+        id: image.id,
+        source: ImageSource::Uploaded(image),
+        alt: Some(alt.to_owned()),
+        position: 0,
+    }))
+}
 
 /// Whether a shop is open.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]

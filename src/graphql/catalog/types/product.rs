@@ -192,10 +192,26 @@ impl Product {
     async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
         let shop = self.shop_model(ctx).await?;
         let rows = crate::kit::loaders::many(&loaders(ctx)?.images, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|i| Image(i, shop.default_language.clone(), self.1.clone()))
-            .collect())
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let alt = Texts::from_json(&row.alt)
+                .pick(&self.1.languages, &shop.default_language)
+                .map(|(_, t)| t.to_owned());
+            let source = match row.image_id {
+                Some(id) => match photo(ctx, id).await? {
+                    Some(image) => ImageSource::Uploaded(image),
+                    None => continue,
+                },
+                None => ImageSource::External(row.url),
+            };
+            out.push(Image {
+                id: row.id,
+                source,
+                alt,
+                position: row.position,
+            });
+        }
+        Ok(out)
     }
     /// Who made it, and how.
     async fn makers(&self, ctx: &Context<'_>) -> Result<Vec<ProductMaker>> {
@@ -280,31 +296,5 @@ impl Variant {
     /// Whether at least one unit is available.
     async fn in_stock(&self) -> bool {
         self.0.stock > 0
-    }
-}
-
-/// A product photo.
-pub struct Image(pub product_images::Model, pub String, pub View);
-
-/// A product photo with alt text in the reader's language.
-#[Object]
-impl Image {
-    /// Stable identifier.
-    async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
-    }
-    /// Where the photo is.
-    async fn url(&self) -> &str {
-        &self.0.url
-    }
-    /// Description of the photo for screen readers, in the reader's language.
-    async fn alt(&self) -> Option<String> {
-        Texts::from_json(&self.0.alt)
-            .pick(&self.2.languages, &self.1)
-            .map(|(_, t)| t.to_owned())
-    }
-    /// Display order, from 0.
-    async fn position(&self) -> i32 {
-        self.0.position
     }
 }

@@ -28,6 +28,14 @@ impl Shop {
     async fn region(&self) -> &str {
         &self.0.region
     }
+    /// The shop's logo, if it has uploaded one.
+    async fn logo(&self, ctx: &Context<'_>) -> Result<Option<Image>> {
+        single_photo(ctx, self.0.logo_image_id, &self.0.name).await
+    }
+    /// The wide picture at the top of the shop's page, if it has uploaded one.
+    async fn banner(&self, ctx: &Context<'_>) -> Result<Option<Image>> {
+        single_photo(ctx, self.0.banner_image_id, &self.0.name).await
+    }
     /// ISO 4217 currency the shop prices in and is paid in.
     async fn settlement_currency(&self) -> &str {
         &self.0.settlement_currency
@@ -116,6 +124,10 @@ impl Maker {
     /// Years the maker has practised the craft.
     async fn years_practising(&self) -> Option<i32> {
         self.0.years_practising
+    }
+    /// The maker's portrait, if the shop has uploaded one.
+    async fn portrait(&self, ctx: &Context<'_>) -> Result<Option<Image>> {
+        single_photo(ctx, self.0.portrait_image_id, &self.0.name).await
     }
     /// Short biography in the reader's language, if written.
     async fn biography(&self) -> Option<String> {
