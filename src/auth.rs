@@ -133,6 +133,25 @@ impl CurrentUser {
     }
 }
 
+/// The shop, if the caller manages it (its owner or an admin): `NOT_FOUND` for no shop,
+/// `FORBIDDEN` for someone else's.
+pub async fn managed_shop(
+    db: &impl sea_orm::ConnectionTrait,
+    caller: CurrentUser,
+    shop_id: Uuid,
+) -> AppResult<crate::entities::shops::Model> {
+    use sea_orm::EntityTrait;
+    let shop = crate::entities::shops::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
+    if caller.manages(shop.owner_id) {
+        Ok(shop)
+    } else {
+        Err(AppError::Forbidden("this is not your shop".into()))
+    }
+}
+
 /// Fails with `EMAIL_NOT_VERIFIED` unless `user` has verified their email address: what an
 /// artisan needs before the public sees their products.
 pub async fn require_verified_email(

@@ -210,22 +210,9 @@ pub async fn shop_of(db: &impl ConnectionTrait, owner: Uuid) -> AppResult<Option
         .await?)
 }
 
-/// The shop, if the caller may change it (owner or admin).
-pub async fn editable_shop(
-    db: &impl ConnectionTrait,
-    caller: CurrentUser,
-    shop_id: Uuid,
-) -> AppResult<shops::Model> {
-    let shop = shops::Entity::find_by_id(shop_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
-    if caller.manages(shop.owner_id) {
-        Ok(shop)
-    } else {
-        Err(AppError::Forbidden("this is not your shop".into()))
-    }
-}
+/// The shop, if the caller may change it (owner or admin): the rule lives in core, where the
+/// media domain uses it too.
+pub use crate::auth::managed_shop as editable_shop;
 
 /// Whether the caller sees this shop: active shops are public, suspended ones only for their
 /// owner and admins.

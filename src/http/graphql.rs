@@ -403,14 +403,7 @@ fn with_cache_policy(
     // Weak: the same answer may travel gzip- or zstd-encoded, byte-different but equivalent.
     let tag = format!("\"{}\"", &crate::tokens::hash_bytes(&rendered.body)[..32]);
     let etag = format!("W/{tag}");
-    let matches = request
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| {
-            tags.split(',')
-                .map(|t| t.trim())
-                .any(|t| t == "*" || t.trim_start_matches("W/") == tag)
-        });
+    let matches = super::if_none_match(request, &tag);
     let mut response = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {

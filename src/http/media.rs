@@ -71,15 +71,7 @@ pub async fn serve(
     };
     // The key never changes its bytes, so it is a strong validator by itself.
     let etag = format!("\"{image}-{file}\"");
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|tags| {
-            tags.split(',')
-                .map(str::trim)
-                .any(|t| t == "*" || t.trim_start_matches("W/") == etag)
-        });
-    if matches {
+    if super::if_none_match(&headers, &etag) {
         return with_headers(
             StatusCode::NOT_MODIFIED.into_response(),
             content_type,

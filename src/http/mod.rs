@@ -193,6 +193,19 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     response
 }
 
+/// Whether `If-None-Match` names `tag` (a quoted entity tag) or `*`: the weak comparison
+/// of RFC 9110, which is what a GET's 304 uses.
+pub(crate) fn if_none_match(headers: &axum::http::HeaderMap, tag: &str) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| {
+            tags.split(',')
+                .map(str::trim)
+                .any(|t| t == "*" || t.trim_start_matches("W/") == tag.trim_start_matches("W/"))
+        })
+}
+
 /// The client's address: the peer, or the first `X-Forwarded-For` hop when configured to
 /// trust the load balancer in front.
 pub fn client_address(

@@ -16,7 +16,7 @@ use super::{
     rendition_key, upload_key,
 };
 use crate::{
-    auth::CurrentUser,
+    auth::{CurrentUser, managed_shop},
     entities::{
         images::{self, ImageStatus},
         shops,
@@ -37,23 +37,6 @@ pub struct DirectUpload {
     /// Headers the `PUT` must carry.
     pub headers: Vec<(String, String)>,
     pub expires_at: DateTime<Utc>,
-}
-
-/// The shop, if the caller manages it (its owner or an admin).
-async fn managed_shop(
-    db: &impl ConnectionTrait,
-    caller: CurrentUser,
-    shop_id: Uuid,
-) -> AppResult<shops::Model> {
-    let shop = shops::Entity::find_by_id(shop_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::NotFound("no such shop".into()))?;
-    if caller.manages(shop.owner_id) {
-        Ok(shop)
-    } else {
-        Err(AppError::Forbidden("this is not your shop".into()))
-    }
 }
 
 fn limits(state: &AppState) -> inspect::Limits {
