@@ -430,6 +430,9 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
                 updated_at: Set(created),
                 published_at: Set(Some(created)),
                 shipping_profile_id: Set(None),
+                rating_count: Set(0),
+                rating_sum: Set(0),
+                rating_score: Set(0),
             });
             for (language, title, description) in [
                 ("mn", &title_mn, &description_mn),

@@ -17,6 +17,7 @@ pub mod graphql;
 pub mod http;
 pub mod i18n;
 pub mod kit;
+pub mod marketing;
 pub mod media;
 pub mod money;
 pub mod notifications;

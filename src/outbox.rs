@@ -43,10 +43,12 @@ pub enum Kind {
     Welcome,
     VerifyEmail,
     PasswordReset,
+    /// To the buyer after delivery: how was it? A link to review what they received.
+    ReviewInvitation,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::OrderPlaced,
         Kind::NewOrder,
         Kind::OrderPaid,
@@ -62,6 +64,7 @@ impl Kind {
         Kind::Welcome,
         Kind::VerifyEmail,
         Kind::PasswordReset,
+        Kind::ReviewInvitation,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -81,6 +84,7 @@ impl Kind {
             Kind::Welcome => "WELCOME",
             Kind::VerifyEmail => "VERIFY_EMAIL",
             Kind::PasswordReset => "PASSWORD_RESET",
+            Kind::ReviewInvitation => "REVIEW_INVITATION",
         }
     }
 
@@ -91,7 +95,10 @@ impl Kind {
     /// Whether the recipient may turn its email off. Money, delivery and account security
     /// always go; news the recipient can also read in the inbox may be muted.
     pub fn optional(self) -> bool {
-        matches!(self, Kind::NewOrder | Kind::OrderDelivered | Kind::Welcome)
+        matches!(
+            self,
+            Kind::NewOrder | Kind::OrderDelivered | Kind::Welcome | Kind::ReviewInvitation
+        )
     }
 
     /// Messages that carry a secret link are email only: the inbox never shows them.

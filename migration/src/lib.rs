@@ -11,6 +11,7 @@ mod m20261129_000004_payments;
 mod m20261202_000005_hardening;
 mod m20261202_000006_notifications;
 mod m20261203_000007_media;
+mod m20261203_000008_reviews;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000005_hardening::Migration),
             Box::new(m20261202_000006_notifications::Migration),
             Box::new(m20261203_000007_media::Migration),
+            Box::new(m20261203_000008_reviews::Migration),
         ]
     }
 }

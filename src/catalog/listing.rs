@@ -41,6 +41,8 @@ pub struct ProductFilter {
     pub price_currency: Option<Currency>,
     pub in_stock: Option<bool>,
     pub made_to_order: Option<bool>,
+    /// Only products whose visible reviews average at least this (1 to 5).
+    pub min_rating: Option<f64>,
     /// Drafts and archived products too: only with `shop_id`, and only for that shop's owner
     /// or an admin (`list` checks).
     pub include_unpublished: bool,
@@ -52,6 +54,8 @@ pub enum ProductSort {
     Newest,
     PriceAsc,
     PriceDesc,
+    /// Best rated first (unreviewed last), newest first among equals.
+    RatingDesc,
 }
 
 impl ProductSort {
@@ -294,6 +298,17 @@ async fn filtered(
             products::Column::SortPrice.lte(bound(db, "maxPrice", max, currency, true).await?),
         );
     }
+    if let Some(min) = filter.min_rating {
+        if !(1.0..=5.0).contains(&min) {
+            return Err(AppError::invalid(
+                "minRating",
+                "a rating is between 1 and 5",
+            ));
+        }
+        select = select
+            .filter(products::Column::RatingCount.gt(0))
+            .filter(products::Column::RatingScore.gte((min * 100.0).ceil() as i32));
+    }
     if let Some(in_stock) = filter.in_stock {
         let stocked = Query::select()
             .column(product_variants::Column::ProductId)
@@ -370,7 +385,18 @@ pub async fn list(
     } else {
         0
     };
-    let price_sort = matches!(sort, ProductSort::PriceAsc | ProductSort::PriceDesc);
+    // Price and rating sorts page by (key, id); the others by id alone.
+    let key = match sort {
+        ProductSort::PriceAsc | ProductSort::PriceDesc => Some(products::Column::SortPrice),
+        ProductSort::RatingDesc => Some(products::Column::RatingScore),
+        _ => None,
+    };
+    let keyed = key.is_some();
+    let key_column = key.unwrap_or(products::Column::SortPrice);
+    let key_of = |p: &products::Model| match sort {
+        ProductSort::RatingDesc => i64::from(p.rating_score),
+        _ => p.sort_price,
+    };
     let ascending = sort == ProductSort::PriceAsc;
     // Keyset conditions: strictly past `after`, strictly before `before`, in sort order.
     let beyond = |mark: &Mark, forward: bool| -> Condition {
@@ -380,18 +406,16 @@ pub async fn list(
         } else {
             products::Column::Id.lt(mark.i)
         };
-        match (price_sort, mark.p) {
+        match (keyed, mark.p) {
             (true, Some(p)) => {
                 let price_cond = if later {
-                    products::Column::SortPrice.gt(p)
+                    key_column.gt(p)
                 } else {
-                    products::Column::SortPrice.lt(p)
+                    key_column.lt(p)
                 };
-                Condition::any().add(price_cond).add(
-                    Condition::all()
-                        .add(products::Column::SortPrice.eq(p))
-                        .add(id_cond),
-                )
+                Condition::any()
+                    .add(price_cond)
+                    .add(Condition::all().add(key_column.eq(p)).add(id_cond))
             }
             _ => Condition::all().add(id_cond),
         }
@@ -405,14 +429,14 @@ pub async fn list(
     // Newest sorts by id descending: UUIDv7 ids grow with creation time.
     let forward_asc = ascending;
     let order_asc = forward_asc != backward;
-    select = if price_sort {
+    select = if keyed {
         if order_asc {
             select
-                .order_by_asc(products::Column::SortPrice)
+                .order_by_asc(key_column)
                 .order_by_asc(products::Column::Id)
         } else {
             select
-                .order_by_desc(products::Column::SortPrice)
+                .order_by_desc(key_column)
                 .order_by_desc(products::Column::Id)
         }
     } else if order_asc {
@@ -431,7 +455,7 @@ pub async fn list(
         .map(|p| {
             let mark = Mark {
                 s: sort.tag(),
-                p: price_sort.then_some(p.sort_price),
+                p: keyed.then(|| key_of(&p)),
                 i: p.id,
                 o: None,
             };

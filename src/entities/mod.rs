@@ -28,6 +28,8 @@ pub mod product_variants;
 pub mod products;
 pub mod refresh_tokens;
 pub mod refunds;
+pub mod review_reports;
+pub mod reviews;
 pub mod shipping_profiles;
 pub mod shipping_zones;
 pub mod shops;

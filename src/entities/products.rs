@@ -44,6 +44,11 @@ pub struct Model {
     pub published_at: Option<DateTimeUtc>,
     /// How it ships; `None` uses the shop's default profile.
     pub shipping_profile_id: Option<Uuid>,
+    /// Visible reviews, the sum of their ratings, and their average × 100 (0 without
+    /// reviews): kept in step by each review's transaction, for sorting and filtering.
+    pub rating_count: i32,
+    pub rating_sum: i32,
+    pub rating_score: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod marketing;
 pub mod media;
 pub mod notifications;
 pub mod orders;
@@ -13,6 +14,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use self::{
     accounts::{AccountMutation, AccountQuery, AccountSubscription, User},
     catalog::{CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop},
+    marketing::{MarketingMutation, MarketingQuery, Review},
     media::{MediaMutation, MediaQuery, Photo},
     notifications::{
         EmailDelivery, Notification, NotificationMutation, NotificationQuery,
@@ -35,6 +37,7 @@ pub struct Query(
     AccountQuery,
     CatalogQuery,
     MediaQuery,
+    MarketingQuery,
     OrderQuery,
     PaymentQuery,
     NotificationQuery,
@@ -46,6 +49,7 @@ pub struct Mutation(
     AccountMutation,
     CatalogMutation,
     MediaMutation,
+    MarketingMutation,
     OrderMutation,
     PaymentMutation,
     NotificationMutation,
@@ -86,6 +90,7 @@ pub async fn per_request(
     request
         .data(Loaders::new(&state.db))
         .data(crate::media::loaders::MediaLoaders::new(&state.db))
+        .data(crate::marketing::MarketingLoaders::new(&state.db))
         .data(crate::orders::loaders::OrderLoaders::new(&state.db))
         .data(crate::payments::loaders::PaymentLoaders::new(&state.db))
         .data(crate::kit::loaders::RequestRates::new(state))
@@ -154,6 +159,9 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .override_output_type_description::<pagination::IdConnection<Photo>>(
         "A page of a shop's uploaded photos with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Review>>(
+        "A page of reviews with cursors, page info and the total count.",
     )
     .override_output_type_description::<pagination::IdConnection<BankTransfer>>(
         "A page of bank-transfer checkouts with cursors, page info and the total count.",

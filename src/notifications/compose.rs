@@ -99,6 +99,7 @@ pub async fn compose(
         Kind::PayoutSent => format!("{web}/shop/finances"),
         Kind::ShopSuspended => format!("{web}/shop"),
         Kind::PaymentHeld => format!("{web}/admin/payments"),
+        Kind::ReviewInvitation => format!("{link}/review"),
         _ => link,
     };
     context["link"] = link.into();

@@ -142,7 +142,7 @@ pub async fn set_preferences(
             return Err(AppError::invalid(
                 "muted",
                 format!(
-                    "{} messages are always sent; only NEW_ORDER, ORDER_DELIVERED and WELCOME can be turned off",
+                    "{} messages are always sent; only NEW_ORDER, ORDER_DELIVERED, WELCOME and REVIEW_INVITATION can be turned off",
                     essential.as_str()
                 ),
             ));

@@ -96,7 +96,11 @@ pub async fn status_changed(
             shop(Kind::OrderPaid),
         ],
         (_, Shipped) => vec![buyer(Kind::OrderShipped)],
-        (_, Delivered) => vec![buyer(Kind::OrderDelivered), shop(Kind::OrderDelivered)],
+        (_, Delivered) => vec![
+            buyer(Kind::OrderDelivered),
+            shop(Kind::OrderDelivered),
+            buyer(Kind::ReviewInvitation),
+        ],
         (PendingPayment, Cancelled) if party == Party::System => {
             vec![buyer(Kind::OrderExpired), shop(Kind::OrderExpired)]
         }

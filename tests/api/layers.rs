@@ -33,6 +33,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
     ("catalog", &["media"]),
     ("orders", &["catalog"]),
     ("payments", &["orders", "catalog"]),
+    ("marketing", &["orders", "catalog"]),
     ("notifications", &["media"]),
 ];
 const GRAPHQL: &str = "graphql";

@@ -124,8 +124,9 @@ async fn a_full_order_story_tells_each_person_once_in_their_language() {
     .await
     .expect_data();
 
-    // Six messages to the buyer, five to the artisan; then nothing more arrives.
-    smtp.wait_for(11, |m| {
+    // Seven messages to the buyer (the last inviting a review), five to the artisan; then
+    // nothing more arrives.
+    smtp.wait_for(12, |m| {
         m.to.iter()
             .any(|t| t == "anna@example.de" || t == "story@example.mn")
     })
@@ -137,6 +138,7 @@ async fn a_full_order_story_tells_each_person_once_in_their_language() {
     assert_eq!(
         subjects(&buyer_mail),
         vec![
+            format!("How is your order {number} from Shop story?"),
             "Order ".to_owned() + &number + " was delivered",
             "Payment received for your Darkhan order".to_owned(),
             "Please confirm your email address".to_owned(),

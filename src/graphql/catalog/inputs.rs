@@ -277,6 +277,8 @@ pub struct ProductFilterInput {
     pub in_stock: Option<bool>,
     /// Only made-to-order (true) or ready-made (false) products.
     pub made_to_order: Option<bool>,
+    /// Only products whose visible reviews average at least this (1 to 5).
+    pub min_rating: Option<f64>,
     /// Drafts and archived products too (with `shopSlug`; the shop's owner and admins only).
     #[graphql(default)]
     pub include_unpublished: bool,

@@ -274,6 +274,7 @@ async fn product_filter(
         price_currency: currency,
         in_stock: input.in_stock,
         made_to_order: input.made_to_order,
+        min_rating: input.min_rating,
         include_unpublished: input.include_unpublished,
     })
 }

@@ -42,6 +42,8 @@ pub enum NotificationKind {
     VerifyEmail,
     /// A password reset link (email only).
     PasswordReset,
+    /// After delivery: an invitation to review what was received.
+    ReviewInvitation,
 }
 
 impl From<Kind> for NotificationKind {
@@ -62,6 +64,7 @@ impl From<Kind> for NotificationKind {
             Kind::Welcome => Self::Welcome,
             Kind::VerifyEmail => Self::VerifyEmail,
             Kind::PasswordReset => Self::PasswordReset,
+            Kind::ReviewInvitation => Self::ReviewInvitation,
         }
     }
 }

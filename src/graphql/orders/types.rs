@@ -292,6 +292,8 @@ impl From<OrderStatus> for DbStatus {
 /// A line of an order, as it was at checkout.
 #[derive(SimpleObject)]
 pub struct OrderLine {
+    /// Stable identifier: what `writeReview` takes.
+    pub id: ID,
     /// The product.
     pub product_id: ID,
     /// The variant.
@@ -422,6 +424,7 @@ impl Order {
             .await?
             .into_iter()
             .map(|l| OrderLine {
+                id: ID(l.id.to_string()),
                 product_id: ID(l.product_id.to_string()),
                 variant_id: ID(l.variant_id.to_string()),
                 title: l.title,

@@ -15,7 +15,10 @@ use async_graphql::{
 use chrono::{DateTime, Utc};
 
 use super::{Money, View, display, loaders, wants_total};
-use crate::graphql::media::{Image, ImageSource};
+use crate::graphql::{
+    marketing::{Rating, Review},
+    media::{Image, ImageSource},
+};
 use crate::{
     catalog::{
         listing::{self, PageRequest, ProductFilter, ProductPage, ProductSort},
@@ -31,6 +34,26 @@ use crate::{
     kit::pagination::{self, TotalCount},
     money::{Currency, Money as MoneyValue},
 };
+
+/// A page of visible reviews of a product or a shop, newest first.
+async fn reviews_page(
+    ctx: &Context<'_>,
+    product: Option<uuid::Uuid>,
+    shop: Option<uuid::Uuid>,
+    (first, after, last, before): (Option<i64>, Option<String>, Option<i64>, Option<String>),
+) -> Result<pagination::IdConnection<Review>> {
+    let state = ctx.data::<crate::state::AppState>()?;
+    let select = crate::marketing::reviews::visible(product, shop);
+    let page = pagination::PageArgs::new(first, after, last, before)?.newest_first();
+    let page = pagination::by_id(
+        &state.db,
+        select,
+        crate::entities::reviews::Column::Id,
+        page,
+    )
+    .await?;
+    Ok(page.into_connection(|r| r.id, Review))
+}
 
 /// An uploaded photo by id, batched across the request.
 async fn photo(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<images::Model>> {
@@ -85,6 +108,8 @@ pub enum ProductSortKey {
     PriceAsc,
     /// Most expensive first.
     PriceDesc,
+    /// Best rated first; products without reviews last.
+    RatingDesc,
 }
 
 impl From<ProductSortKey> for ProductSort {
@@ -94,6 +119,7 @@ impl From<ProductSortKey> for ProductSort {
             ProductSortKey::Newest => Self::Newest,
             ProductSortKey::PriceAsc => Self::PriceAsc,
             ProductSortKey::PriceDesc => Self::PriceDesc,
+            ProductSortKey::RatingDesc => Self::RatingDesc,
         }
     }
 }

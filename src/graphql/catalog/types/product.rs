@@ -188,6 +188,25 @@ impl Product {
         let rows = crate::kit::loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
         Ok(rows.iter().any(|v| v.stock > 0))
     }
+    /// How buyers rated it, from its visible reviews.
+    async fn rating(&self, ctx: &Context<'_>) -> Result<Rating> {
+        let loaders = crate::kit::data::<crate::marketing::MarketingLoaders>(ctx)?;
+        Ok(Rating(
+            crate::marketing::loaders::rating(&loaders.product_ratings, self.0.id).await?,
+        ))
+    }
+    /// Its visible reviews, newest first.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n after `after` (at most 100).")] first: Option<i64>,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n before `before` (at most 100).")] last: Option<i64>,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<pagination::IdConnection<Review>> {
+        reviews_page(ctx, Some(self.0.id), None, (first, after, last, before)).await
+    }
     /// Photos in display order.
     async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
         let shop = self.shop_model(ctx).await?;

@@ -28,6 +28,25 @@ impl Shop {
     async fn region(&self) -> &str {
         &self.0.region
     }
+    /// How buyers rated the shop, from the visible reviews of all its products.
+    async fn rating(&self, ctx: &Context<'_>) -> Result<Rating> {
+        let loaders = crate::kit::data::<crate::marketing::MarketingLoaders>(ctx)?;
+        Ok(Rating(
+            crate::marketing::loaders::rating(&loaders.shop_ratings, self.0.id).await?,
+        ))
+    }
+    /// Visible reviews of the shop's products, newest first.
+    #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
+    async fn reviews(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Return the first n after `after` (at most 100).")] first: Option<i64>,
+        #[graphql(desc = "Cursor of the edge to start after.")] after: Option<String>,
+        #[graphql(desc = "Return the last n before `before` (at most 100).")] last: Option<i64>,
+        #[graphql(desc = "Cursor of the edge to end before.")] before: Option<String>,
+    ) -> Result<pagination::IdConnection<Review>> {
+        reviews_page(ctx, None, Some(self.0.id), (first, after, last, before)).await
+    }
     /// The shop's logo, if it has uploaded one.
     async fn logo(&self, ctx: &Context<'_>) -> Result<Option<Image>> {
         single_photo(ctx, self.0.logo_image_id, &self.0.name).await

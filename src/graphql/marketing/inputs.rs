@@ -1,0 +1,59 @@
+//! Inputs of the marketing mutations.
+
+use async_graphql::{ID, InputObject};
+
+/// A review of one delivered order line.
+#[derive(InputObject)]
+pub struct WriteReviewInput {
+    /// The order line (of one of the caller's delivered orders).
+    pub order_line_id: ID,
+    /// 1 to 5 stars.
+    pub rating: i32,
+    /// What the buyer wants to say (at most 5,000 characters; may be empty).
+    #[graphql(default)]
+    pub body: String,
+    /// BCP 47 tag of `body`; the buyer's preferred language when absent.
+    pub language: Option<String>,
+}
+
+/// Changes to one's own review, within 30 days of writing it.
+#[derive(InputObject)]
+pub struct UpdateReviewInput {
+    /// The review.
+    pub review_id: ID,
+    /// New rating.
+    pub rating: Option<i32>,
+    /// New text.
+    pub body: Option<String>,
+    /// Language of the new text.
+    pub language: Option<String>,
+}
+
+/// The shop's public reply.
+#[derive(InputObject)]
+pub struct ReplyToReviewInput {
+    /// The review.
+    pub review_id: ID,
+    /// The reply (at most 5,000 characters).
+    pub reply: String,
+}
+
+/// A report that a review breaks the rules.
+#[derive(InputObject)]
+pub struct ReportReviewInput {
+    /// The review.
+    pub review_id: ID,
+    /// Why.
+    pub reason: String,
+}
+
+/// Hiding a review, or showing it again (admins).
+#[derive(InputObject)]
+pub struct SetReviewHiddenInput {
+    /// The review.
+    pub review_id: ID,
+    /// True hides, false shows again.
+    pub hidden: bool,
+    /// Why it is hidden (required when hiding).
+    pub reason: Option<String>,
+}

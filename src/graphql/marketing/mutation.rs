@@ -1,0 +1,122 @@
+//! Root mutation fields of the marketing GraphQL.
+
+use async_graphql::{Context, Object, Result};
+
+use super::{inputs::*, types::*};
+use crate::{
+    auth::{Caller, CallerExt},
+    kit::{ClientAddress, uuid},
+    marketing::reviews,
+    state::AppState,
+};
+
+#[derive(Default)]
+pub struct MarketingMutation;
+
+#[Object]
+impl MarketingMutation {
+    /// Reviews one line of the caller's delivered order (once per line: CONFLICT after).
+    async fn write_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The review.")] input: WriteReviewInput,
+    ) -> Result<ReviewPayload> {
+        let state = ctx.data::<AppState>()?;
+        let review = reviews::write_review(
+            state,
+            ctx.current_user()?,
+            reviews::ReviewInput {
+                order_line_id: uuid("orderLineId", &input.order_line_id)?,
+                rating: input.rating,
+                body: input.body,
+                language: input.language,
+            },
+        )
+        .await?;
+        Ok(ReviewPayload {
+            review: Review(review),
+        })
+    }
+
+    /// Changes the caller's own review, within 30 days (EDIT_WINDOW_CLOSED after).
+    async fn update_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The changes.")] input: UpdateReviewInput,
+    ) -> Result<ReviewPayload> {
+        let state = ctx.data::<AppState>()?;
+        let review = reviews::update_review(
+            state,
+            ctx.current_user()?,
+            uuid("reviewId", &input.review_id)?,
+            reviews::ReviewChange {
+                rating: input.rating,
+                body: input.body,
+                language: input.language,
+            },
+        )
+        .await?;
+        Ok(ReviewPayload {
+            review: Review(review),
+        })
+    }
+
+    /// The shop's one public reply to a review of its product (its owner or an admin).
+    async fn reply_to_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The reply.")] input: ReplyToReviewInput,
+    ) -> Result<ReviewPayload> {
+        let state = ctx.data::<AppState>()?;
+        let review = reviews::reply_to_review(
+            state,
+            ctx.current_user()?,
+            uuid("reviewId", &input.review_id)?,
+            &input.reply,
+        )
+        .await?;
+        Ok(ReviewPayload {
+            review: Review(review),
+        })
+    }
+
+    /// Reports a review to the admins; anyone may, once.
+    async fn report_review(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The report.")] input: ReportReviewInput,
+    ) -> Result<ReportReviewPayload> {
+        let state = ctx.data::<AppState>()?;
+        let caller = *ctx.data::<Caller>()?;
+        let client = ctx.data::<ClientAddress>()?.0.as_deref();
+        reviews::report_review(
+            state,
+            caller,
+            client,
+            uuid("reviewId", &input.review_id)?,
+            &input.reason,
+        )
+        .await?;
+        Ok(ReportReviewPayload { reported: true })
+    }
+
+    /// Hides a review with a reason, or shows it again. Admins only.
+    async fn set_review_hidden(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The review and the decision.")] input: SetReviewHiddenInput,
+    ) -> Result<ReviewPayload> {
+        let state = ctx.data::<AppState>()?;
+        let review = reviews::set_review_hidden(
+            state,
+            ctx.current_user()?,
+            uuid("reviewId", &input.review_id)?,
+            input.hidden,
+            input.reason.as_deref(),
+        )
+        .await?;
+        Ok(ReviewPayload {
+            review: Review(review),
+        })
+    }
+}

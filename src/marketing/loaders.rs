@@ -1,0 +1,112 @@
+//! Batched reads of ratings: for a page of products (or shops), one grouped query over their
+//! visible reviews, so the count, average and distribution always agree with the reviews a
+//! reader can list.
+
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QuerySelect};
+use uuid::Uuid;
+
+use crate::{
+    entities::{
+        reviews::{self, ReviewStatus},
+        users,
+    },
+    error::{AppError, AppResult},
+    kit::loaders::{Batch, by_column},
+};
+
+/// Visible ratings of one product or shop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Rating {
+    pub count: i64,
+    pub sum: i64,
+    /// How many reviews gave 1, 2, 3, 4 and 5 stars.
+    pub distribution: [i64; 5],
+}
+
+impl Rating {
+    /// The mean rating, rounded to two decimals; `None` without reviews.
+    pub fn average(&self) -> Option<f64> {
+        (self.count > 0).then(|| (self.sum as f64 / self.count as f64 * 100.0).round() / 100.0)
+    }
+}
+
+/// Ratings grouped by a column of `reviews` (the product or the shop).
+pub struct Ratings {
+    db: DatabaseConnection,
+    by: reviews::Column,
+}
+
+impl Loader<Uuid> for Ratings {
+    type Value = Rating;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Rating>, Self::Error> {
+        let rows: Vec<(Uuid, i32, i64)> = reviews::Entity::find()
+            .select_only()
+            .column(self.by)
+            .column(reviews::Column::Rating)
+            .column_as(reviews::Column::Id.count(), "n")
+            .filter(self.by.is_in(keys.to_vec()))
+            .filter(reviews::Column::Status.eq(ReviewStatus::Visible))
+            .group_by(self.by)
+            .group_by(reviews::Column::Rating)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut out: HashMap<Uuid, Rating> = HashMap::new();
+        for (key, stars, n) in rows {
+            let rating = out.entry(key).or_default();
+            rating.count += n;
+            rating.sum += i64::from(stars) * n;
+            if let Some(slot) = usize::try_from(stars - 1)
+                .ok()
+                .and_then(|i| rating.distribution.get_mut(i))
+            {
+                *slot += n;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The marketing loaders of one request.
+pub struct MarketingLoaders {
+    pub product_ratings: DataLoader<Ratings, HashMapCache>,
+    pub shop_ratings: DataLoader<Ratings, HashMapCache>,
+    /// Review authors, for the names reviews are signed with.
+    pub authors: Batch<users::Entity>,
+}
+
+impl MarketingLoaders {
+    pub fn new(db: &DatabaseConnection) -> Self {
+        let loader = |by| {
+            DataLoader::with_cache(
+                Ratings { db: db.clone(), by },
+                tokio::spawn,
+                HashMapCache::default(),
+            )
+        };
+        Self {
+            product_ratings: loader(reviews::Column::ProductId),
+            shop_ratings: loader(reviews::Column::ShopId),
+            authors: by_column(
+                db,
+                users::Column::Id,
+                users::Column::Id,
+                |u: &users::Model| u.id,
+            ),
+        }
+    }
+}
+
+/// The rating of `key` through `loader` (empty when nobody reviewed it).
+pub async fn rating(loader: &DataLoader<Ratings, HashMapCache>, key: Uuid) -> AppResult<Rating> {
+    Ok(loader
+        .load_one(key)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("loading ratings: {e}")))?
+        .unwrap_or_default())
+}
