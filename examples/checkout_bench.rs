@@ -43,6 +43,7 @@ async fn variants(http: &reqwest::Client, url: &str) -> Result<Vec<(String, i64)
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    support::tls();
     let args: Vec<String> = std::env::args().collect();
     let url = args
         .get(1)

@@ -404,6 +404,7 @@ async fn expiry(f: &Fleet, shop: &Shop) -> Result<(), Error> {
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    support::tls();
     let args: Vec<String> = std::env::args().collect();
     let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.into());
     let base = arg(1, "http://127.0.0.1:18200");

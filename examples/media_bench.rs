@@ -205,6 +205,7 @@ async fn uploads(url: &str, clients: usize, seconds: u64, path: &str) -> Result<
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    support::tls();
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("make") => make(args.get(2).ok_or("make FILE")?),

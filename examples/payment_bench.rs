@@ -20,6 +20,7 @@ use support::{Error, buyers, gql, intent, now, percentile, signature, stand_in};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    support::tls();
     let args: Vec<String> = std::env::args().collect();
     let url = args
         .get(1)

@@ -19,6 +19,12 @@ use sha2::Sha256;
 
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// reqwest is built without a TLS provider of its own (the server's S3 client brings ring):
+/// every benchmark installs it before its first client.
+pub fn tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 pub async fn gql(
     http: &reqwest::Client,
     url: &str,
