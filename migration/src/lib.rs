@@ -12,6 +12,7 @@ mod m20261202_000005_hardening;
 mod m20261202_000006_notifications;
 mod m20261203_000007_media;
 mod m20261203_000008_reviews;
+mod m20261203_000009_favourites;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_notifications::Migration),
             Box::new(m20261203_000007_media::Migration),
             Box::new(m20261203_000008_reviews::Migration),
+            Box::new(m20261203_000009_favourites::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod checkouts;
 pub mod collection_products;
 pub mod collections;
 pub mod exchange_rates;
+pub mod favourites;
 pub mod guest_carts;
 pub mod images;
 pub mod ledger_entries;

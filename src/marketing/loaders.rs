@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     entities::{
+        favourites,
         reviews::{self, ReviewStatus},
         users,
     },
@@ -72,12 +73,38 @@ impl Loader<Uuid> for Ratings {
     }
 }
 
+/// How many favourites name each product (or shop).
+pub struct FavouriteCounts {
+    db: DatabaseConnection,
+    by: favourites::Column,
+}
+
+impl Loader<Uuid> for FavouriteCounts {
+    type Value = i64;
+    type Error = Arc<DbErr>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, i64>, Self::Error> {
+        let rows: Vec<(Uuid, i64)> = favourites::Entity::find()
+            .select_only()
+            .column(self.by)
+            .column_as(favourites::Column::Id.count(), "n")
+            .filter(self.by.is_in(keys.to_vec()))
+            .group_by(self.by)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
 /// The marketing loaders of one request.
 pub struct MarketingLoaders {
     pub product_ratings: DataLoader<Ratings, HashMapCache>,
     pub shop_ratings: DataLoader<Ratings, HashMapCache>,
     /// Review authors, for the names reviews are signed with.
     pub authors: Batch<users::Entity>,
+    pub product_favourites: DataLoader<FavouriteCounts, HashMapCache>,
+    pub shop_favourites: DataLoader<FavouriteCounts, HashMapCache>,
 }
 
 impl MarketingLoaders {
@@ -85,6 +112,13 @@ impl MarketingLoaders {
         let loader = |by| {
             DataLoader::with_cache(
                 Ratings { db: db.clone(), by },
+                tokio::spawn,
+                HashMapCache::default(),
+            )
+        };
+        let counts = |by| {
+            DataLoader::with_cache(
+                FavouriteCounts { db: db.clone(), by },
                 tokio::spawn,
                 HashMapCache::default(),
             )
@@ -98,6 +132,8 @@ impl MarketingLoaders {
                 users::Column::Id,
                 |u: &users::Model| u.id,
             ),
+            product_favourites: counts(favourites::Column::ProductId),
+            shop_favourites: counts(favourites::Column::ShopId),
         }
     }
 }
@@ -109,4 +145,16 @@ pub async fn rating(loader: &DataLoader<Ratings, HashMapCache>, key: Uuid) -> Ap
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("loading ratings: {e}")))?
         .unwrap_or_default())
+}
+
+/// How many favourites name `key`, through `loader`.
+pub async fn favourite_count(
+    loader: &DataLoader<FavouriteCounts, HashMapCache>,
+    key: Uuid,
+) -> AppResult<i64> {
+    Ok(loader
+        .load_one(key)
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("loading favourites: {e}")))?
+        .unwrap_or(0))
 }

@@ -1,7 +1,8 @@
-//! Marketing for buyers: verified reviews with the shop's reply, reports and moderation, and
-//! the ratings every product and shop carries. (Favourites, promotion codes, sales and
+//! Marketing for buyers: verified reviews with the shop's reply, reports and moderation, the
+//! ratings every product and shop carries, and favourites. (Promotion codes, sales and
 //! campaigns come next.)
 
+pub mod favourites;
 pub mod loaders;
 pub mod reviews;
 

@@ -309,10 +309,7 @@ pub async fn set_review_hidden(
     let done = reviews::Entity::update_many()
         .col_expr(reviews::Column::Status, Expr::val(to))
         .col_expr(reviews::Column::HiddenReason, Expr::val(reason))
-        .col_expr(
-            reviews::Column::HiddenAt,
-            Expr::val(hidden.then(Utc::now)),
-        )
+        .col_expr(reviews::Column::HiddenAt, Expr::val(hidden.then(Utc::now)))
         .filter(reviews::Column::Id.eq(review.id))
         .filter(reviews::Column::Status.eq(from))
         .exec(&txn)

@@ -321,3 +321,120 @@ async fn concurrent_reviews_keep_the_rating_exact_and_products_sort_by_it() {
         .await;
     assert_eq!(r.expect_data()["products"]["totalCount"], 0);
 }
+
+const ADD_FAV: &str = "mutation($i: FavouriteInput!) { addFavourite(input: $i) { favourite { id product { slug } shop { slug } } cartToken } }";
+const MY_FAVS: &str = "query($t: String) { myFavourites(cartToken: $t) { totalCount nodes { product { slug } shop { slug } } } }";
+
+#[tokio::test]
+async fn favourites_are_saved_once_counted_publicly_and_follow_a_guest_into_their_account() {
+    let app = crate::helpers::TestApp::spawn().await;
+    let shop = app.shop("felt", "MN").await;
+    let product = app.published(&shop, "rug", json!({})).await;
+    let draft = app.product(&shop, "draft", json!({})).await;
+    let buyer = app.register("saver@example.de", "BUYER").await;
+
+    // A buyer saves a product twice and the shop once: one favourite each.
+    let first = app
+        .gql(
+            Some(&buyer.access),
+            ADD_FAV,
+            json!({ "i": { "productId": product } }),
+        )
+        .await;
+    let again = app
+        .gql(
+            Some(&buyer.access),
+            ADD_FAV,
+            json!({ "i": { "productId": product } }),
+        )
+        .await;
+    assert_eq!(
+        first.expect_data()["addFavourite"]["favourite"]["id"],
+        again.expect_data()["addFavourite"]["favourite"]["id"]
+    );
+    app.gql(
+        Some(&buyer.access),
+        ADD_FAV,
+        json!({ "i": { "shopId": shop.id } }),
+    )
+    .await
+    .expect_data();
+    let r = app
+        .gql(
+            Some(&buyer.access),
+            ADD_FAV,
+            json!({ "i": { "productId": draft } }),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_FOUND", "drafts cannot be saved");
+    let r = app
+        .gql(
+            Some(&buyer.access),
+            ADD_FAV,
+            json!({ "i": { "productId": product, "shopId": shop.id } }),
+        )
+        .await;
+    assert_eq!(r.code(), "BAD_USER_INPUT");
+
+    // A guest saves the same product and another under a new cart token.
+    let other = app.published(&shop, "bowl", json!({})).await;
+    let r = app
+        .gql(None, ADD_FAV, json!({ "i": { "productId": product } }))
+        .await;
+    let token = r.expect_data()["addFavourite"]["cartToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    app.gql(
+        None,
+        ADD_FAV,
+        json!({ "i": { "productId": other, "cartToken": token } }),
+    )
+    .await
+    .expect_data();
+    let r = app.gql(None, MY_FAVS, json!({ "t": token })).await;
+    assert_eq!(r.expect_data()["myFavourites"]["totalCount"], 2);
+    let r = app.gql(None, MY_FAVS, json!({})).await;
+    assert_eq!(r.code(), "UNAUTHENTICATED");
+
+    let counts = "query { product(shopSlug: \"felt\", slug: \"rug\") { favouriteCount shop { favouriteCount } } }";
+    let r = app.gql(None, counts, json!({})).await;
+    assert_eq!(
+        r.expect_data()["product"],
+        json!({ "favouriteCount": 2, "shop": { "favouriteCount": 1 } })
+    );
+
+    // Signing in with the token: the guest's favourites join the account, without doubles.
+    let login = "mutation($t: String) { login(input: { email: \"saver@example.de\", password: \"felt-and-silver-42\", cartToken: $t }) { accessToken } }";
+    let r = app.gql(None, login, json!({ "t": token })).await;
+    let access = r.expect_data()["login"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let r = app.gql(Some(&access), MY_FAVS, json!({})).await;
+    let mine = &r.expect_data()["myFavourites"];
+    assert_eq!(mine["totalCount"], 3, "rug, bowl and the shop: {mine}");
+    let r = app.gql(None, counts, json!({})).await;
+    assert_eq!(r.expect_data()["product"]["favouriteCount"], 1);
+
+    // Forgetting.
+    let remove = "mutation($i: FavouriteInput!) { removeFavourite(input: $i) { removed } }";
+    let r = app
+        .gql(
+            Some(&access),
+            remove,
+            json!({ "i": { "productId": product } }),
+        )
+        .await;
+    assert_eq!(r.expect_data()["removeFavourite"]["removed"], true);
+    let r = app
+        .gql(
+            Some(&access),
+            remove,
+            json!({ "i": { "productId": product } }),
+        )
+        .await;
+    assert_eq!(r.expect_data()["removeFavourite"]["removed"], false);
+    let r = app.gql(Some(&access), MY_FAVS, json!({})).await;
+    assert_eq!(r.expect_data()["myFavourites"]["totalCount"], 2);
+}

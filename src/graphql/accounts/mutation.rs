@@ -6,10 +6,9 @@ use crate::accounts::service::{self, NewAccount, ProfileChanges, Session};
 use crate::{auth::CallerExt, kit::ClientAddress, state::AppState};
 use async_graphql::{Context, Object, Result};
 
-/// Moves a guest cart into the account just signed in to. A token that opens no cart (say,
-/// already merged on another device) must not fail the sign-in, so it is skipped.
-/// Merges the guest cart, if a token was sent; an unknown token is reported, not an error,
-/// since the sign-in itself succeeded.
+/// Moves a guest's cart and favourites into the account just signed in to, if a token was
+/// sent. A token that opens no cart (say, already merged on another device) must not fail
+/// the sign-in: it is reported, not an error.
 pub(super) async fn merge_cart(
     state: &AppState,
     token: Option<String>,
@@ -18,6 +17,8 @@ pub(super) async fn merge_cart(
     let Some(token) = token else {
         return Ok(None);
     };
+    // Favourites first: merging the cart forgets the guest cart they hang on.
+    crate::marketing::favourites::merge_guest(state, &token, session.user.id).await?;
     match crate::orders::cart::merge_guest_cart(state, &token, session.user.id).await {
         Ok(lines) => Ok(Some(GuestCartMerge {
             found: true,

@@ -57,3 +57,14 @@ pub struct SetReviewHiddenInput {
     /// Why it is hidden (required when hiding).
     pub reason: Option<String>,
 }
+
+/// A product or a shop to save or forget: exactly one of `productId` and `shopId`.
+#[derive(InputObject)]
+pub struct FavouriteInput {
+    /// The product.
+    pub product_id: Option<ID>,
+    /// The shop.
+    pub shop_id: Option<ID>,
+    /// For guests: the cart token to keep it under (a new one is made when absent).
+    pub cart_token: Option<String>,
+}

@@ -5,10 +5,19 @@ use async_graphql::{Context, Object, Result};
 use super::{inputs::*, types::*};
 use crate::{
     auth::{Caller, CallerExt},
+    error::AppError,
     kit::{ClientAddress, uuid},
-    marketing::reviews,
+    marketing::{favourites, reviews},
     state::AppState,
 };
+
+fn target(input: &FavouriteInput) -> Result<favourites::Target> {
+    match (&input.product_id, &input.shop_id) {
+        (Some(id), None) => Ok(favourites::Target::Product(uuid("productId", id)?)),
+        (None, Some(id)) => Ok(favourites::Target::Shop(uuid("shopId", id)?)),
+        _ => Err(AppError::invalid("productId", "give exactly one of productId and shopId").into()),
+    }
+}
 
 #[derive(Default)]
 pub struct MarketingMutation;
@@ -117,6 +126,38 @@ impl MarketingMutation {
         .await?;
         Ok(ReviewPayload {
             review: Review(review),
+        })
+    }
+
+    /// Saves a product or a shop, for a buyer or (with a cart token, or a new one) a guest.
+    /// Saving it again changes nothing.
+    async fn add_favourite(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to save.")] input: FavouriteInput,
+    ) -> Result<AddFavouritePayload> {
+        let state = ctx.data::<AppState>()?;
+        let target = target(&input)?;
+        let (owner, token) =
+            crate::graphql::orders::cart_owner(ctx, input.cart_token, true).await?;
+        let favourite = favourites::add(state, owner, target).await?;
+        Ok(AddFavouritePayload {
+            favourite: Favourite(favourite, crate::kit::View::new(ctx, None, None)?),
+            cart_token: token,
+        })
+    }
+
+    /// Forgets a saved product or shop.
+    async fn remove_favourite(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to forget.")] input: FavouriteInput,
+    ) -> Result<RemoveFavouritePayload> {
+        let state = ctx.data::<AppState>()?;
+        let target = target(&input)?;
+        let (owner, _) = crate::graphql::orders::cart_owner(ctx, input.cart_token, false).await?;
+        Ok(RemoveFavouritePayload {
+            removed: favourites::remove(state, owner, target).await?,
         })
     }
 }

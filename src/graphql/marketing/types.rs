@@ -164,3 +164,56 @@ pub struct ReportReviewPayload {
     /// Always true: the report is recorded (a repeated one changes nothing).
     pub reported: bool,
 }
+
+/// A saved product or shop.
+pub struct Favourite(pub crate::entities::favourites::Model, pub crate::kit::View);
+
+/// A product or shop the buyer (or guest) saved.
+#[Object]
+impl Favourite {
+    /// Stable identifier.
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The saved product, if this saves a product that is still published.
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::catalog::Product>> {
+        let Some(id) = self.0.product_id else {
+            return Ok(None);
+        };
+        let state = ctx.data::<AppState>()?;
+        Ok(marketing::favourites::public_product(&state.db, id)
+            .await?
+            .map(|p| crate::graphql::catalog::Product(p, self.1.clone())))
+    }
+    /// The saved shop, if this saves a shop that is still open.
+    async fn shop(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::catalog::Shop>> {
+        let Some(id) = self.0.shop_id else {
+            return Ok(None);
+        };
+        let state = ctx.data::<AppState>()?;
+        Ok(marketing::favourites::public_shop(&state.db, id)
+            .await?
+            .map(|s| crate::graphql::catalog::Shop(s, self.1.clone())))
+    }
+    /// When it was saved.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// The answer to `addFavourite`.
+#[derive(SimpleObject)]
+pub struct AddFavouritePayload {
+    /// The favourite.
+    pub favourite: Favourite,
+    /// For guests: the cart token the favourite is kept under (a new one when none was sent);
+    /// send it to `myFavourites`, and to `login` or `register` to keep the favourites.
+    pub cart_token: Option<String>,
+}
+
+/// The answer to `removeFavourite`.
+#[derive(SimpleObject)]
+pub struct RemoveFavouritePayload {
+    /// Whether there was such a favourite.
+    pub removed: bool,
+}

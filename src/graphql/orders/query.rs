@@ -27,7 +27,7 @@ pub(super) fn languages(ctx: &Context<'_>, language: Option<String>) -> Result<V
 
 /// Whose cart a request means: the signed-in user's, else the guest cart of `token`, else
 /// (when `create`) a new guest cart whose token is returned.
-pub(super) async fn cart_owner(
+pub(crate) async fn cart_owner(
     ctx: &Context<'_>,
     token: Option<String>,
     create: bool,

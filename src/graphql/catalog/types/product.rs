@@ -195,6 +195,14 @@ impl Product {
             crate::marketing::loaders::rating(&loaders.product_ratings, self.0.id).await?,
         ))
     }
+    /// How many buyers and guests saved it.
+    async fn favourite_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let loaders = crate::kit::data::<crate::marketing::MarketingLoaders>(ctx)?;
+        Ok(
+            crate::marketing::loaders::favourite_count(&loaders.product_favourites, self.0.id)
+                .await?,
+        )
+    }
     /// Its visible reviews, newest first.
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     async fn reviews(

@@ -35,6 +35,11 @@ impl Shop {
             crate::marketing::loaders::rating(&loaders.shop_ratings, self.0.id).await?,
         ))
     }
+    /// How many buyers and guests saved the shop.
+    async fn favourite_count(&self, ctx: &Context<'_>) -> Result<i64> {
+        let loaders = crate::kit::data::<crate::marketing::MarketingLoaders>(ctx)?;
+        Ok(crate::marketing::loaders::favourite_count(&loaders.shop_favourites, self.0.id).await?)
+    }
     /// Visible reviews of the shop's products, newest first.
     #[graphql(complexity = "pagination::complexity(first, last, child_complexity)")]
     async fn reviews(
