@@ -14,7 +14,7 @@ use async_graphql::{MergedObject, MergedSubscription, Schema};
 use self::{
     accounts::{AccountMutation, AccountQuery, AccountSubscription, User},
     catalog::{CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop},
-    marketing::{MarketingMutation, MarketingQuery, Review},
+    marketing::{Favourite, MarketingMutation, MarketingQuery, Review},
     media::{MediaMutation, MediaQuery, Photo},
     notifications::{
         EmailDelivery, Notification, NotificationMutation, NotificationQuery,
@@ -159,6 +159,9 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .override_output_type_description::<pagination::IdConnection<Photo>>(
         "A page of a shop's uploaded photos with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Favourite>>(
+        "A page of saved products and shops with cursors, page info and the total count.",
     )
     .override_output_type_description::<pagination::IdConnection<Review>>(
         "A page of reviews with cursors, page info and the total count.",
