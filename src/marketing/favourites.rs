@@ -46,16 +46,8 @@ pub async fn add(
     target: Target,
 ) -> AppResult<favourites::Model> {
     let public = match target {
-        Target::Product(id) => products::Entity::find_by_id(id)
-            .filter(products::Column::Status.eq(ProductStatus::Active))
-            .one(&state.db)
-            .await?
-            .is_some(),
-        Target::Shop(id) => shops::Entity::find_by_id(id)
-            .filter(shops::Column::Status.eq(ShopStatus::Active))
-            .one(&state.db)
-            .await?
-            .is_some(),
+        Target::Product(id) => public_product(&state.db, id).await?.is_some(),
+        Target::Shop(id) => public_shop(&state.db, id).await?.is_some(),
     };
     if !public {
         return Err(AppError::NotFound(match target {
@@ -159,24 +151,34 @@ pub async fn merge_guest(state: &AppState, token: &str, user: Uuid) -> AppResult
     Ok(moved)
 }
 
-/// A product, if it is published (a favourite outlives its product's publication).
-pub async fn public_product(
+/// Whether a saved product is shown: it is published (a favourite outlives publication).
+pub fn product_shown(product: &products::Model) -> bool {
+    product.status == ProductStatus::Active
+}
+
+/// Whether a saved shop is shown: it is open.
+pub fn shop_shown(shop: &shops::Model) -> bool {
+    shop.status == ShopStatus::Active
+}
+
+/// A product, if it is published.
+async fn public_product(
     db: &impl sea_orm::ConnectionTrait,
     id: Uuid,
 ) -> AppResult<Option<products::Model>> {
     Ok(products::Entity::find_by_id(id)
-        .filter(products::Column::Status.eq(ProductStatus::Active))
         .one(db)
-        .await?)
+        .await?
+        .filter(product_shown))
 }
 
 /// A shop, if it is open.
-pub async fn public_shop(
+async fn public_shop(
     db: &impl sea_orm::ConnectionTrait,
     id: Uuid,
 ) -> AppResult<Option<shops::Model>> {
     Ok(shops::Entity::find_by_id(id)
-        .filter(shops::Column::Status.eq(ShopStatus::Active))
         .one(db)
-        .await?)
+        .await?
+        .filter(shop_shown))
 }

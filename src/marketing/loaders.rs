@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     entities::{
-        favourites,
+        favourites, products,
         reviews::{self, ReviewStatus},
         users,
     },
@@ -103,6 +103,8 @@ pub struct MarketingLoaders {
     pub shop_ratings: DataLoader<Ratings, HashMapCache>,
     /// Review authors, for the names reviews are signed with.
     pub authors: Batch<users::Entity>,
+    /// Saved products, for a page of favourites.
+    pub products: Batch<products::Entity>,
     pub product_favourites: DataLoader<FavouriteCounts, HashMapCache>,
     pub shop_favourites: DataLoader<FavouriteCounts, HashMapCache>,
 }
@@ -131,6 +133,12 @@ impl MarketingLoaders {
                 users::Column::Id,
                 users::Column::Id,
                 |u: &users::Model| u.id,
+            ),
+            products: by_column(
+                db,
+                products::Column::Id,
+                products::Column::Id,
+                |p: &products::Model| p.id,
             ),
             product_favourites: counts(favourites::Column::ProductId),
             shop_favourites: counts(favourites::Column::ShopId),

@@ -180,9 +180,10 @@ impl Favourite {
         let Some(id) = self.0.product_id else {
             return Ok(None);
         };
-        let state = ctx.data::<AppState>()?;
-        Ok(marketing::favourites::public_product(&state.db, id)
+        let loaders = crate::kit::data::<marketing::MarketingLoaders>(ctx)?;
+        Ok(crate::kit::loaders::one(&loaders.products, id)
             .await?
+            .filter(marketing::favourites::product_shown)
             .map(|p| crate::graphql::catalog::Product(p, self.1.clone())))
     }
     /// The saved shop, if this saves a shop that is still open.
@@ -190,9 +191,10 @@ impl Favourite {
         let Some(id) = self.0.shop_id else {
             return Ok(None);
         };
-        let state = ctx.data::<AppState>()?;
-        Ok(marketing::favourites::public_shop(&state.db, id)
+        let loaders = crate::kit::data::<crate::catalog::loaders::Loaders>(ctx)?;
+        Ok(crate::kit::loaders::one(&loaders.shops, id)
             .await?
+            .filter(marketing::favourites::shop_shown)
             .map(|s| crate::graphql::catalog::Shop(s, self.1.clone())))
     }
     /// When it was saved.
