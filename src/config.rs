@@ -36,6 +36,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub notifications: NotificationSettings,
     pub media: MediaSettings,
+    pub promotions: PromotionSettings,
     pub log: LogSettings,
 }
 
@@ -188,6 +189,16 @@ pub struct OrderSettings {
     /// Carriers with tracking pages.
     #[serde(default)]
     pub carriers: Vec<Carrier>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PromotionSettings {
+    /// Unknown codes a buyer (or guest cart) may try per window.
+    pub max_failures_per_buyer: u32,
+    /// Unknown codes one client address may try per window.
+    pub max_failures_per_client: u32,
+    /// The window, in seconds.
+    pub failure_window_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -78,6 +78,26 @@ pub struct Money {
 }
 
 impl Money {
+    /// Parses a client's decimal amount for `field`: positive, with at most the currency's
+    /// decimals; the one place its error is worded.
+    pub fn parse_field(
+        field: &'static str,
+        amount: &str,
+        currency: Currency,
+    ) -> crate::error::AppResult<i64> {
+        match Self::parse(amount, currency) {
+            Some(m) if m.minor > 0 => Ok(m.minor),
+            _ => Err(crate::error::AppError::invalid(
+                field,
+                format!(
+                    "an amount is a positive decimal in {} with at most {} decimals",
+                    currency.code(),
+                    currency.exponent()
+                ),
+            )),
+        }
+    }
+
     pub fn new(minor: i64, currency: Currency) -> Self {
         Self { minor, currency }
     }

@@ -13,6 +13,8 @@ mod m20261202_000006_notifications;
 mod m20261203_000007_media;
 mod m20261203_000008_reviews;
 mod m20261203_000009_favourites;
+mod m20261204_000010_promotions;
+mod m20261204_000011_sales;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000007_media::Migration),
             Box::new(m20261203_000008_reviews::Migration),
             Box::new(m20261203_000009_favourites::Migration),
+            Box::new(m20261204_000010_promotions::Migration),
+            Box::new(m20261204_000011_sales::Migration),
         ]
     }
 }

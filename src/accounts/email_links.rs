@@ -8,7 +8,8 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{password, service, throttle};
+use super::{password, service};
+use crate::throttle;
 use crate::{
     auth::CurrentUser,
     entities::{account_tokens, users},

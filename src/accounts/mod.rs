@@ -3,4 +3,3 @@
 pub mod email_links;
 pub mod password;
 pub mod service;
-pub mod throttle;

@@ -8,7 +8,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::{password, throttle};
+use super::password;
+use crate::throttle;
 use crate::tokens;
 use crate::{
     auth::CurrentUser,

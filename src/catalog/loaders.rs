@@ -1,10 +1,14 @@
 //! Per-request batching of the catalogue's rows: every to-one and to-many lookup goes through
 //! these, so a page costs a fixed handful of queries whatever its size.
 
+use std::{collections::HashMap, sync::Arc};
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
+use uuid::Uuid;
 
-use super::taxonomy;
+use super::{sales, taxonomy};
 use crate::{
     entities::{
         categories, makers, product_images, product_makers, product_translations, product_variants,
@@ -24,7 +28,26 @@ pub struct Loaders {
     pub variants: Batch<product_variants::Entity>,
     pub images: Batch<product_images::Entity>,
     pub product_makers: Batch<product_makers::Entity>,
+    /// Each product's live sale offers.
+    pub sale_offers: DataLoader<SaleOffers, HashMapCache>,
     categories: OnceCell<Vec<categories::Model>>,
+}
+
+/// Live sale offers by product, read at the moment of the request.
+pub struct SaleOffers {
+    db: DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl Loader<Uuid> for SaleOffers {
+    type Value = Vec<sales::Offer>;
+    type Error = Arc<crate::error::AppError>;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        sales::live_offers(&self.db, keys, self.now)
+            .await
+            .map_err(Arc::new)
+    }
 }
 
 impl Loaders {
@@ -73,8 +96,26 @@ impl Loaders {
                 product_makers::Column::Position,
                 |pm: &product_makers::Model| pm.product_id,
             ),
+            sale_offers: DataLoader::with_cache(
+                SaleOffers {
+                    db: db.clone(),
+                    now: chrono::Utc::now(),
+                },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
             categories: OnceCell::new(),
         }
+    }
+
+    /// A product's live sale offers (empty when none).
+    pub async fn offers(&self, product: Uuid) -> AppResult<Vec<sales::Offer>> {
+        Ok(self
+            .sale_offers
+            .load_one(product)
+            .await
+            .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("{e:?}")))?
+            .unwrap_or_default())
     }
 
     /// Every category, read once per request.

@@ -5,6 +5,7 @@ pub mod listing;
 pub mod loaders;
 pub mod products;
 pub mod rates;
+pub mod sales;
 pub mod search;
 pub mod shops;
 pub mod taxonomy;

@@ -24,6 +24,10 @@ pub struct Model {
     pub origin_country: String,
     pub weight_grams: Option<i32>,
     pub position: i32,
+    /// The line's share of the order's discount, in the buyer's currency.
+    pub discount_minor: i64,
+    /// The same share in the shop's currency.
+    pub shop_discount_minor: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -56,6 +56,14 @@ pub struct Model {
     pub refunded_minor: i64,
     /// When it was marked delivered; its money becomes available a holding period later.
     pub delivered_at: Option<DateTimeUtc>,
+    /// The promotion's discount on the lines, in the buyer's currency (0 without a code).
+    pub discount_minor: i64,
+    /// The same discount in the shop's currency.
+    pub shop_discount_minor: i64,
+    /// The promotion code redeemed for this order's checkout, if any.
+    pub promotion_id: Option<Uuid>,
+    /// Who pays for the discount: `SHOP` or `PLATFORM`.
+    pub discount_funded_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,12 +8,16 @@ pub mod media;
 pub mod notifications;
 pub mod orders;
 pub mod payments;
+pub mod promotions;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use self::{
     accounts::{AccountMutation, AccountQuery, AccountSubscription, User},
-    catalog::{CatalogMutation, CatalogQuery, Collection, ProductConnection, Shop},
+    catalog::{
+        CatalogMutation, CatalogQuery, Collection, ProductConnection, Sale, SaleMutation,
+        SaleQuery, Shop,
+    },
     marketing::{Favourite, MarketingMutation, MarketingQuery, Review},
     media::{MediaMutation, MediaQuery, Photo},
     notifications::{
@@ -22,6 +26,7 @@ use self::{
     },
     orders::{Order, OrderMutation, OrderQuery, OrderSubscription},
     payments::{BankTransfer, PaymentMutation, PaymentQuery},
+    promotions::{PromotionCode, PromotionMutation, PromotionQuery},
 };
 use crate::{
     auth::Caller,
@@ -36,10 +41,12 @@ use crate::{
 pub struct Query(
     AccountQuery,
     CatalogQuery,
+    SaleQuery,
     MediaQuery,
     MarketingQuery,
     OrderQuery,
     PaymentQuery,
+    PromotionQuery,
     NotificationQuery,
 );
 
@@ -48,10 +55,12 @@ pub struct Query(
 pub struct Mutation(
     AccountMutation,
     CatalogMutation,
+    SaleMutation,
     MediaMutation,
     MarketingMutation,
     OrderMutation,
     PaymentMutation,
+    PromotionMutation,
     NotificationMutation,
 );
 
@@ -159,6 +168,12 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .override_output_type_description::<pagination::IdConnection<Photo>>(
         "A page of a shop's uploaded photos with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Sale>>(
+        "A page of a shop's sales with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<PromotionCode>>(
+        "A page of promotion codes with cursors, page info and the total count.",
     )
     .override_output_type_description::<pagination::IdConnection<Favourite>>(
         "A page of saved products and shops with cursors, page info and the total count.",

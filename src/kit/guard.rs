@@ -93,20 +93,23 @@ fn no_operation(name: &str) -> ServerError {
 }
 
 /// Mutations that leave the response cache to their services: either no anonymous reader can
-/// see their effects (sessions, profiles, addresses, carts, payment sessions, payouts and
-/// reviews, shipping marks, notifications, photos not yet attached), or they move stock and the service forgets just
-/// the answers that showed those products (`AppState::stock_changed`: placing, cancelling,
-/// refunding and reinstating orders). Every other mutation may change the catalogue or its
+/// see their effects (sessions, profiles, addresses, carts and their codes, promotion codes,
+/// payment sessions, payouts and reviews, shipping marks, notifications, photos not yet
+/// attached), or they move stock and the service forgets just the answers that showed those
+/// products (`AppState::stock_changed`: placing, cancelling, refunding and reinstating
+/// orders). Every other mutation may change the catalogue or its
 /// rates, and empties the cache.
 const PRIVATE_MUTATIONS: &[&str] = &[
     "addAddress",
     "addToCart",
+    "applyPromotionCode",
     "cancelOrder",
     "changePassword",
     "completeImageUpload",
     "confirmManualPayment",
     "createImageUpload",
     "createPayout",
+    "createPromotionCode",
     "login",
     "logout",
     "markNotificationsRead",
@@ -118,6 +121,7 @@ const PRIVATE_MUTATIONS: &[&str] = &[
     "register",
     "reinstateBankTransfer",
     "removeAddress",
+    "removePromotionCode",
     "requestPasswordReset",
     "resendNotification",
     "resendVerification",
@@ -126,6 +130,7 @@ const PRIVATE_MUTATIONS: &[&str] = &[
     "retryPayment",
     "returnBankTransfer",
     "setCartQuantity",
+    "setPromotionCodeActive",
     "startPayoutOnboarding",
     "updateNotificationPreferences",
     "updateProfile",

@@ -12,13 +12,15 @@ use uuid::Uuid;
 use super::shipping::{self, Quote};
 use crate::{
     entities::{
-        cart_items, guest_carts, product_translations, product_variants,
+        cart_items, cart_promotions, guest_carts, product_translations, product_variants,
         products::{self, ProductStatus},
+        promotion_codes,
         shops::{self, ShopStatus},
     },
     error::{AppError, AppResult},
     i18n::pick_language,
     money::{Currency, Money, Rate, Rates},
+    promotions::{self, Refusal},
     state::AppState,
 };
 
@@ -42,10 +44,34 @@ pub struct PricedLine {
     pub title: String,
     pub title_en: String,
     pub quantity: i32,
-    /// Unit price in the shop's currency and in the buyer's.
+    /// Unit price in the shop's currency and in the buyer's: the sale price during a sale.
     pub shop_unit: i64,
     pub unit: i64,
+    /// The unit price before the sale, in the buyer's currency (`unit` when none).
+    pub list_unit: i64,
+    /// The promotion's discount on the whole line, in the buyer's and the shop's currency.
+    pub discount: i64,
+    pub shop_discount: i64,
     pub problem: Option<LineProblem>,
+}
+
+impl PricedLine {
+    /// What the line costs before any promotion, in the buyer's currency.
+    pub fn amount(&self) -> i64 {
+        self.unit * i64::from(self.quantity)
+    }
+
+    /// The same in the shop's currency.
+    pub fn shop_amount(&self) -> i64 {
+        self.shop_unit * i64::from(self.quantity)
+    }
+}
+
+/// The promotion code on a cart, and why it gives nothing if it does not apply.
+#[derive(Debug, Clone)]
+pub struct AppliedCode {
+    pub code: promotion_codes::Model,
+    pub refusal: Option<Refusal>,
 }
 
 /// One shop's part of a cart.
@@ -57,6 +83,9 @@ pub struct ShopPart {
     pub rate: Rate,
     pub shop_subtotal: i64,
     pub subtotal: i64,
+    /// The promotion's discount on this shop's lines, in the buyer's and the shop's currency.
+    pub discount: i64,
+    pub shop_discount: i64,
     /// `None` when no destination was given; `Some(None)` when the shop does not ship there.
     pub shipping: Option<Option<(Quote, i64)>>,
 }
@@ -67,13 +96,23 @@ pub struct PricedCart {
     pub currency: Currency,
     pub shops: Vec<ShopPart>,
     pub subtotal: i64,
+    /// The promotion's discount on every line.
+    pub discount: i64,
     /// `None` until every shop has a shipping quote.
     pub shipping: Option<i64>,
+    pub promotion: Option<AppliedCode>,
 }
 
 impl PricedCart {
     pub fn total(&self) -> Option<i64> {
-        self.shipping.map(|s| self.subtotal + s)
+        self.shipping.map(|s| self.subtotal - self.discount + s)
+    }
+}
+
+impl ShopPart {
+    /// What the buyer pays this shop for its lines, after the promotion, in their currency.
+    pub fn paid_subtotal(&self) -> i64 {
+        self.subtotal - self.discount
     }
 }
 
@@ -89,15 +128,32 @@ fn convert(rates: &Rates, minor: i64, from: Currency, to: Currency) -> AppResult
         })
 }
 
-/// Prices `items` (variant, quantity) in `currency`, with shipping to `country` if given.
-/// Repeated variants are summed.
+/// What to price a cart for.
+#[derive(Debug, Clone, Copy)]
+pub struct PriceFor<'a> {
+    pub currency: Currency,
+    /// Shipping is quoted when a destination is given.
+    pub country: Option<&'a str>,
+    pub languages: &'a [String],
+    /// The promotion code to quote, and for whom (`None`: a guest).
+    pub code: Option<&'a promotion_codes::Model>,
+    pub buyer: Option<Uuid>,
+}
+
+/// Prices `items` (variant, quantity): sale prices where a sale is live, the promotion code's
+/// discount, and shipping. Repeated variants are summed.
 pub async fn price(
     db: &impl ConnectionTrait,
     items: &[(Uuid, i32)],
-    currency: Currency,
-    country: Option<&str>,
-    languages: &[String],
+    want: PriceFor<'_>,
 ) -> AppResult<PricedCart> {
+    let PriceFor {
+        currency,
+        country,
+        languages,
+        code,
+        buyer,
+    } = want;
     let mut quantities: BTreeMap<Uuid, i32> = BTreeMap::new();
     for (variant, qty) in items {
         *quantities.entry(*variant).or_default() += qty;
@@ -128,6 +184,8 @@ pub async fn price(
         .all(db)
         .await?;
     let rates = crate::money::Rates::load(db).await?;
+    let now = Utc::now();
+    let offers = crate::catalog::sales::live_offers(db, &product_ids_of(&products), now).await?;
 
     let mut parts: BTreeMap<Uuid, ShopPart> = BTreeMap::new();
     for variant in variants {
@@ -152,8 +210,13 @@ pub async fn price(
                 .and_then(|l| texts.iter().find(|t| t.language == l))
                 .map_or_else(|| product.slug.clone(), |t| t.title.clone())
         };
-        let shop_unit = variant.price_override_minor.unwrap_or(product.price_minor);
+        let shop_list = variant.price_override_minor.unwrap_or(product.price_minor);
+        let shop_unit = offers
+            .get(&product.id)
+            .and_then(|o| crate::catalog::sales::price_now(shop_list, variant.id, o))
+            .map_or(shop_list, |(price, _)| price);
         let unit = convert(&rates, shop_unit, shop_currency, currency)?;
+        let list_unit = convert(&rates, shop_list, shop_currency, currency)?;
         let problem =
             if product.status != ProductStatus::Active || shop.status != ShopStatus::Active {
                 Some(LineProblem::Unavailable)
@@ -178,6 +241,8 @@ pub async fn price(
             rate,
             shop_subtotal: 0,
             subtotal: 0,
+            discount: 0,
+            shop_discount: 0,
             shipping: None,
         });
         part.shop_subtotal += shop_unit * i64::from(*quantity);
@@ -190,9 +255,16 @@ pub async fn price(
             quantity: *quantity,
             shop_unit,
             unit,
+            list_unit,
+            discount: 0,
+            shop_discount: 0,
             problem,
         });
     }
+    let promotion = match code {
+        Some(code) => Some(discount(db, &mut parts, code, currency, &rates, buyer, now).await?),
+        None => None,
+    };
 
     let mut shipping_total = Some(0);
     for part in parts.values_mut() {
@@ -221,11 +293,66 @@ pub async fn price(
         });
     }
     let subtotal = parts.values().map(|p| p.subtotal).sum();
+    let discount = parts.values().map(|p| p.discount).sum();
     Ok(PricedCart {
         currency,
         shops: parts.into_values().collect(),
         subtotal,
+        discount,
         shipping: shipping_total,
+        promotion,
+    })
+}
+
+fn product_ids_of(products: &HashMap<Uuid, products::Model>) -> Vec<Uuid> {
+    products.keys().copied().collect()
+}
+
+/// Quotes the code on the lines and writes its discount onto them and their shops.
+async fn discount(
+    db: &impl ConnectionTrait,
+    parts: &mut BTreeMap<Uuid, ShopPart>,
+    code: &promotion_codes::Model,
+    currency: Currency,
+    rates: &Rates,
+    buyer: Option<Uuid>,
+    now: chrono::DateTime<Utc>,
+) -> AppResult<AppliedCode> {
+    let lines: Vec<promotions::Line> = parts
+        .values()
+        .flat_map(|part| {
+            part.lines.iter().map(|l| promotions::Line {
+                shop: part.shop.id,
+                product: l.product.id,
+                category: l.product.category_id,
+                amount: l.amount(),
+                shop_amount: l.shop_amount(),
+            })
+        })
+        .collect();
+    let quoted = promotions::redeem::quote(db, code, &lines, currency, rates, buyer, now).await?;
+    let shares = match quoted {
+        Ok(shares) => shares,
+        Err(refusal) => {
+            return Ok(AppliedCode {
+                code: code.clone(),
+                refusal: Some(refusal),
+            });
+        }
+    };
+    let mut shares = shares.into_iter();
+    for part in parts.values_mut() {
+        for line in &mut part.lines {
+            let share = shares.next().unwrap_or_default();
+            line.discount = share.amount;
+            line.shop_discount = share.shop_amount;
+            part.discount += share.amount;
+            part.shop_discount += share.shop_amount;
+        }
+    }
+    Ok(AppliedCode {
+        code: code.clone(),
+        refusal: None,
     })
 }
 
@@ -279,13 +406,13 @@ pub async fn items(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<Vec
         .collect())
 }
 
-/// Empties a cart.
+/// Empties a cart, its promotion code with it.
 pub async fn clear(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<()> {
     cart_items::Entity::delete_many()
         .filter(owner.condition())
         .exec(db)
         .await?;
-    Ok(())
+    remove_code(db, owner).await
 }
 
 /// Starts a guest cart; the token is shown once and only its hash is kept.
@@ -344,6 +471,15 @@ pub async fn merge_guest_cart(state: &AppState, token: &str, user: Uuid) -> AppR
                 active.update(&txn).await?;
             }
         }
+    }
+    // The guest's code comes along unless the account's cart has one of its own.
+    if applied_row(&txn, CartOwner::User(user)).await?.is_none()
+        && let Some(row) = applied_row(&txn, CartOwner::Guest(guest)).await?
+    {
+        let mut active: cart_promotions::ActiveModel = row.into();
+        active.user_id = Set(Some(user));
+        active.guest_cart_id = Set(None);
+        active.update(&txn).await?;
     }
     guest_carts::Entity::delete_by_id(guest).exec(&txn).await?;
     txn.commit().await?;
@@ -423,5 +559,101 @@ pub async fn set_quantity(
             .await?;
         }
     }
+    Ok(())
+}
+
+async fn applied_row(
+    db: &impl ConnectionTrait,
+    owner: CartOwner,
+) -> AppResult<Option<cart_promotions::Model>> {
+    let query = cart_promotions::Entity::find();
+    let query = match owner {
+        CartOwner::User(id) => query.filter(cart_promotions::Column::UserId.eq(id)),
+        CartOwner::Guest(id) => query.filter(cart_promotions::Column::GuestCartId.eq(id)),
+    };
+    Ok(query.one(db).await?)
+}
+
+/// The promotion code applied to a cart, if any.
+pub async fn applied_code(
+    db: &impl ConnectionTrait,
+    owner: CartOwner,
+) -> AppResult<Option<promotion_codes::Model>> {
+    let Some(row) = applied_row(db, owner).await? else {
+        return Ok(None);
+    };
+    Ok(promotion_codes::Entity::find_by_id(row.promotion_id)
+        .one(db)
+        .await?)
+}
+
+/// The owner as the buyer a code is quoted for: guests' limits wait for their sign-in.
+pub fn buyer_of(owner: CartOwner) -> Option<Uuid> {
+    match owner {
+        CartOwner::User(id) => Some(id),
+        CartOwner::Guest(_) => None,
+    }
+}
+
+/// Puts a promotion code on the cart, replacing any other. The code is looked up with the
+/// guessing throttle (per cart and per client address) and must give a discount on the cart
+/// as it is now, priced in `currency`; if not, its refusal is the error and nothing is saved.
+pub async fn apply_code(
+    state: &AppState,
+    owner: CartOwner,
+    typed: &str,
+    client: Option<&str>,
+    currency: Currency,
+) -> AppResult<()> {
+    let trier = match owner {
+        CartOwner::User(id) => format!("user:{id}"),
+        CartOwner::Guest(id) => format!("cart:{id}"),
+    };
+    let code = promotions::redeem::find(state, typed, &trier, client).await?;
+    let items = items(&state.db, owner).await?;
+    if items.is_empty() {
+        return Err(AppError::refused(
+            "EMPTY_CART",
+            "the cart is empty; add items before applying a code",
+        ));
+    }
+    let want = PriceFor {
+        currency,
+        country: None,
+        languages: &[],
+        code: Some(&code),
+        buyer: buyer_of(owner),
+    };
+    let priced = price(&state.db, &items, want).await?;
+    if let Some(refusal) = priced.promotion.as_ref().and_then(|p| p.refusal) {
+        return Err(refusal.error());
+    }
+    let txn = crate::db::begin_write(&state.db).await?;
+    remove_code(&txn, owner).await?;
+    let (user_id, guest_cart_id) = match owner {
+        CartOwner::User(id) => (Some(id), None),
+        CartOwner::Guest(id) => (None, Some(id)),
+    };
+    cart_promotions::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        guest_cart_id: Set(guest_cart_id),
+        promotion_id: Set(code.id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Takes the promotion code off a cart.
+pub async fn remove_code(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<()> {
+    let query = cart_promotions::Entity::delete_many();
+    let query = match owner {
+        CartOwner::User(id) => query.filter(cart_promotions::Column::UserId.eq(id)),
+        CartOwner::Guest(id) => query.filter(cart_promotions::Column::GuestCartId.eq(id)),
+    };
+    query.exec(db).await?;
     Ok(())
 }

@@ -16,6 +16,7 @@ use crate::{
     entities::{
         checkouts, order_lines,
         orders::{self, OrderStatus},
+        promotion_codes,
         users::Role,
     },
     error::{AppError, AppResult, OnConflict},
@@ -69,12 +70,18 @@ pub async fn place_order(
             "an idempotency key is 1 to 100 characters",
         ));
     }
-    let items = cart::items(&state.db, cart::CartOwner::User(caller.id)).await?;
-    let digest = RequestDigest::of(&input, &items);
+    let owner = cart::CartOwner::User(caller.id);
+    let items = cart::items(&state.db, owner).await?;
+    let code = cart::applied_code(&state.db, owner).await?;
+    let digest = RequestDigest::of(&input, &items, code.as_ref().map(|c| c.code.as_str()));
     if let Some(existing) = existing_checkout(&state.db, caller.id, key).await? {
         return digest.answer(existing, items.is_empty());
     }
-    match place_new(state, caller, &input, key, &items, &digest).await {
+    let cart = CartToPlace {
+        items: &items,
+        code: code.as_ref(),
+    };
+    match place_new(state, caller, &input, key, cart, &digest).await {
         Ok(checkout) => Ok(checkout),
         // A retry racing the request that placed this key loses the stock or finds the cart
         // emptied; the key's checkout is its answer all the same.
@@ -94,12 +101,13 @@ struct RequestDigest {
 impl RequestDigest {
     const HALF: usize = 32;
 
-    fn of(input: &PlaceOrder, items: &[(Uuid, i32)]) -> Self {
+    fn of(input: &PlaceOrder, items: &[(Uuid, i32)], code: Option<&str>) -> Self {
         let params = format!(
-            "{}|{}|{}",
+            "{}|{}|{}|{}",
             input.address_id,
             input.currency.trim().to_ascii_uppercase(),
-            input.payment_method.as_str()
+            input.payment_method.as_str(),
+            code.unwrap_or_default()
         );
         let mut lines: Vec<String> = items.iter().map(|(v, q)| format!("{v}:{q}")).collect();
         lines.sort();
@@ -138,14 +146,22 @@ fn half_digest(text: &str) -> String {
     hex
 }
 
+/// The cart being placed: its lines and its promotion code.
+#[derive(Clone, Copy)]
+struct CartToPlace<'a> {
+    items: &'a [(Uuid, i32)],
+    code: Option<&'a promotion_codes::Model>,
+}
+
 async fn place_new(
     state: &AppState,
     caller: CurrentUser,
     input: &PlaceOrder,
     key: &str,
-    items: &[(Uuid, i32)],
+    cart: CartToPlace<'_>,
     digest: &RequestDigest,
 ) -> AppResult<checkouts::Model> {
+    let items = cart.items;
     if input.payment_method == PaymentMethod::Card {
         // Refused before anything is written when no Stripe keys are configured.
         state.stripe()?;
@@ -161,12 +177,20 @@ async fn place_new(
     let priced = cart::price(
         &state.db,
         items,
-        currency,
-        Some(&address.country),
-        &input.languages,
+        cart::PriceFor {
+            currency,
+            country: Some(&address.country),
+            languages: &input.languages,
+            code: cart.code,
+            buyer: Some(caller.id),
+        },
     )
     .await?;
     check_buyable(&priced, &address.country)?;
+    // The code is checked again now, for this buyer: its dates, limits and minimum.
+    if let Some(refusal) = priced.promotion.as_ref().and_then(|p| p.refusal) {
+        return Err(refusal.error());
+    }
     let total = priced
         .total()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("total missing after shipping check")))?;
@@ -197,6 +221,10 @@ async fn place_new(
     .insert(&txn)
     .await
     .on_conflict("this idempotency key is being used by another request; retry")?;
+    // Counted before anything else is written: racing buyers queue on the code's row.
+    if let Some(code) = cart.code {
+        crate::promotions::redeem::redeem_in(&txn, code, caller.id, checkout.id).await?;
+    }
     // The conditional update is what makes overselling impossible on both databases.
     for part in &priced.shops {
         for line in &part.lines {
@@ -227,11 +255,11 @@ async fn place_new(
             currency: Set(currency.code().to_owned()),
             subtotal_minor: Set(part.subtotal),
             shipping_minor: Set(shipping),
-            total_minor: Set(part.subtotal + shipping),
+            total_minor: Set(part.paid_subtotal() + shipping),
             shop_currency: Set(part.shop.settlement_currency.clone()),
             shop_subtotal_minor: Set(part.shop_subtotal),
             shop_shipping_minor: Set(shop_shipping),
-            shop_total_minor: Set(part.shop_subtotal + shop_shipping),
+            shop_total_minor: Set(part.shop_subtotal - part.shop_discount + shop_shipping),
             exchange_rate: Set(part.rate.to_fraction()),
             shipping_address: Set(address_json.clone()),
             carrier: Set(None),
@@ -246,6 +274,13 @@ async fn place_new(
             )),
             refunded_minor: Set(0),
             delivered_at: Set(None),
+            discount_minor: Set(part.discount),
+            shop_discount_minor: Set(part.shop_discount),
+            promotion_id: Set(cart.code.filter(|_| part.discount > 0).map(|c| c.id)),
+            discount_funded_by: Set(cart
+                .code
+                .filter(|_| part.discount > 0)
+                .map(|c| c.funded_by.as_str().to_owned())),
         }
         .insert(&txn)
         .await?;
@@ -274,6 +309,8 @@ async fn place_new(
                     origin_country: Set(part.shop.country.clone()),
                     weight_grams: Set(line.product.weight_grams),
                     position: Set(position as i32),
+                    discount_minor: Set(line.discount),
+                    shop_discount_minor: Set(line.shop_discount),
                 });
         // One statement per order: every statement here holds the write lock.
         order_lines::Entity::insert_many(lines)

@@ -271,6 +271,13 @@ pub async fn apply_in(
     if state::takes_stock(from, to) {
         take_stock_back(txn, order.id).await?;
     }
+    // A checkout's promotion use is given back when its last order is cancelled, and taken
+    // again if a late bank transfer brings an order back.
+    if to == OrderStatus::Cancelled {
+        crate::promotions::redeem::release_if_cancelled(txn, order.checkout_id).await?;
+    } else if from == OrderStatus::Cancelled {
+        crate::promotions::redeem::reclaim(txn, order.checkout_id).await?;
+    }
     record_event(txn, order.id, Some(from), to, actor, note).await?;
     let order = orders::Entity::find_by_id(order.id)
         .one(txn)

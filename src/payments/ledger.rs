@@ -18,6 +18,7 @@ use crate::{
     entities::{
         ledger_entries::{self, EntryKind},
         orders::{self, OrderStatus},
+        platform_entries::{self, PlatformKind},
     },
     error::{AppError, AppResult},
     money,
@@ -87,14 +88,29 @@ pub fn commission(amount_minor: i64, commission_bps: i32) -> AppResult<i64> {
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("commission overflow")))
 }
 
-/// A paid order credits its shop with the order's total in the shop's currency (converted at
-/// the rate locked when it was placed) and debits the commission frozen on it.
+/// Whether the platform pays for the order's discount.
+pub fn platform_funded(order: &orders::Model) -> bool {
+    order.shop_discount_minor > 0 && order.discount_funded_by.as_deref() == Some("PLATFORM")
+}
+
+/// What the shop is credited for an order, in its currency: what the buyer paid, plus the
+/// discount when the platform funds it (an artisan never pays for the platform's promotion).
+pub fn credited(order: &orders::Model) -> i64 {
+    if platform_funded(order) {
+        order.shop_total_minor + order.shop_discount_minor
+    } else {
+        order.shop_total_minor
+    }
+}
+
+/// A paid order credits its shop (see `credited`; converted at the rate locked when it was
+/// placed) and debits the commission frozen on it. The platform's own ledger books that
+/// commission and, for a platform-funded discount, pays for it: from the commission first,
+/// and what the commission does not cover as a promotion expense.
 pub async fn record_sale(db: &impl ConnectionTrait, order: &orders::Model) -> AppResult<()> {
-    let fee = commission(order.shop_total_minor, order.commission_bps)?;
-    for (kind, amount_minor) in [
-        (EntryKind::Sale, order.shop_total_minor),
-        (EntryKind::Commission, -fee),
-    ] {
+    let credit = credited(order);
+    let fee = commission(credit, order.commission_bps)?;
+    for (kind, amount_minor) in [(EntryKind::Sale, credit), (EntryKind::Commission, -fee)] {
         write(
             db,
             NewEntry {
@@ -107,7 +123,131 @@ pub async fn record_sale(db: &impl ConnectionTrait, order: &orders::Model) -> Ap
         )
         .await?;
     }
+    let discount = if platform_funded(order) {
+        order.shop_discount_minor
+    } else {
+        0
+    };
+    let absorbed = discount.min(fee);
+    for (kind, amount) in [
+        (PlatformKind::Commission, fee),
+        (PlatformKind::DiscountAbsorbed, -absorbed),
+        (PlatformKind::PromotionExpense, -(discount - absorbed)),
+    ] {
+        platform_write(db, order, kind, amount, None).await?;
+    }
     Ok(())
+}
+
+async fn platform_write(
+    db: &impl ConnectionTrait,
+    order: &orders::Model,
+    kind: PlatformKind,
+    amount_minor: i64,
+    refund_id: Option<Uuid>,
+) -> AppResult<()> {
+    if amount_minor == 0 {
+        return Ok(());
+    }
+    platform_entries::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        order_id: Set(order.id),
+        kind: Set(kind),
+        amount_minor: Set(amount_minor),
+        currency: Set(order.shop_currency.clone()),
+        refund_id: Set(refund_id),
+        created_at: Set(Utc::now()),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The platform's side of a refund. `sign` −1 returns money: the commission given back to the
+/// shop, and the refund's share of what the promotion cost (the last refund takes what is
+/// left, so the order's platform entries end at zero). `sign` +1 books a failed refund back
+/// by undoing exactly what it wrote.
+pub async fn reverse_platform(
+    db: &impl ConnectionTrait,
+    order: &orders::Model,
+    refund_id: Uuid,
+    refund_amount: i64,
+    commission_returned: i64,
+    sign: i64,
+) -> AppResult<()> {
+    let rows = platform_entries::Entity::find()
+        .filter(platform_entries::Column::OrderId.eq(order.id))
+        .all(db)
+        .await?;
+    if sign > 0 {
+        for row in rows.iter().filter(|r| r.refund_id == Some(refund_id)) {
+            platform_write(db, order, row.kind, -row.amount_minor, Some(refund_id)).await?;
+        }
+        return Ok(());
+    }
+    platform_write(
+        db,
+        order,
+        PlatformKind::Commission,
+        -commission_returned,
+        Some(refund_id),
+    )
+    .await?;
+    let last = order.refunded_minor >= order.total_minor;
+    for kind in [
+        PlatformKind::DiscountAbsorbed,
+        PlatformKind::PromotionExpense,
+    ] {
+        let of_kind = rows.iter().filter(|r| r.kind == kind);
+        let booked: i64 = of_kind
+            .clone()
+            .filter(|r| r.refund_id.is_none())
+            .map(|r| r.amount_minor)
+            .sum();
+        let left: i64 = of_kind.map(|r| r.amount_minor).sum();
+        let back = if last {
+            -left
+        } else {
+            -money::share(booked, refund_amount, order.total_minor)
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("refund share overflow")))?
+        };
+        platform_write(db, order, kind, back, Some(refund_id)).await?;
+    }
+    Ok(())
+}
+
+/// The platform's account in one currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlatformTotals {
+    pub commission: i64,
+    pub discount_absorbed: i64,
+    pub promotion_expense: i64,
+}
+
+/// The platform's account per currency, from its entries. Admins only.
+pub async fn platform_totals(
+    db: &impl ConnectionTrait,
+    caller: crate::auth::CurrentUser,
+) -> AppResult<BTreeMap<String, PlatformTotals>> {
+    caller.require_role(&[crate::entities::users::Role::Admin])?;
+    let rows: Vec<(String, PlatformKind, i64)> = platform_entries::Entity::find()
+        .select_only()
+        .column(platform_entries::Column::Currency)
+        .column(platform_entries::Column::Kind)
+        .column(platform_entries::Column::AmountMinor)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut out: BTreeMap<String, PlatformTotals> = BTreeMap::new();
+    for (currency, kind, amount) in rows {
+        let totals = out.entry(currency).or_default();
+        match kind {
+            PlatformKind::Commission => totals.commission += amount,
+            PlatformKind::DiscountAbsorbed => totals.discount_absorbed += amount,
+            PlatformKind::PromotionExpense => totals.promotion_expense += amount,
+        }
+    }
+    Ok(out)
 }
 
 /// The sum of one order's entries of the given kinds.
@@ -265,6 +405,10 @@ mod tests {
             commission_bps: 1000,
             refunded_minor: 0,
             delivered_at: delivered,
+            discount_minor: 0,
+            shop_discount_minor: 0,
+            promotion_id: None,
+            discount_funded_by: None,
         }
     }
 

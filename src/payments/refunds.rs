@@ -260,6 +260,8 @@ async fn shares(
     remaining: i64,
 ) -> AppResult<(i64, i64)> {
     let commission = -ledger::order_sum(db, order.id, &[EntryKind::Commission]).await?;
+    // What the shop was credited: with a platform-funded discount, more than the buyer paid.
+    let credited = ledger::credited(order);
     let earlier: Vec<refunds::Model> = refunds::Entity::find()
         .filter(refunds::Column::OrderId.eq(order.id))
         .filter(refunds::Column::Status.ne(RefundStatus::Failed))
@@ -269,10 +271,9 @@ async fn shares(
     if amount == remaining {
         let shop: i64 = earlier.iter().map(|r| r.shop_amount_minor).sum();
         let fee: i64 = earlier.iter().map(|r| r.shop_commission_minor).sum();
-        return Ok((order.shop_total_minor - shop, commission - fee));
+        return Ok((credited - shop, commission - fee));
     }
-    let shop =
-        money::share(order.shop_total_minor, amount, order.total_minor).ok_or_else(overflow)?;
+    let shop = money::share(credited, amount, order.total_minor).ok_or_else(overflow)?;
     let fee = money::share(commission, amount, order.total_minor).ok_or_else(overflow)?;
     Ok((shop, fee))
 }
@@ -399,14 +400,23 @@ async fn apply_accepted(
     Ok(order)
 }
 
-/// Writes the refund's ledger entries with `sign` −1 (money returned to the buyer) or +1
-/// (booking a failed refund back).
+/// Writes the refund's ledger entries, the shop's and the platform's, with `sign` −1 (money
+/// returned to the buyer) or +1 (booking a failed refund back).
 async fn reverse_ledger(
     txn: &DatabaseTransaction,
     refund: &refunds::Model,
     order: &orders::Model,
     sign: i64,
 ) -> AppResult<()> {
+    ledger::reverse_platform(
+        txn,
+        order,
+        refund.id,
+        refund.amount_minor,
+        refund.shop_commission_minor,
+        sign,
+    )
+    .await?;
     for (kind, amount) in [
         (EntryKind::Refund, sign * refund.shop_amount_minor),
         (

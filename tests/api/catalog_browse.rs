@@ -271,12 +271,13 @@ async fn a_page_costs_the_same_few_queries_whatever_its_size() {
         );
         counts.push(after - before);
     }
-    // One count, one page, and one batch per relation; how the batches split may vary by one
+    // One count, one page, and one batch per relation (live sale offers among them); how the
+    // batches split may vary by one
     // or two with timing, never with the page size. The counter is the server's: the outbox
     // worker's poll (every 50 ms in tests) may land in the window once or twice when the
     // machine is busy.
     assert!(
-        counts.iter().all(|&c| c <= 14),
+        counts.iter().all(|&c| c <= 15),
         "statements for 5 and 20 products: {counts:?}"
     );
 }

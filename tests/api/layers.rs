@@ -23,6 +23,7 @@ const CORE: &[&str] = &[
     "storage",
     "stripe",
     "telemetry",
+    "throttle",
     "tokens",
     "workpool",
 ];
@@ -31,9 +32,10 @@ const DOMAINS: &[(&str, &[&str])] = &[
     ("accounts", &[]),
     ("media", &[]),
     ("catalog", &["media"]),
-    ("orders", &["catalog"]),
-    ("payments", &["orders", "catalog"]),
-    ("marketing", &["orders", "catalog"]),
+    ("promotions", &["catalog"]),
+    ("orders", &["catalog", "promotions"]),
+    ("payments", &["orders", "catalog", "promotions"]),
+    ("marketing", &["orders", "catalog", "promotions"]),
     ("notifications", &["media"]),
 ];
 const GRAPHQL: &str = "graphql";

@@ -20,6 +20,7 @@ mod orders_live;
 mod payments_card;
 mod payments_payouts;
 mod payments_refunds;
+mod promotions;
 mod reviews;
 mod schema;
 mod transport;

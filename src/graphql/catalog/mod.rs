@@ -3,10 +3,12 @@
 mod inputs;
 mod mutation;
 mod query;
+mod sales;
 mod types;
 
 pub use mutation::CatalogMutation;
 pub use query::CatalogQuery;
+pub use sales::{Sale, SaleMutation, SaleQuery};
 pub use types::{Collection, Product, ProductConnection, Shop};
 
 use async_graphql::Context;

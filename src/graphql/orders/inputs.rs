@@ -83,6 +83,34 @@ pub struct CartLineInput {
     pub language: Option<String>,
 }
 
+/// A promotion code for the cart.
+#[derive(InputObject)]
+pub struct ApplyPromotionCodeInput {
+    /// The code as the buyer typed it (any case).
+    pub code: String,
+    /// A guest cart's token.
+    pub cart_token: Option<String>,
+    /// ISO 4217 currency to show the returned cart in.
+    pub currency: Option<String>,
+    /// ISO 3166-1 alpha-2 destination to quote the returned cart's shipping for.
+    pub country: Option<String>,
+    /// BCP 47 language of the returned cart's titles.
+    pub language: Option<String>,
+}
+
+/// Taking the promotion code off the cart.
+#[derive(InputObject)]
+pub struct RemovePromotionCodeInput {
+    /// A guest cart's token.
+    pub cart_token: Option<String>,
+    /// ISO 4217 currency to show the returned cart in.
+    pub currency: Option<String>,
+    /// ISO 3166-1 alpha-2 destination to quote the returned cart's shipping for.
+    pub country: Option<String>,
+    /// BCP 47 language of the returned cart's titles.
+    pub language: Option<String>,
+}
+
 /// Placing the cart as orders.
 #[derive(InputObject)]
 pub struct PlaceOrderInput {

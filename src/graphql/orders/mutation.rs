@@ -126,6 +126,53 @@ impl OrderMutation {
         change_cart(ctx, input, false).await
     }
 
+    /// Puts a promotion code on the cart (replacing any other) and returns the cart with its
+    /// discount per line and per shop. A code that gives nothing on the cart as it is is
+    /// refused with its reason (`PROMOTION_EXPIRED`, `PROMOTION_NOT_APPLICABLE`, …); unknown
+    /// codes are limited per cart and per client address (`TOO_MANY_REQUESTS`).
+    async fn apply_promotion_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The code and how to show the cart.")] input: ApplyPromotionCodeInput,
+    ) -> Result<CartPayload> {
+        let state = ctx.data::<AppState>()?;
+        let (owner, token) = cart_owner(ctx, input.cart_token, false).await?;
+        let currency = cart::shown_currency(&state.db, owner, input.currency.as_deref()).await?;
+        let client = ctx
+            .data_opt::<crate::kit::ClientAddress>()
+            .and_then(|c| c.0.as_deref());
+        cart::apply_code(state, owner, &input.code, client, currency).await?;
+        let shown = CartShown {
+            currency: Some(currency.code().to_owned()),
+            country: input.country,
+            language: input.language,
+        };
+        Ok(CartPayload {
+            cart: cart_of(ctx, owner, shown).await?,
+            cart_token: token,
+        })
+    }
+
+    /// Takes the promotion code off the cart.
+    async fn remove_promotion_code(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The cart and how to show it.")] input: RemovePromotionCodeInput,
+    ) -> Result<CartPayload> {
+        let state = ctx.data::<AppState>()?;
+        let (owner, token) = cart_owner(ctx, input.cart_token, false).await?;
+        cart::remove_code(&state.db, owner).await?;
+        let shown = CartShown {
+            currency: input.currency,
+            country: input.country,
+            language: input.language,
+        };
+        Ok(CartPayload {
+            cart: cart_of(ctx, owner, shown).await?,
+            cart_token: token,
+        })
+    }
+
     /// Places the cart: one checkout, one order per shop, prices computed by the server, stock
     /// taken at once. Retries with the same `idempotencyKey` return the same checkout.
     async fn place_order(

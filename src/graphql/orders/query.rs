@@ -67,12 +67,17 @@ pub(super) async fn cart_of(
         })
         .transpose()?;
     let items = cart::items(&state.db, owner).await?;
+    let code = cart::applied_code(&state.db, owner).await?;
     let priced = cart::price(
         &state.db,
         &items,
-        currency,
-        country.as_deref(),
-        &languages(ctx, language.clone())?,
+        cart::PriceFor {
+            currency,
+            country: country.as_deref(),
+            languages: &languages(ctx, language.clone())?,
+            code: code.as_ref(),
+            buyer: cart::buyer_of(owner),
+        },
     )
     .await?;
     Ok(cart_view(priced, country, &View::new(ctx, language, None)?))

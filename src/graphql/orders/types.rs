@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::graphql::payments::CardPayment;
 use crate::orders::cart::{LineProblem, PricedCart};
 use crate::orders::loaders::OrderLoaders;
+use crate::promotions::Refusal;
 use crate::{
     catalog::loaders::Loaders,
     entities::{
@@ -152,10 +153,14 @@ pub struct CartLine {
     pub quantity: i32,
     /// Units in stock now.
     pub stock: i32,
-    /// Price of one unit in the cart's currency.
+    /// Price of one unit in the cart's currency: the sale price during a sale.
     pub unit_price: Money,
-    /// Price of the line in the cart's currency.
+    /// Price of one unit before any sale (equal to `unitPrice` when there is none).
+    pub original_unit_price: Money,
+    /// Price of the line in the cart's currency, before the promotion code.
     pub line_total: Money,
+    /// The promotion code's discount on this line (zero without one).
+    pub discount: Money,
     /// Set when the line cannot be bought as it stands.
     pub problem: Option<CartLineProblem>,
 }
@@ -180,6 +185,8 @@ pub struct CartShop {
     pub lines: Vec<CartLine>,
     /// Sum of the lines.
     pub subtotal: Money,
+    /// The promotion code's discount on this shop's lines.
+    pub discount: Money,
     /// Shipping to the destination; null when none was given or the shop does not ship there.
     pub shipping: Option<ShippingQuote>,
     /// False when a destination was given and the shop does not ship there.
@@ -197,10 +204,58 @@ pub struct Cart {
     pub shops: Vec<CartShop>,
     /// Sum of all lines.
     pub subtotal: Money,
+    /// The promotion code's discount on every line; never more than the lines.
+    pub discount: Money,
     /// Shipping from every shop; null until every shop can ship to the destination.
     pub shipping: Option<Money>,
-    /// What the buyer pays; null until shipping is known.
+    /// What the buyer pays (subtotal − discount + shipping); null until shipping is known.
     pub total: Option<Money>,
+    /// The promotion code on the cart, if one was applied.
+    pub promotion: Option<CartPromotion>,
+}
+
+/// Why a cart's promotion code gives nothing now (it is checked again at checkout).
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum PromotionProblem {
+    /// The code was switched off.
+    Unknown,
+    /// Its period has not begun.
+    NotStarted,
+    /// Its period is over.
+    Expired,
+    /// Its uses, or this buyer's, are used up.
+    UsedUp,
+    /// Nothing in the cart is covered by it.
+    NotApplicable,
+    /// The covered lines do not reach its minimum.
+    MinimumNotMet,
+    /// It is for a first order only.
+    FirstOrderOnly,
+}
+
+impl From<Refusal> for PromotionProblem {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Unknown => Self::Unknown,
+            Refusal::NotStarted => Self::NotStarted,
+            Refusal::Expired => Self::Expired,
+            Refusal::UsedUp => Self::UsedUp,
+            Refusal::NotApplicable => Self::NotApplicable,
+            Refusal::MinimumNotMet => Self::MinimumNotMet,
+            Refusal::FirstOrderOnly => Self::FirstOrderOnly,
+        }
+    }
+}
+
+/// The promotion code applied to a cart.
+#[derive(SimpleObject)]
+pub struct CartPromotion {
+    /// The code, upper case.
+    pub code: String,
+    /// What it offers, in the words of whoever created it.
+    pub description: Option<String>,
+    /// Null while it applies; otherwise why it gives no discount now.
+    pub problem: Option<PromotionProblem>,
 }
 
 pub fn cart_view(priced: PricedCart, country: Option<String>, view: &View) -> Cart {
@@ -223,7 +278,9 @@ pub fn cart_view(priced: PricedCart, country: Option<String>, view: &View) -> Ca
                         quantity: l.quantity,
                         stock: l.variant.stock,
                         unit_price: money(l.unit, code),
-                        line_total: money(l.unit * i64::from(l.quantity), code),
+                        original_unit_price: money(l.list_unit, code),
+                        line_total: money(l.amount(), code),
+                        discount: money(l.discount, code),
                         problem: l.problem.map(|p| match p {
                             LineProblem::Unavailable => CartLineProblem::Unavailable,
                             LineProblem::InsufficientStock => CartLineProblem::InsufficientStock,
@@ -231,6 +288,7 @@ pub fn cart_view(priced: PricedCart, country: Option<String>, view: &View) -> Ca
                     })
                     .collect(),
                 subtotal: money(part.subtotal, code),
+                discount: money(part.discount, code),
                 shipping: part
                     .shipping
                     .clone()
@@ -244,8 +302,14 @@ pub fn cart_view(priced: PricedCart, country: Option<String>, view: &View) -> Ca
             })
             .collect(),
         subtotal: money(priced.subtotal, code),
+        discount: money(priced.discount, code),
         shipping: priced.shipping.map(|s| money(s, code)),
         total: priced.total().map(|t| money(t, code)),
+        promotion: priced.promotion.map(|p| CartPromotion {
+            code: p.code.code,
+            description: p.code.description,
+            problem: p.refusal.map(Into::into),
+        }),
         destination: country,
     }
 }
@@ -308,6 +372,8 @@ pub struct OrderLine {
     pub unit_price: Money,
     /// Unit price in the shop's currency.
     pub shop_unit_price: Money,
+    /// The promotion code's discount on the whole line, in the order's currency.
+    pub discount: Money,
 }
 
 /// A change of an order's status.
@@ -398,7 +464,20 @@ impl Order {
     async fn shipping(&self) -> Money {
         money(self.0.shipping_minor, &self.0.currency)
     }
-    /// What the buyer pays for this order.
+    /// The promotion code's discount, in the buyer's currency, frozen at checkout.
+    async fn discount(&self) -> Money {
+        money(self.0.discount_minor, &self.0.currency)
+    }
+    /// The same discount in the shop's currency.
+    async fn shop_discount(&self) -> Money {
+        money(self.0.shop_discount_minor, &self.0.shop_currency)
+    }
+    /// Who pays for the discount: the shop (its sale is lower) or the platform (the shop is
+    /// credited as if there were none). Null without a discount.
+    async fn discount_funded_by(&self) -> Option<crate::graphql::promotions::FundedBy> {
+        crate::graphql::promotions::FundedBy::parse(self.0.discount_funded_by.as_deref())
+    }
+    /// What the buyer pays for this order: subtotal − discount + shipping.
     async fn total(&self) -> Money {
         money(self.0.total_minor, &self.0.currency)
     }
@@ -432,6 +511,7 @@ impl Order {
                 quantity: l.quantity,
                 unit_price: money(l.unit_price_minor, cur),
                 shop_unit_price: money(l.shop_unit_price_minor, shop_cur),
+                discount: money(l.discount_minor, cur),
             })
             .collect())
     }

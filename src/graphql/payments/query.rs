@@ -29,6 +29,26 @@ impl PaymentQuery {
         ))
     }
 
+    /// The platform's own account per currency (in shops' settlement currencies): the
+    /// commission it earned and what its promotions cost it, net of refunds. Admins only.
+    async fn platform_account(&self, ctx: &Context<'_>) -> Result<Vec<PlatformAccount>> {
+        let state = ctx.data::<AppState>()?;
+        let totals = ledger::platform_totals(&state.db, ctx.current_user()?).await?;
+        Ok(totals
+            .into_iter()
+            .map(|(currency, t)| PlatformAccount {
+                commission: crate::graphql::orders::money(t.commission, &currency),
+                discount_absorbed: crate::graphql::orders::money(t.discount_absorbed, &currency),
+                promotion_expense: crate::graphql::orders::money(t.promotion_expense, &currency),
+                net: crate::graphql::orders::money(
+                    t.commission + t.discount_absorbed + t.promotion_expense,
+                    &currency,
+                ),
+                currency,
+            })
+            .collect())
+    }
+
     /// Payments an admin must look at: amounts that did not match, late payments, refunds
     /// made outside Darkhan. Admins only.
     async fn payment_reviews(&self, ctx: &Context<'_>) -> Result<Vec<Payment>> {

@@ -367,6 +367,21 @@ impl Payout {
     }
 }
 
+/// The platform's own account in one currency.
+#[derive(SimpleObject)]
+pub struct PlatformAccount {
+    /// ISO 4217 currency.
+    pub currency: String,
+    /// Commission earned on paid orders, less what refunds gave back.
+    pub commission: crate::kit::Money,
+    /// Platform-funded discounts paid out of the orders' commission (negative).
+    pub discount_absorbed: crate::kit::Money,
+    /// Platform-funded discounts beyond the orders' commission: a marketing expense (negative).
+    pub promotion_expense: crate::kit::Money,
+    /// What the platform keeps: the sum of the three.
+    pub net: crate::kit::Money,
+}
+
 /// A shop's money: balance, ledger and payouts. Its owner and admins only.
 pub struct ShopFinances(pub shops::Model);
 

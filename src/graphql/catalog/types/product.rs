@@ -1,6 +1,7 @@
 //! Products, variants, images and credits.
 
 use super::*;
+use crate::catalog::sales;
 
 /// A maker's part in a product.
 #[derive(SimpleObject)]
@@ -63,6 +64,40 @@ impl Product {
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("product currency unreadable")))?;
         Ok(MoneyValue::new(self.0.price_minor, currency))
     }
+
+    /// The live sale offer that lowers the base price (one for every variant), if any.
+    async fn sale_offer(&self, ctx: &Context<'_>) -> Result<Option<(i64, sales::Offer)>> {
+        let offers = loaders(ctx)?.offers(self.0.id).await?;
+        let for_all: Vec<sales::Offer> = offers
+            .into_iter()
+            .filter(|o| o.variant_id.is_none())
+            .collect();
+        Ok(
+            sales::price_now(self.0.price_minor, uuid::Uuid::nil(), &for_all)
+                .map(|(price, offer)| (price, offer.clone())),
+        )
+    }
+}
+
+/// The sale a price is lowered by.
+#[derive(SimpleObject)]
+pub struct SaleTerms {
+    /// The sale's title, e.g. "Naadam sale".
+    pub title: String,
+    /// The percentage the sale takes off, when it is one.
+    pub percent_off: Option<i32>,
+    /// When the sale ends by itself (UTC).
+    pub ends_at: DateTime<Utc>,
+}
+
+impl From<sales::Offer> for SaleTerms {
+    fn from(o: sales::Offer) -> Self {
+        Self {
+            title: o.title,
+            percent_off: o.percent_off,
+            ends_at: o.ends_at,
+        }
+    }
 }
 
 /// A product listed by a shop, read in the requested language and currency.
@@ -124,13 +159,27 @@ impl Product {
             .find(|c| c.id == id)
             .map(|c| Category(c.clone(), self.1.clone())))
     }
-    /// Base price in the requested currency (converted at today's rate), or in the shop's.
+    /// What the base variant costs now, in the requested currency (converted at today's
+    /// rate) or in the shop's: the sale price while a sale covers every variant.
     async fn price(&self, ctx: &Context<'_>) -> Result<Money> {
+        let mut now = self.base_price()?;
+        if let Some((sale, _)) = self.sale_offer(ctx).await? {
+            now.minor = sale;
+        }
+        Ok(display(ctx, &self.1, now).await?)
+    }
+    /// Base price before any sale, in the requested currency: strike it through when it
+    /// differs from `price`.
+    async fn regular_price(&self, ctx: &Context<'_>) -> Result<Money> {
         Ok(display(ctx, &self.1, self.base_price()?).await?)
     }
-    /// Base price as the shop set it, in the shop's currency.
+    /// Base price as the shop set it (before any sale), in the shop's currency.
     async fn original_price(&self) -> Result<Money> {
         Ok(self.base_price()?.into())
+    }
+    /// The sale lowering `price` now, if any; it ends by itself at `endsAt`.
+    async fn sale(&self, ctx: &Context<'_>) -> Result<Option<SaleTerms>> {
+        Ok(self.sale_offer(ctx).await?.map(|(_, o)| o.into()))
     }
     /// Made by hand.
     async fn handmade(&self) -> bool {
@@ -284,6 +333,13 @@ impl Variant {
             currency,
         ))
     }
+
+    /// The variant's sale price now and the offer setting it, if a live sale lowers it.
+    async fn sale_offer(&self, ctx: &Context<'_>) -> Result<Option<(i64, sales::Offer)>> {
+        let offers = loaders(ctx)?.offers(self.0.product_id).await?;
+        let list = self.own_price()?.minor;
+        Ok(sales::price_now(list, self.0.id, &offers).map(|(p, o)| (p, o.clone())))
+    }
 }
 
 /// A buyable version of a product, with its own SKU, options and stock.
@@ -308,13 +364,26 @@ impl Variant {
             })
             .collect()
     }
-    /// Price in the requested currency.
+    /// What it costs now in the requested currency: the sale price during a sale. Carts and
+    /// checkout charge exactly this.
     async fn price(&self, ctx: &Context<'_>) -> Result<Money> {
+        let mut now = self.own_price()?;
+        if let Some((sale, _)) = self.sale_offer(ctx).await? {
+            now.minor = sale;
+        }
+        Ok(display(ctx, &self.3, now).await?)
+    }
+    /// Price before any sale, in the requested currency.
+    async fn regular_price(&self, ctx: &Context<'_>) -> Result<Money> {
         Ok(display(ctx, &self.3, self.own_price()?).await?)
     }
-    /// Price as the shop set it.
+    /// Price as the shop set it (before any sale), in the shop's currency.
     async fn original_price(&self) -> Result<Money> {
         Ok(self.own_price()?.into())
+    }
+    /// The sale lowering `price` now, if any.
+    async fn sale(&self, ctx: &Context<'_>) -> Result<Option<SaleTerms>> {
+        Ok(self.sale_offer(ctx).await?.map(|(_, o)| o.into()))
     }
     /// Units available now.
     async fn stock(&self) -> i32 {

@@ -1,9 +1,9 @@
-//! Throttling of sign-in attempts per email and per client address, kept in the database so
-//! every server behind the load balancer counts against the same allowance.
+//! Throttling of attempts (sign-ins, password resets, promotion-code guesses) per key, kept in
+//! the database so every server behind the load balancer counts against the same allowance.
 //!
-//! An attempt is counted *before* the password is checked, by one atomic upsert per key, so
-//! a burst of concurrent guesses gets at most the limit verified, whatever the interleaving.
-//! A successful sign-in forgets the email's count and gives its attempt back to the client.
+//! An attempt is counted *before* it is checked, by one atomic upsert per key, so a burst of
+//! concurrent guesses gets at most the limit checked, whatever the interleaving. A success
+//! may forget a key's count or give one attempt back.
 
 use chrono::Utc;
 use sea_orm::{
