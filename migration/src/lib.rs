@@ -15,6 +15,7 @@ mod m20261203_000008_reviews;
 mod m20261203_000009_favourites;
 mod m20261204_000010_promotions;
 mod m20261204_000011_sales;
+mod m20261204_000012_campaigns;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000009_favourites::Migration),
             Box::new(m20261204_000010_promotions::Migration),
             Box::new(m20261204_000011_sales::Migration),
+            Box::new(m20261204_000012_campaigns::Migration),
         ]
     }
 }

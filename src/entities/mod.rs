@@ -2,6 +2,7 @@
 
 pub mod account_tokens;
 pub mod addresses;
+pub mod campaigns;
 pub mod cart_items;
 pub mod cart_promotions;
 pub mod categories;

@@ -18,7 +18,10 @@ use self::{
         CatalogMutation, CatalogQuery, Collection, ProductConnection, Sale, SaleMutation,
         SaleQuery, Shop,
     },
-    marketing::{Favourite, MarketingMutation, MarketingQuery, Review},
+    marketing::{
+        Campaign, CampaignMutation, CampaignQuery, Favourite, MarketingMutation, MarketingQuery,
+        Review,
+    },
     media::{MediaMutation, MediaQuery, Photo},
     notifications::{
         EmailDelivery, Notification, NotificationMutation, NotificationQuery,
@@ -44,6 +47,7 @@ pub struct Query(
     SaleQuery,
     MediaQuery,
     MarketingQuery,
+    CampaignQuery,
     OrderQuery,
     PaymentQuery,
     PromotionQuery,
@@ -58,6 +62,7 @@ pub struct Mutation(
     SaleMutation,
     MediaMutation,
     MarketingMutation,
+    CampaignMutation,
     OrderMutation,
     PaymentMutation,
     PromotionMutation,
@@ -168,6 +173,9 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .override_output_type_description::<pagination::IdConnection<Photo>>(
         "A page of a shop's uploaded photos with cursors, page info and the total count.",
+    )
+    .override_output_type_description::<pagination::IdConnection<Campaign>>(
+        "A page of campaigns with cursors, page info and the total count.",
     )
     .override_output_type_description::<pagination::IdConnection<Sale>>(
         "A page of a shop's sales with cursors, page info and the total count.",

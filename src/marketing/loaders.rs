@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     entities::{
-        favourites, products,
+        collections, favourites, products,
         reviews::{self, ReviewStatus},
         users,
     },
@@ -107,6 +107,8 @@ pub struct MarketingLoaders {
     pub products: Batch<products::Entity>,
     pub product_favourites: DataLoader<FavouriteCounts, HashMapCache>,
     pub shop_favourites: DataLoader<FavouriteCounts, HashMapCache>,
+    /// The collections campaigns show.
+    pub collections: Batch<collections::Entity>,
 }
 
 impl MarketingLoaders {
@@ -142,6 +144,12 @@ impl MarketingLoaders {
             ),
             product_favourites: counts(favourites::Column::ProductId),
             shop_favourites: counts(favourites::Column::ShopId),
+            collections: by_column(
+                db,
+                collections::Column::Id,
+                collections::Column::Id,
+                |c: &collections::Model| c.id,
+            ),
         }
     }
 }

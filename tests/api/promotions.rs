@@ -1,7 +1,8 @@
 //! Promotion codes and sales: who may create codes, what a cart shows, checkout that freezes
 //! the discount and counts uses atomically, a ledger in which every party's money is exact
 //! (shop-funded and platform-funded, with refunds), uses given back on cancellation, guessing
-//! throttled, and sale prices that checkout charges and that end by themselves.
+//! throttled, sale prices that checkout charges and that end by themselves, and seasonal
+//! campaigns shown only while live.
 
 use serde_json::{Value, json};
 
@@ -822,4 +823,207 @@ async fn a_sale_lowers_prices_everywhere_checkout_charges_it_and_it_ends_by_itse
     tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     let r = w.app.gql(None, SHOWN, json!({ "c": "MNT" })).await;
     assert_eq!(r.expect_data()["product"]["price"]["amount"], "370000.00");
+}
+
+#[tokio::test]
+async fn campaigns_show_only_while_live_in_featured_order_with_their_code() {
+    let w = world("campaigns@example.de").await;
+    let (_, _) = w.shop("campaignshop", "370000", 5).await;
+    let product = w
+        .app
+        .gql(
+            None,
+            "{ product(shopSlug: \"campaignshop\", slug: \"item\") { id } }",
+            json!({}),
+        )
+        .await
+        .expect_data()["product"]["id"]
+        .clone();
+    const COLLECTION: &str = "mutation($i: CreateCollectionInput!) { createCollection(input: $i) { collection { id } } }";
+    let mut collections = Vec::new();
+    for slug in ["naadam", "tsagaan-sar", "christmas"] {
+        let r = w
+            .app
+            .gql(
+                Some(&w.admin.access),
+                COLLECTION,
+                json!({ "i": { "slug": slug, "names": [{ "language": "en", "text": slug.to_uppercase() }] } }),
+            )
+            .await;
+        let id = r.expect_data()["createCollection"]["collection"]["id"].clone();
+        w.app
+            .gql(
+                Some(&w.admin.access),
+                "mutation($i: UpdateCollectionInput!) { updateCollection(input: $i) { collection { id } } }",
+                json!({ "i": { "collectionId": id, "addProductIds": [product] } }),
+            )
+            .await
+            .expect_data();
+        collections.push(id);
+    }
+    create(
+        &w.app,
+        &w.admin.access,
+        json!({ "code": "NAADAM15", "percentOff": 15, "description": "15 % off for Naadam" }),
+    )
+    .await;
+    const CREATE_CAMPAIGN: &str = "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { campaign { id live position promotion { code percentOff } } } }";
+    let now = chrono::Utc::now();
+    let day = chrono::Duration::days(1);
+    let campaign = |collection: &Value,
+                    from: chrono::DateTime<chrono::Utc>,
+                    to: chrono::DateTime<chrono::Utc>,
+                    position: i32,
+                    code: Option<&str>| {
+        json!({ "i": { "collectionId": collection, "startsAt": from.to_rfc3339(), "endsAt": to.to_rfc3339(),
+            "bannerUrl": "https://cdn.example/banner.jpg", "bannerAlt": "Horses on the steppe", "position": position, "promotionCode": code } })
+    };
+    // Bad input and who may: admins only, an end after the start, an https banner, a real code.
+    for (token, input, code) in [
+        (
+            &w.buyer.access,
+            campaign(&collections[0], now - day, now + day, 1, None),
+            "FORBIDDEN",
+        ),
+        (
+            &w.admin.access,
+            campaign(&collections[0], now + day, now - day, 1, None),
+            "BAD_USER_INPUT",
+        ),
+        (
+            &w.admin.access,
+            campaign(&collections[0], now - day, now + day, 1, Some("NOPE")),
+            "BAD_USER_INPUT",
+        ),
+    ] {
+        let r = w.app.gql(Some(token), CREATE_CAMPAIGN, input).await;
+        assert_eq!(r.code(), code);
+    }
+    let mut insecure = campaign(&collections[0], now - day, now + day, 1, None);
+    insecure["i"]["bannerUrl"] = json!("http://cdn.example/banner.jpg");
+    let r = w
+        .app
+        .gql(Some(&w.admin.access), CREATE_CAMPAIGN, insecure)
+        .await;
+    assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "bannerUrl"));
+
+    // Naadam (live, second), Tsagaan Sar (live, first), Christmas (not yet).
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            CREATE_CAMPAIGN,
+            campaign(&collections[0], now - day, now + day, 2, Some("naadam15")),
+        )
+        .await;
+    let naadam = r.expect_data()["createCampaign"]["campaign"].clone();
+    assert_eq!(
+        naadam["promotion"],
+        json!({ "code": "NAADAM15", "percentOff": 15 })
+    );
+    w.app
+        .gql(
+            Some(&w.admin.access),
+            CREATE_CAMPAIGN,
+            campaign(&collections[1], now - day, now + day, 1, None),
+        )
+        .await
+        .expect_data();
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            CREATE_CAMPAIGN,
+            campaign(&collections[2], now + day, now + day * 30, 0, None),
+        )
+        .await;
+    let christmas = r.expect_data()["createCampaign"]["campaign"].clone();
+    assert_eq!(christmas["live"], false);
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            CREATE_CAMPAIGN,
+            campaign(&collections[0], now - day, now + day, 1, None),
+        )
+        .await;
+    assert_eq!(r.code(), "CONFLICT", "one campaign per collection");
+
+    const LIVE: &str = "{ campaigns(language: \"en\", currency: \"EUR\") { position banner { url alt } promotion { code description }
+      collection { slug name products(first: 5) { totalCount nodes { price { amount currencyCode } } } } } }";
+    let r = w.app.gql(None, LIVE, json!({})).await;
+    let live = r.expect_data()["campaigns"]
+        .as_array()
+        .expect("campaigns")
+        .clone();
+    let slugs: Vec<&str> = live
+        .iter()
+        .map(|c| c["collection"]["slug"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        slugs,
+        vec!["tsagaan-sar", "naadam"],
+        "featured order, live only"
+    );
+    assert_eq!(live[1]["promotion"]["code"], "NAADAM15");
+    assert_eq!(live[1]["banner"]["alt"], "Horses on the steppe");
+    assert_eq!(
+        live[1]["collection"]["products"]["nodes"][0]["price"]["amount"],
+        "100.00"
+    );
+    // Not live: hidden from the public by slug too, visible to admins.
+    const ONE: &str = "query($s: String!) { campaign(slug: $s) { live collection { slug } } }";
+    let r = w.app.gql(None, ONE, json!({ "s": "christmas" })).await;
+    assert_eq!(r.code(), "NOT_FOUND");
+    let r = w
+        .app
+        .gql(Some(&w.admin.access), ONE, json!({ "s": "christmas" }))
+        .await;
+    assert_eq!(r.expect_data()["campaign"]["live"], false);
+    // Moving its start brings it in, first; unlinking Naadam's code hides the code.
+    w.app
+        .gql(
+            Some(&w.admin.access),
+            "mutation($i: UpdateCampaignInput!) { updateCampaign(input: $i) { campaign { live } } }",
+            json!({ "i": { "campaignId": christmas["id"], "startsAt": (now - day).to_rfc3339() } }),
+        )
+        .await
+        .expect_data();
+    w.app
+        .gql(
+            Some(&w.admin.access),
+            "mutation($i: UpdateCampaignInput!) { updateCampaign(input: $i) { campaign { promotion { code } } } }",
+            json!({ "i": { "campaignId": naadam["id"], "promotionCode": null } }),
+        )
+        .await
+        .expect_data();
+    let r = w.app.gql(None, LIVE, json!({})).await;
+    let live = r.expect_data()["campaigns"]
+        .as_array()
+        .expect("campaigns")
+        .clone();
+    let slugs: Vec<&str> = live
+        .iter()
+        .map(|c| c["collection"]["slug"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(slugs, vec!["christmas", "tsagaan-sar", "naadam"]);
+    assert_eq!(live[2]["promotion"], Value::Null);
+    let r = w
+        .app
+        .gql(
+            Some(&w.admin.access),
+            "{ allCampaigns(first: 10) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.expect_data()["allCampaigns"]["totalCount"], 3);
+    let r = w
+        .app
+        .gql(
+            Some(&w.buyer.access),
+            "{ allCampaigns(first: 10) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.code(), "FORBIDDEN");
 }

@@ -1,6 +1,7 @@
 //! Inputs of the marketing mutations.
 
-use async_graphql::{ID, InputObject};
+use async_graphql::{ID, InputObject, MaybeUndefined};
+use chrono::{DateTime, Utc};
 
 /// A review of one delivered order line.
 #[derive(InputObject)]
@@ -67,4 +68,42 @@ pub struct FavouriteInput {
     pub shop_id: Option<ID>,
     /// For guests: the cart token to keep it under (a new one is made when absent).
     pub cart_token: Option<String>,
+}
+
+/// A new seasonal campaign. Admins only.
+#[derive(InputObject)]
+pub struct CreateCampaignInput {
+    /// The collection it shows (its slug, name, description and products).
+    pub collection_id: ID,
+    /// When it goes live.
+    pub starts_at: DateTime<Utc>,
+    /// When it ends by itself.
+    pub ends_at: DateTime<Utc>,
+    /// An https address of the banner picture.
+    pub banner_url: Option<String>,
+    /// The banner's alternative text.
+    pub banner_alt: Option<String>,
+    /// Featured order: lower first (default 0).
+    pub position: Option<i32>,
+    /// A promotion code to advertise with it.
+    pub promotion_code: Option<String>,
+}
+
+/// Changes to a campaign; absent fields stay, null clears the banner or the code.
+#[derive(InputObject)]
+pub struct UpdateCampaignInput {
+    /// The campaign.
+    pub campaign_id: ID,
+    /// When it goes live.
+    pub starts_at: Option<DateTime<Utc>>,
+    /// When it ends by itself.
+    pub ends_at: Option<DateTime<Utc>>,
+    /// An https address of the banner picture.
+    pub banner_url: MaybeUndefined<String>,
+    /// The banner's alternative text.
+    pub banner_alt: MaybeUndefined<String>,
+    /// Featured order: lower first.
+    pub position: Option<i32>,
+    /// A promotion code to advertise with it.
+    pub promotion_code: MaybeUndefined<String>,
 }
