@@ -16,6 +16,7 @@ mod m20261203_000009_favourites;
 mod m20261204_000010_promotions;
 mod m20261204_000011_sales;
 mod m20261204_000012_campaigns;
+mod m20261204_000013_review_photos;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_promotions::Migration),
             Box::new(m20261204_000011_sales::Migration),
             Box::new(m20261204_000012_campaigns::Migration),
+            Box::new(m20261204_000013_review_photos::Migration),
         ]
     }
 }

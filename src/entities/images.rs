@@ -14,6 +14,9 @@ pub enum Purpose {
     ShopBanner,
     #[sea_orm(string_value = "MAKER_PORTRAIT")]
     MakerPortrait,
+    /// A buyer's photo of what they received, for a review of that shop's product.
+    #[sea_orm(string_value = "REVIEW")]
+    Review,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]

@@ -35,6 +35,7 @@ pub mod promotion_products;
 pub mod promotion_redemptions;
 pub mod refresh_tokens;
 pub mod refunds;
+pub mod review_photos;
 pub mod review_reports;
 pub mod reviews;
 pub mod sale_items;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::{
     entities::{
-        collections, favourites, products,
+        collections, favourites, products, review_photos,
         reviews::{self, ReviewStatus},
         users,
     },
@@ -109,6 +109,8 @@ pub struct MarketingLoaders {
     pub shop_favourites: DataLoader<FavouriteCounts, HashMapCache>,
     /// The collections campaigns show.
     pub collections: Batch<collections::Entity>,
+    /// Each review's photos, in order.
+    pub review_photos: Batch<review_photos::Entity>,
 }
 
 impl MarketingLoaders {
@@ -149,6 +151,12 @@ impl MarketingLoaders {
                 collections::Column::Id,
                 collections::Column::Id,
                 |c: &collections::Model| c.id,
+            ),
+            review_photos: by_column(
+                db,
+                review_photos::Column::ReviewId,
+                review_photos::Column::Position,
+                |p: &review_photos::Model| p.review_id,
             ),
         }
     }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::{
     auth::{Caller, CurrentUser, managed_shop},
     entities::{
-        order_lines, orders, products, review_reports,
+        order_lines, orders, products, review_photos, review_reports,
         reviews::{self, ReviewStatus},
         users::{self, Role},
     },
@@ -27,6 +27,8 @@ use crate::{
 pub const EDIT_DAYS: i64 = 30;
 /// Longest review, reply or report, in characters.
 const MAX_TEXT: usize = 5_000;
+/// Most photos on one review.
+pub const MAX_PHOTOS: usize = 5;
 
 /// A new review.
 #[derive(Debug, Clone)]
@@ -36,6 +38,8 @@ pub struct ReviewInput {
     pub body: String,
     /// BCP 47 tag of `body`; the buyer's preferred language when absent.
     pub language: Option<String>,
+    /// The buyer's own uploads (purpose REVIEW, for the order's shop), in order.
+    pub photo_ids: Vec<Uuid>,
 }
 
 /// Changes to a review; `None` keeps the current value.
@@ -44,6 +48,54 @@ pub struct ReviewChange {
     pub rating: Option<i32>,
     pub body: Option<String>,
     pub language: Option<String>,
+    /// Replaces the photos.
+    pub photo_ids: Option<Vec<Uuid>>,
+}
+
+/// Attaches the author's photos to a review in order, replacing any it had; each photo must be
+/// one they uploaded for a review of this shop, and in no other review.
+async fn set_photos(
+    db: &impl ConnectionTrait,
+    review: &reviews::Model,
+    ids: &[Uuid],
+) -> AppResult<()> {
+    let mut seen = std::collections::HashSet::new();
+    if ids.len() > MAX_PHOTOS || !ids.iter().all(|id| seen.insert(*id)) {
+        return Err(AppError::invalid(
+            "photoIds",
+            format!("at most {MAX_PHOTOS} different photos"),
+        ));
+    }
+    crate::media::attachable_by(
+        db,
+        review.shop_id,
+        crate::media::Purpose::Review,
+        Some(review.buyer_id),
+        ids,
+        "photoIds",
+    )
+    .await?;
+    review_photos::Entity::delete_many()
+        .filter(review_photos::Column::ReviewId.eq(review.id))
+        .exec(db)
+        .await?;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = ids
+        .iter()
+        .enumerate()
+        .map(|(position, image)| review_photos::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            review_id: Set(review.id),
+            image_id: Set(*image),
+            position: Set(position as i32),
+        });
+    review_photos::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await
+        .on_conflict("a photo belongs to one review only")?;
+    Ok(())
 }
 
 fn rating(value: i32) -> AppResult<i32> {
@@ -154,6 +206,7 @@ pub async fn write_review(
     .insert(&txn)
     .await
     .on_conflict("this order line has been reviewed already; change that review instead")?;
+    set_photos(&txn, &review, &input.photo_ids).await?;
     move_totals(&txn, review.product_id, 1, stars).await?;
     txn.commit().await?;
     Ok(review)
@@ -205,6 +258,9 @@ pub async fn update_review(
     }
     active.updated_at = Set(Utc::now());
     let review = active.update(&txn).await?;
+    if let Some(ids) = &change.photo_ids {
+        set_photos(&txn, &review, ids).await?;
+    }
     if visible && review.rating != old {
         move_totals(&txn, product, 0, review.rating - old).await?;
     }

@@ -102,7 +102,7 @@ pub async fn email_thumbnail(
 
 /// Checks that every id names a ready photo of `shop` uploaded for `purpose`: what the
 /// catalogue asks before it attaches one. Another shop's photo is reported as unknown, so
-/// ids cannot be probed.
+/// ids cannot be probed. Review photos must also be the reviewer's own (`attachable_by`).
 pub async fn attachable(
     db: &impl ConnectionTrait,
     shop: Uuid,
@@ -110,14 +110,29 @@ pub async fn attachable(
     ids: &[Uuid],
     field: &'static str,
 ) -> AppResult<()> {
+    attachable_by(db, shop, purpose, None, ids, field).await
+}
+
+/// `attachable`, and (given an uploader) uploaded by them: someone else's photo is reported
+/// as unknown too.
+pub async fn attachable_by(
+    db: &impl ConnectionTrait,
+    shop: Uuid,
+    purpose: Purpose,
+    uploader: Option<Uuid>,
+    ids: &[Uuid],
+    field: &'static str,
+) -> AppResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let found = images::Entity::find()
+    let mut query = images::Entity::find()
         .filter(images::Column::Id.is_in(ids.iter().copied()))
-        .filter(images::Column::ShopId.eq(shop))
-        .all(db)
-        .await?;
+        .filter(images::Column::ShopId.eq(shop));
+    if let Some(uploader) = uploader {
+        query = query.filter(images::Column::UploadedBy.eq(uploader));
+    }
+    let found = query.all(db).await?;
     for id in ids {
         match found.iter().find(|i| i.id == *id) {
             None => {

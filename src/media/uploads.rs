@@ -19,6 +19,7 @@ use crate::{
     auth::{CurrentUser, managed_shop},
     entities::{
         images::{self, ImageStatus},
+        orders::{self, OrderStatus},
         shops,
     },
     error::{AppError, AppResult},
@@ -27,6 +28,52 @@ use crate::{
 
 /// Pending direct uploads one shop may have open at once.
 const MAX_PENDING: u64 = 50;
+/// Review photos one buyer may upload in a day; they do not count against the shop's quota.
+pub const MAX_REVIEW_PHOTOS_PER_DAY: u64 = 20;
+
+/// The shop a photo is uploaded for, if the caller may: its owner (or an admin) for the
+/// shop's own photos; for a review photo, a buyer who received an order from it, within
+/// the daily allowance.
+async fn uploader_shop(
+    db: &impl ConnectionTrait,
+    caller: CurrentUser,
+    shop_id: Uuid,
+    purpose: Purpose,
+) -> AppResult<shops::Model> {
+    if purpose != Purpose::Review {
+        return managed_shop(db, caller, shop_id).await;
+    }
+    let not_found = || AppError::NotFound("no such shop".into());
+    // Orders are read through the entities (core): media builds on no other domain.
+    let received = orders::Entity::find()
+        .filter(orders::Column::BuyerId.eq(caller.id))
+        .filter(orders::Column::ShopId.eq(shop_id))
+        .filter(orders::Column::Status.eq(OrderStatus::Delivered))
+        .count(db)
+        .await?;
+    if received == 0 {
+        return Err(AppError::refused(
+            "NOT_DELIVERED",
+            "review photos are for buyers who received an order from this shop",
+        ));
+    }
+    let today = images::Entity::find()
+        .filter(images::Column::UploadedBy.eq(caller.id))
+        .filter(images::Column::Purpose.eq(Purpose::Review))
+        .filter(images::Column::CreatedAt.gt(Utc::now() - Duration::days(1)))
+        .count(db)
+        .await?;
+    if today >= MAX_REVIEW_PHOTOS_PER_DAY {
+        return Err(AppError::refused(
+            "TOO_MANY_UPLOADS",
+            format!("at most {MAX_REVIEW_PHOTOS_PER_DAY} review photos a day"),
+        ));
+    }
+    shops::Entity::find_by_id(shop_id)
+        .one(db)
+        .await?
+        .ok_or_else(not_found)
+}
 
 /// A one-time upload address.
 #[derive(Debug)]
@@ -72,6 +119,7 @@ async fn used_bytes(db: &impl ConnectionTrait, shop: Uuid) -> AppResult<i64> {
         )
         .filter(images::Column::ShopId.eq(shop))
         .filter(images::Column::Status.eq(ImageStatus::Ready))
+        .filter(images::Column::Purpose.ne(Purpose::Review))
         .into_tuple()
         .one(db)
         .await?;
@@ -88,10 +136,10 @@ pub async fn upload(
     purpose: Purpose,
     bytes: Bytes,
 ) -> AppResult<images::Model> {
-    let shop = managed_shop(&state.db, caller, shop_id).await?;
+    let shop = uploader_shop(&state.db, caller, shop_id, purpose).await?;
     let header = inspect::inspect(&bytes, &limits(state))?;
     let quota = state.settings.media.shop_quota_bytes;
-    if used_bytes(&state.db, shop.id).await? >= quota {
+    if purpose != Purpose::Review && used_bytes(&state.db, shop.id).await? >= quota {
         return Err(quota_exceeded(quota));
     }
     let id = Uuid::now_v7();
@@ -125,7 +173,7 @@ pub async fn create_upload(
     shop_id: Uuid,
     purpose: Purpose,
 ) -> AppResult<DirectUpload> {
-    let shop = managed_shop(&state.db, caller, shop_id).await?;
+    let shop = uploader_shop(&state.db, caller, shop_id, purpose).await?;
     let pending = images::Entity::find()
         .filter(images::Column::ShopId.eq(shop.id))
         .filter(images::Column::Status.eq(ImageStatus::Pending))
@@ -238,10 +286,14 @@ pub async fn complete_upload(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::NotFound("no such upload".into()))?;
-    // Another shop's upload is as unknown as one that never existed.
-    if managed_shop(&state.db, caller, image.shop_id)
-        .await
-        .is_err()
+    // Another shop's upload is as unknown as one that never existed; a buyer completes only
+    // their own review photo.
+    let own = image.purpose == Purpose::Review && image.uploaded_by == caller.id;
+    if !own
+        && (image.purpose == Purpose::Review
+            || managed_shop(&state.db, caller, image.shop_id)
+                .await
+                .is_err())
     {
         return Err(AppError::NotFound("no such upload".into()));
     }
@@ -280,7 +332,7 @@ pub async fn complete_upload(
         }
     };
     let quota = state.settings.media.shop_quota_bytes;
-    if used_bytes(&state.db, image.shop_id).await? >= quota {
+    if image.purpose != Purpose::Review && used_bytes(&state.db, image.shop_id).await? >= quota {
         discard(state, &image).await?;
         return Err(quota_exceeded(quota));
     }
@@ -376,7 +428,7 @@ async fn save_ready(
         .one(&txn)
         .await?;
     let quota = state.settings.media.shop_quota_bytes;
-    if used_bytes(&txn, image.shop_id).await? + stored > quota {
+    if image.purpose != Purpose::Review && used_bytes(&txn, image.shop_id).await? + stored > quota {
         drop(txn);
         remove_renditions(state, image.id, &widths).await;
         if !insert {
@@ -434,7 +486,10 @@ pub async fn shop_images(
     status: Option<ImageStatus>,
 ) -> AppResult<Select<images::Entity>> {
     managed_shop(&state.db, caller, shop_id).await?;
-    let mut select = images::Entity::find().filter(images::Column::ShopId.eq(shop_id));
+    // Buyers' review photos are theirs, shown with their reviews, not the shop's to manage.
+    let mut select = images::Entity::find()
+        .filter(images::Column::ShopId.eq(shop_id))
+        .filter(images::Column::Purpose.ne(Purpose::Review));
     if let Some(status) = status {
         select = select.filter(images::Column::Status.eq(status));
     }

@@ -35,7 +35,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
     ("promotions", &["catalog"]),
     ("orders", &["catalog", "promotions"]),
     ("payments", &["orders", "catalog", "promotions"]),
-    ("marketing", &["orders", "catalog", "promotions"]),
+    ("marketing", &["orders", "catalog", "promotions", "media"]),
     ("notifications", &["media"]),
 ];
 const GRAPHQL: &str = "graphql";

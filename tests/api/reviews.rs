@@ -438,3 +438,122 @@ async fn favourites_are_saved_once_counted_publicly_and_follow_a_guest_into_thei
     let r = app.gql(Some(&access), MY_FAVS, json!({})).await;
     assert_eq!(r.expect_data()["myFavourites"]["totalCount"], 2);
 }
+
+#[tokio::test]
+async fn a_buyer_adds_photos_of_what_arrived_to_their_review() {
+    use crate::helpers::media::phone_jpeg;
+    const PHOTO_REVIEW: &str = "mutation($i: WriteReviewInput!) { writeReview(input: $i) { review { id photos { url(width: 480) width height } } } }";
+    let w = world("photo-reviewer@example.de").await;
+    let (owner, line) = delivered(&w, "photoshop", "photo-1").await;
+    let shop = w
+        .app
+        .gql(None, "{ shop(slug: \"photoshop\") { id } }", json!({}))
+        .await
+        .expect_data()["shop"]["id"]
+        .as_str()
+        .expect("shop")
+        .to_owned();
+    // Only a buyer who received an order from the shop may upload review photos for it.
+    let (stranger, _) = crate::helpers::orders::buyer_in(&w.app, "stranger@example.de", "DE").await;
+    let r = w
+        .app
+        .upload_photo(
+            &stranger.access,
+            &shop,
+            "REVIEW",
+            "felt.jpg",
+            phone_jpeg(64, 48),
+        )
+        .await;
+    assert_eq!(r.code(), "NOT_DELIVERED");
+    let r = w
+        .app
+        .upload_photo(
+            &w.buyer.access,
+            &shop,
+            "REVIEW",
+            "felt.jpg",
+            phone_jpeg(64, 48),
+        )
+        .await;
+    let photo = r.expect_data()["uploadImage"]["photo"]["id"].clone();
+    // Nobody else can attach it; the shop does not manage it as its own photo.
+    let (other_owner, other_line) = delivered(&w, "othershop2", "photo-2").await;
+    drop(other_owner);
+    let r = w
+        .app
+        .gql(
+            Some(&w.buyer.access),
+            PHOTO_REVIEW,
+            json!({ "i": { "orderLineId": other_line, "rating": 4, "photoIds": [photo] } }),
+        )
+        .await;
+    assert_eq!(
+        (r.code(), r.field()),
+        ("BAD_USER_INPUT", "photoIds"),
+        "another shop's review"
+    );
+    let r = w
+        .app
+        .gql(
+            Some(owner.as_str()),
+            "query($s: ID!) { shopPhotos(shopId: $s, first: 10) { totalCount } }",
+            json!({ "s": shop }),
+        )
+        .await;
+    assert_eq!(r.expect_data()["shopPhotos"]["totalCount"], 0);
+    let six = vec![photo.clone(); 6];
+    let r = w
+        .app
+        .gql(
+            Some(&w.buyer.access),
+            PHOTO_REVIEW,
+            json!({ "i": { "orderLineId": line, "rating": 5, "photoIds": six } }),
+        )
+        .await;
+    assert_eq!(r.field(), "photoIds");
+    let r = w
+        .app
+        .gql(
+            Some(&w.buyer.access),
+            PHOTO_REVIEW,
+            json!({ "i": { "orderLineId": line, "rating": 5, "body": "Exactly as pictured", "photoIds": [photo] } }),
+        )
+        .await;
+    let review = r.expect_data()["writeReview"]["review"].clone();
+    // Upright: the phone's EXIF orientation turns 64×48 on its side.
+    assert_eq!(
+        (
+            review["photos"][0]["width"].clone(),
+            review["photos"][0]["height"].clone()
+        ),
+        (json!(48), json!(64))
+    );
+    // Readers see it with the review, and the rendition is served.
+    let r = w
+        .app
+        .gql(
+            None,
+            "{ product(shopSlug: \"photoshop\", slug: \"item\") { reviews(first: 5) { nodes { photos { url } } } } }",
+            json!({}),
+        )
+        .await;
+    let url = r.expect_data()["product"]["reviews"]["nodes"][0]["photos"][0]["url"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+    assert_eq!(w.app.media(&url, &[]).await.status(), 200);
+    // The author can take the photos off again.
+    let r = w
+        .app
+        .gql(
+            Some(&w.buyer.access),
+            "mutation($i: UpdateReviewInput!) { updateReview(input: $i) { review { photos { url } } } }",
+            json!({ "i": { "reviewId": review["id"], "photoIds": [] } }),
+        )
+        .await;
+    assert_eq!(
+        r.expect_data()["updateReview"]["review"]["photos"],
+        json!([])
+    );
+}

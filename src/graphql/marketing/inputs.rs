@@ -15,6 +15,10 @@ pub struct WriteReviewInput {
     pub body: String,
     /// BCP 47 tag of `body`; the buyer's preferred language when absent.
     pub language: Option<String>,
+    /// Up to 5 photos the buyer uploaded (`uploadImage` with purpose REVIEW and the order's
+    /// shop), in order.
+    #[graphql(default)]
+    pub photo_ids: Vec<ID>,
 }
 
 /// Changes to one's own review, within 30 days of writing it.
@@ -28,6 +32,8 @@ pub struct UpdateReviewInput {
     pub body: Option<String>,
     /// Language of the new text.
     pub language: Option<String>,
+    /// Replaces the photos (an empty list removes them).
+    pub photo_ids: Option<Vec<ID>>,
 }
 
 /// The shop's public reply.

@@ -39,6 +39,7 @@ impl MarketingMutation {
                 rating: input.rating,
                 body: input.body,
                 language: input.language,
+                photo_ids: ids("photoIds", &input.photo_ids)?,
             },
         )
         .await?;
@@ -62,6 +63,11 @@ impl MarketingMutation {
                 rating: input.rating,
                 body: input.body,
                 language: input.language,
+                photo_ids: input
+                    .photo_ids
+                    .as_deref()
+                    .map(|p| ids("photoIds", p))
+                    .transpose()?,
             },
         )
         .await?;
@@ -160,4 +166,8 @@ impl MarketingMutation {
             removed: favourites::remove(state, owner, target).await?,
         })
     }
+}
+
+fn ids(field: &'static str, ids: &[async_graphql::ID]) -> crate::error::AppResult<Vec<uuid::Uuid>> {
+    ids.iter().map(|id| uuid(field, id)).collect()
 }

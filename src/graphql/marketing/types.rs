@@ -9,6 +9,7 @@ use crate::{
         review_reports,
         reviews::{self, ReviewStatus},
     },
+    graphql::media::{Image, ImageSource},
     marketing::{self, Rating as RatingValue},
     state::AppState,
 };
@@ -66,6 +67,24 @@ impl Review {
     /// 1 to 5 stars.
     async fn rating(&self) -> i32 {
         self.0.rating
+    }
+    /// The buyer's photos of what they received, in order.
+    async fn photos(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
+        let loaders = crate::kit::data::<marketing::MarketingLoaders>(ctx)?;
+        let media = crate::kit::data::<crate::media::loaders::MediaLoaders>(ctx)?;
+        let rows = crate::kit::loaders::many(&loaders.review_photos, self.0.id).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Some(image) = crate::kit::loaders::one(&media.images, row.image_id).await? {
+                out.push(Image {
+                    id: image.id,
+                    source: ImageSource::Uploaded(image),
+                    alt: None,
+                    position: row.position,
+                });
+            }
+        }
+        Ok(out)
     }
     /// What the buyer wrote (may be empty).
     async fn body(&self) -> &str {

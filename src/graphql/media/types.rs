@@ -22,6 +22,9 @@ pub enum ImagePurpose {
     ShopBanner,
     /// A maker's portrait.
     MakerPortrait,
+    /// A buyer's photo for a review of the shop's product (buyers with a delivered order from
+    /// the shop).
+    Review,
 }
 
 /// Whether an upload has been processed.
