@@ -103,17 +103,19 @@ impl RequestDigest {
 
     fn of(input: &PlaceOrder, items: &[(Uuid, i32)], code: Option<&str>) -> Self {
         let params = format!(
-            "{}|{}|{}|{}",
+            "{}|{}|{}",
             input.address_id,
             input.currency.trim().to_ascii_uppercase(),
-            input.payment_method.as_str(),
-            code.unwrap_or_default()
+            input.payment_method.as_str()
         );
         let mut lines: Vec<String> = items.iter().map(|(v, q)| format!("{v}:{q}")).collect();
         lines.sort();
+        // The code is part of the cart: placing the order takes both away, so a retry after
+        // success finds neither and is answered with the checkout all the same.
+        let cart = format!("{}|{}", lines.join(","), code.unwrap_or_default());
         Self {
             params: half_digest(&params),
-            cart: half_digest(&lines.join(",")),
+            cart: half_digest(&cart),
         }
     }
 

@@ -691,6 +691,9 @@ async fn per_buyer_and_first_order_limits_hold_and_cancellation_gives_the_use_ba
     );
     let placed = w.place("BANK_TRANSFER", "once-2").await;
     assert_eq!(placed["total"]["amount"], "100.81");
+    // A retry of that request (its answer lost) gets the same checkout, not a second use.
+    let again = w.place("BANK_TRANSFER", "once-2").await;
+    assert_eq!(again["checkoutId"], placed["checkoutId"]);
     // The code was used up with the order and the cart is empty of it.
     let r = w.app.gql(Some(&w.buyer.access), CART, json!({})).await;
     assert_eq!(r.expect_data()["cart"]["promotion"], Value::Null);
