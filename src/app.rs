@@ -89,9 +89,13 @@ pub async fn serve(
 
 /// One sweep of the background work: unpaid orders past their window are cancelled (their
 /// stock returns) and their card payments lowered or cancelled so they cannot be paid
-/// afterwards; refunds and payout transfers Stripe could not be asked for are sent again.
-/// Safe on several servers at once. Returns how many orders this sweep cancelled.
+/// afterwards; refunds and payout transfers Stripe could not be asked for are sent again;
+/// listings follow sales that began or ended by themselves. Safe on several servers at once.
+/// Returns how many orders this sweep cancelled.
 pub async fn sweep(state: &AppState) -> AppResult<usize> {
+    if let Err(e) = crate::catalog::sales::refresh_due(state).await {
+        tracing::warn!(error = ?e, "re-sorting products of started or ended sales failed");
+    }
     let age = chrono::Duration::seconds(60);
     if let Err(e) = crate::payments::resubmit_stale(state, age).await {
         tracing::warn!(error = ?e, "resubmitting to Stripe failed");

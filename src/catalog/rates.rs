@@ -1,7 +1,9 @@
 //! Exchange rates, set by admins and used to show prices in the buyer's currency.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 use crate::{
     auth::CurrentUser,
@@ -33,7 +35,7 @@ pub async fn sort_price(db: &impl ConnectionTrait, minor: i64, currency: &str) -
     Ok(sort_price_with(&rates, minor, currency))
 }
 
-fn sort_price_with(rates: &Rates, minor: i64, currency: &str) -> i64 {
+pub(super) fn sort_price_with(rates: &Rates, minor: i64, currency: &str) -> i64 {
     let (Some(from), Some(home)) = (Currency::parse(currency), Currency::parse(HOME)) else {
         return i64::MAX;
     };
@@ -84,23 +86,14 @@ pub async fn set_rate(
         .filter(exchange_rates::Column::Quote.eq(base.code()))
         .exec(&txn)
         .await?;
-    let rates = Rates::load(&txn).await?;
-    let affected = products::Entity::find()
+    let affected: Vec<uuid::Uuid> = products::Entity::find()
+        .select_only()
+        .column(products::Column::Id)
         .filter(products::Column::Currency.ne(HOME))
+        .into_tuple()
         .all(&txn)
         .await?;
-    for product in affected {
-        let sort = sort_price_with(&rates, product.price_minor, &product.currency);
-        if sort != product.sort_price {
-            products::ActiveModel {
-                id: Set(product.id),
-                sort_price: Set(sort),
-                ..Default::default()
-            }
-            .update(&txn)
-            .await?;
-        }
-    }
+    super::sales::refresh_sort_prices(&txn, &affected).await?;
     txn.commit().await?;
     Ok(saved)
 }

@@ -6,7 +6,9 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 use uuid::Uuid;
 
 use crate::{
@@ -48,6 +50,85 @@ pub fn price_now(list: i64, variant: Uuid, offers: &[Offer]) -> Option<(i64, &Of
             (0 < price && price < list).then_some((price, o))
         })
         .min_by_key(|(price, o)| (*price, o.ends_at))
+}
+
+/// What a product's base variant costs now under its live `offers`: the base price, lowered
+/// by a sale that covers every variant. What `Product.price` shows and what listings sort
+/// and filter by.
+pub fn base_price_now(product: &products::Model, offers: &[Offer]) -> i64 {
+    base_offer(product, offers).map_or(product.price_minor, |p| p.0)
+}
+
+/// The sale price of the base variant and the offer setting it, if a sale covering every
+/// variant lowers it (no real variant has the nil id, so variant offers never match).
+pub fn base_offer<'a>(product: &products::Model, offers: &'a [Offer]) -> Option<(i64, &'a Offer)> {
+    price_now(product.price_minor, Uuid::nil(), offers)
+}
+
+/// Brings the stored sort price (MNT, for sorting and price filters) of these products in
+/// line with their price now, sales included. Returns how many changed.
+pub async fn refresh_sort_prices(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+) -> AppResult<usize> {
+    if product_ids.is_empty() {
+        return Ok(0);
+    }
+    let rows = products::Entity::find()
+        .filter(products::Column::Id.is_in(product_ids.to_vec()))
+        .all(db)
+        .await?;
+    let offers = live_offers(db, product_ids, Utc::now()).await?;
+    let rates = money::Rates::load(db).await?;
+    let mut changed = 0;
+    for product in rows {
+        let now = base_price_now(&product, offers.get(&product.id).map_or(&[], Vec::as_slice));
+        let sort = super::rates::sort_price_with(&rates, now, &product.currency);
+        if sort != product.sort_price {
+            products::Entity::update_many()
+                .col_expr(
+                    products::Column::SortPrice,
+                    sea_orm::sea_query::Expr::value(sort),
+                )
+                .filter(products::Column::Id.eq(product.id))
+                .exec(db)
+                .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Re-sorts the products of sales that began or ended since the last sweep (every sale
+/// ending after yesterday is looked at), so listings follow sales that start and end by
+/// themselves. Run by the background sweep; returns how many products moved.
+pub async fn refresh_due(state: &AppState) -> AppResult<usize> {
+    let recent: Vec<Uuid> = sales::Entity::find()
+        .select_only()
+        .column(sales::Column::Id)
+        .filter(sales::Column::EndsAt.gt(Utc::now() - chrono::Duration::days(1)))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    if recent.is_empty() {
+        return Ok(0);
+    }
+    let mut product_ids: Vec<Uuid> = sale_items::Entity::find()
+        .select_only()
+        .column(sale_items::Column::ProductId)
+        .filter(sale_items::Column::SaleId.is_in(recent))
+        .into_tuple()
+        .all(&state.db)
+        .await?;
+    product_ids.sort();
+    product_ids.dedup();
+    let txn = crate::db::begin_write(&state.db).await?;
+    let changed = refresh_sort_prices(&txn, &product_ids).await?;
+    txn.commit().await?;
+    if changed > 0 {
+        state.catalogue_changed();
+    }
+    Ok(changed)
 }
 
 /// The live offers of each product, for pricing a page or a cart in one pass.
@@ -222,6 +303,7 @@ pub async fn create(
     sale_items::Entity::insert_many(rows)
         .exec_without_returning(&txn)
         .await?;
+    refresh_sort_prices(&txn, &products.keys().copied().collect::<Vec<_>>()).await?;
     txn.commit().await?;
     state.catalogue_changed();
     Ok(sale)
@@ -243,7 +325,15 @@ pub async fn end(state: &AppState, caller: CurrentUser, sale_id: Uuid) -> AppRes
     if matches!(row.starts_at, sea_orm::ActiveValue::Unchanged(s) if s > now) {
         row.starts_at = Set(now);
     }
-    let sale = row.update(&state.db).await?;
+    let txn = crate::db::begin_write(&state.db).await?;
+    let sale = row.update(&txn).await?;
+    let products: Vec<Uuid> = items_of(&txn, sale.id)
+        .await?
+        .into_iter()
+        .map(|i| i.product_id)
+        .collect();
+    refresh_sort_prices(&txn, &products).await?;
+    txn.commit().await?;
     state.catalogue_changed();
     Ok(sale)
 }

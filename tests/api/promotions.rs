@@ -823,9 +823,20 @@ async fn a_sale_lowers_prices_everywhere_checkout_charges_it_and_it_ends_by_itse
     );
     let r = w.app.gql(None, SHOWN, json!({ "c": "MNT" })).await;
     assert_eq!(r.expect_data()["product"]["price"]["amount"], "300000.00");
+    // Listings sort and filter by the price shown: on sale it is under 350 000 MNT.
+    const UNDER: &str = "{ products(currency: \"MNT\", filter: { maxPrice: \"350000\" }, first: 10) { nodes { slug price { amount } } } }";
+    let r = w.app.gql(None, UNDER, json!({})).await;
+    assert_eq!(
+        r.expect_data()["products"]["nodes"][0]["price"]["amount"],
+        "300000.00"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2_500)).await;
     let r = w.app.gql(None, SHOWN, json!({ "c": "MNT" })).await;
     assert_eq!(r.expect_data()["product"]["price"]["amount"], "370000.00");
+    // The next background sweep moves it back in listings.
+    darkhan::app::sweep(&w.app.state).await.expect("sweep");
+    let r = w.app.gql(None, UNDER, json!({})).await;
+    assert_eq!(r.expect_data()["products"]["nodes"], json!([]));
 }
 
 #[tokio::test]

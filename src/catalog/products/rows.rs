@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::ProductInput;
 use crate::{
-    catalog::{rates, search, texts::Texts},
+    catalog::{search, texts::Texts},
     entities::{
         makers, product_images, product_makers, product_materials, product_translations,
         product_variants, products, shops,
@@ -389,16 +389,7 @@ pub(super) async fn refresh_derived(
         .insert(db)
         .await?;
     }
-    let sort_price = rates::sort_price(db, product.price_minor, &product.currency).await?;
-    if sort_price != product.sort_price {
-        products::ActiveModel {
-            id: Set(product.id),
-            sort_price: Set(sort_price),
-            ..Default::default()
-        }
-        .update(db)
-        .await?;
-    }
+    crate::catalog::sales::refresh_sort_prices(db, &[product.id]).await?;
     reindex_products(db, &[product.id]).await
 }
 

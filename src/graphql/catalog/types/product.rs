@@ -68,14 +68,7 @@ impl Product {
     /// The live sale offer that lowers the base price (one for every variant), if any.
     async fn sale_offer(&self, ctx: &Context<'_>) -> Result<Option<(i64, sales::Offer)>> {
         let offers = loaders(ctx)?.offers(self.0.id).await?;
-        let for_all: Vec<sales::Offer> = offers
-            .into_iter()
-            .filter(|o| o.variant_id.is_none())
-            .collect();
-        Ok(
-            sales::price_now(self.0.price_minor, uuid::Uuid::nil(), &for_all)
-                .map(|(price, offer)| (price, offer.clone())),
-        )
+        Ok(sales::base_offer(&self.0, &offers).map(|(price, offer)| (price, offer.clone())))
     }
 }
 
