@@ -222,14 +222,6 @@ pub async fn redeem_in(
 /// Gives a checkout's use back once every one of its orders is cancelled; call it in the
 /// transaction that cancels an order. Released once, however many orders cancel.
 pub async fn release_if_cancelled(db: &impl ConnectionTrait, checkout_id: Uuid) -> AppResult<()> {
-    let Some(redemption) = promotion_redemptions::Entity::find()
-        .filter(promotion_redemptions::Column::CheckoutId.eq(checkout_id))
-        .filter(promotion_redemptions::Column::ReleasedAt.is_null())
-        .one(db)
-        .await?
-    else {
-        return Ok(());
-    };
     let live = orders::Entity::find()
         .filter(orders::Column::CheckoutId.eq(checkout_id))
         .filter(orders::Column::Status.ne(OrderStatus::Cancelled))
@@ -238,60 +230,54 @@ pub async fn release_if_cancelled(db: &impl ConnectionTrait, checkout_id: Uuid) 
     if live > 0 {
         return Ok(());
     }
-    let released = promotion_redemptions::Entity::update_many()
-        .col_expr(
-            promotion_redemptions::Column::ReleasedAt,
-            Expr::value(Some(Utc::now())),
-        )
-        .filter(promotion_redemptions::Column::Id.eq(redemption.id))
-        .filter(promotion_redemptions::Column::ReleasedAt.is_null())
-        .exec(db)
-        .await?
-        .rows_affected;
-    if released == 1 {
-        promotion_codes::Entity::update_many()
-            .col_expr(
-                promotion_codes::Column::Uses,
-                Expr::col(promotion_codes::Column::Uses).sub(1),
-            )
-            .filter(promotion_codes::Column::Id.eq(redemption.promotion_id))
-            .filter(promotion_codes::Column::Uses.gt(0))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
+    set_released(db, checkout_id, true).await
 }
 
 /// Takes a released use again for a checkout whose order was reinstated (its money arrived
 /// after all). Limits are not checked: the buyer paid the discounted price already.
 pub async fn reclaim(db: &impl ConnectionTrait, checkout_id: Uuid) -> AppResult<()> {
+    set_released(db, checkout_id, false).await
+}
+
+/// Releases (or takes back) the checkout's use and moves the code's count with it; the
+/// conditional update makes each happen once whoever races.
+async fn set_released(
+    db: &impl ConnectionTrait,
+    checkout_id: Uuid,
+    release: bool,
+) -> AppResult<()> {
+    // The redemptions in the state this call moves them from.
+    let from = if release {
+        promotion_redemptions::Column::ReleasedAt.is_null()
+    } else {
+        promotion_redemptions::Column::ReleasedAt.is_not_null()
+    };
     let Some(redemption) = promotion_redemptions::Entity::find()
         .filter(promotion_redemptions::Column::CheckoutId.eq(checkout_id))
-        .filter(promotion_redemptions::Column::ReleasedAt.is_not_null())
+        .filter(from.clone())
         .one(db)
         .await?
     else {
         return Ok(());
     };
-    let taken = promotion_redemptions::Entity::update_many()
+    let moved = promotion_redemptions::Entity::update_many()
         .col_expr(
             promotion_redemptions::Column::ReleasedAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
+            Expr::value(release.then(Utc::now)),
         )
         .filter(promotion_redemptions::Column::Id.eq(redemption.id))
-        .filter(promotion_redemptions::Column::ReleasedAt.is_not_null())
-        .exec(db)
-        .await?
-        .rows_affected;
-    if taken == 1 {
-        promotion_codes::Entity::update_many()
-            .col_expr(
-                promotion_codes::Column::Uses,
-                Expr::col(promotion_codes::Column::Uses).add(1),
-            )
-            .filter(promotion_codes::Column::Id.eq(redemption.promotion_id))
-            .exec(db)
-            .await?;
+        .filter(from);
+    if moved.exec(db).await?.rows_affected != 1 {
+        return Ok(());
     }
+    let uses = Expr::col(promotion_codes::Column::Uses);
+    promotion_codes::Entity::update_many()
+        .col_expr(
+            promotion_codes::Column::Uses,
+            if release { uses.sub(1) } else { uses.add(1) },
+        )
+        .filter(promotion_codes::Column::Id.eq(redemption.promotion_id))
+        .exec(db)
+        .await?;
     Ok(())
 }

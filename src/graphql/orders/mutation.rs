@@ -147,10 +147,7 @@ impl OrderMutation {
             country: input.country,
             language: input.language,
         };
-        Ok(CartPayload {
-            cart: cart_of(ctx, owner, shown).await?,
-            cart_token: token,
-        })
+        cart_payload(ctx, owner, token, shown).await
     }
 
     /// Takes the promotion code off the cart.
@@ -167,10 +164,7 @@ impl OrderMutation {
             country: input.country,
             language: input.language,
         };
-        Ok(CartPayload {
-            cart: cart_of(ctx, owner, shown).await?,
-            cart_token: token,
-        })
+        cart_payload(ctx, owner, token, shown).await
     }
 
     /// Places the cart: one checkout, one order per shop, prices computed by the server, stock
@@ -268,10 +262,7 @@ pub(super) async fn change_cart(
         country: input.country,
         language: input.language,
     };
-    Ok(CartPayload {
-        cart: cart_of(ctx, owner, shown).await?,
-        cart_token: token,
-    })
+    cart_payload(ctx, owner, token, shown).await
 }
 
 pub(super) async fn self_transition(

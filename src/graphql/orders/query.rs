@@ -83,6 +83,19 @@ pub(super) async fn cart_of(
     Ok(cart_view(priced, country, &View::new(ctx, language, None)?))
 }
 
+/// A cart mutation's answer: the cart as asked to be shown, and a guest's token.
+pub(super) async fn cart_payload(
+    ctx: &Context<'_>,
+    owner: cart::CartOwner,
+    cart_token: Option<String>,
+    shown: CartShown,
+) -> Result<CartPayload> {
+    Ok(CartPayload {
+        cart: cart_of(ctx, owner, shown).await?,
+        cart_token,
+    })
+}
+
 pub(super) async fn orders_page(
     ctx: &Context<'_>,
     scope: Scope,
