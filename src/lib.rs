@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod distribution;
 pub mod entities;
 pub mod error;
 pub mod events;

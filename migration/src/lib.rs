@@ -17,6 +17,7 @@ mod m20261204_000010_promotions;
 mod m20261204_000011_sales;
 mod m20261204_000012_campaigns;
 mod m20261204_000013_review_photos;
+mod m20261204_000014_attribution;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_sales::Migration),
             Box::new(m20261204_000012_campaigns::Migration),
             Box::new(m20261204_000013_review_photos::Migration),
+            Box::new(m20261204_000014_attribution::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 pub mod account_tokens;
 pub mod addresses;
 pub mod campaigns;
+pub mod cart_attributions;
 pub mod cart_items;
 pub mod cart_promotions;
 pub mod categories;

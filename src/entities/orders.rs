@@ -64,6 +64,12 @@ pub struct Model {
     pub promotion_id: Option<Uuid>,
     /// Who pays for the discount: `SHOP` or `PLATFORM`.
     pub discount_funded_by: Option<String>,
+    /// Where the buyer came from, as last seen on the cart at checkout.
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    /// The referring site's host name.
+    pub referrer: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

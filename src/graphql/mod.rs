@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod catalog;
+pub mod distribution;
 pub mod marketing;
 pub mod media;
 pub mod notifications;
@@ -18,6 +19,7 @@ use self::{
         CatalogMutation, CatalogQuery, Collection, ProductConnection, Sale, SaleMutation,
         SaleQuery, Shop,
     },
+    distribution::DistributionQuery,
     marketing::{
         Campaign, CampaignMutation, CampaignQuery, Favourite, MarketingMutation, MarketingQuery,
         Review,
@@ -51,6 +53,7 @@ pub struct Query(
     OrderQuery,
     PaymentQuery,
     PromotionQuery,
+    DistributionQuery,
     NotificationQuery,
 );
 

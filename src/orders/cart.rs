@@ -412,6 +412,7 @@ pub async fn clear(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<()>
         .filter(owner.condition())
         .exec(db)
         .await?;
+    super::attribution::forget(db, owner).await?;
     remove_code(db, owner).await
 }
 
@@ -481,13 +482,14 @@ pub async fn merge_guest_cart(state: &AppState, token: &str, user: Uuid) -> AppR
         active.guest_cart_id = Set(None);
         active.update(&txn).await?;
     }
+    super::attribution::merge_guest(&txn, guest, user).await?;
     guest_carts::Entity::delete_by_id(guest).exec(&txn).await?;
     txn.commit().await?;
     Ok(merged)
 }
 
 /// Sets how many units of a variant the cart holds (`add` adds to what is there); 0 removes
-/// the line.
+/// the line. `channel`, when the visit brought one, becomes the cart's attribution.
 #[tracing::instrument(skip_all)]
 pub async fn set_quantity(
     state: &AppState,
@@ -495,6 +497,7 @@ pub async fn set_quantity(
     variant_id: Uuid,
     quantity: i32,
     add: bool,
+    channel: Option<&super::attribution::Attribution>,
 ) -> AppResult<()> {
     if !(0..=MAX_QUANTITY).contains(&quantity) || (add && quantity == 0) {
         return Err(AppError::invalid(
@@ -558,6 +561,10 @@ pub async fn set_quantity(
             .insert(&state.db)
             .await?;
         }
+    }
+    // Only once the cart changed: a refused change leaves nothing behind.
+    if let Some(channel) = channel {
+        super::attribution::remember(&state.db, owner, channel).await?;
     }
     Ok(())
 }

@@ -197,6 +197,7 @@ async fn place_new(
         .total()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("total missing after shipping check")))?;
     let address_json = serde_json::to_string(&address).map_err(|e| AppError::Internal(e.into()))?;
+    let channel = super::attribution::of_cart(&state.db, cart::CartOwner::User(caller.id)).await?;
 
     // Drawn before the write lock is taken; the unique index settles the rare race.
     let reference = match input.payment_method {
@@ -283,6 +284,10 @@ async fn place_new(
                 .code
                 .filter(|_| part.discount > 0)
                 .map(|c| c.funded_by.as_str().to_owned())),
+            utm_source: Set(channel.source.clone()),
+            utm_medium: Set(channel.medium.clone()),
+            utm_campaign: Set(channel.campaign.clone()),
+            referrer: Set(channel.referrer.clone()),
         }
         .insert(&txn)
         .await?;

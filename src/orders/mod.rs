@@ -1,6 +1,7 @@
 //! Orders: addresses, shipping zones, the cart, checkout and the order lifecycle.
 
 pub mod addresses;
+pub mod attribution;
 pub mod cart;
 pub mod checkout;
 pub mod expiry;

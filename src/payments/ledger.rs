@@ -409,6 +409,10 @@ mod tests {
             shop_discount_minor: 0,
             promotion_id: None,
             discount_funded_by: None,
+            utm_source: None,
+            utm_medium: None,
+            utm_campaign: None,
+            referrer: None,
         }
     }
 

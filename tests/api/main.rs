@@ -8,6 +8,7 @@ mod catalog_browse;
 mod catalog_products;
 mod catalog_shops;
 mod demo;
+mod distribution;
 mod fuzz;
 mod hardening;
 mod helpers;

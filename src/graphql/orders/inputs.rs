@@ -81,6 +81,22 @@ pub struct CartLineInput {
     pub country: Option<String>,
     /// BCP 47 language of the returned cart's titles.
     pub language: Option<String>,
+    /// Where the buyer came from on this visit (from the landing page's address and
+    /// `document.referrer`); the last one given is frozen on the orders at checkout.
+    pub attribution: Option<AttributionInput>,
+}
+
+/// The channel of a visit.
+#[derive(InputObject)]
+pub struct AttributionInput {
+    /// `utm_source`, e.g. `instagram`, `google`.
+    pub utm_source: Option<String>,
+    /// `utm_medium`, e.g. `social`, `cpc`, `email`.
+    pub utm_medium: Option<String>,
+    /// `utm_campaign`, e.g. `naadam-2027`.
+    pub utm_campaign: Option<String>,
+    /// The referring page's address; only its host is kept.
+    pub referrer: Option<String>,
 }
 
 /// A promotion code for the cart.

@@ -3,6 +3,7 @@
 use super::{inputs::*, query::*, types::*};
 use crate::orders::{
     addresses::{self, AddressInput},
+    attribution::Attribution,
     cart,
     checkout::{PaymentMethod as ServiceMethod, PlaceOrder},
     lifecycle::{self, Shipment},
@@ -256,7 +257,19 @@ pub(super) async fn change_cart(
     let state = ctx.data::<AppState>()?;
     let (owner, token) = cart_owner(ctx, input.cart_token, true).await?;
     let variant = uuid("variantId", &input.variant_id)?;
-    cart::set_quantity(state, owner, variant, input.quantity, add).await?;
+    let channel = input
+        .attribution
+        .map(|a| {
+            Attribution::parse(
+                a.utm_source.as_deref(),
+                a.utm_medium.as_deref(),
+                a.utm_campaign.as_deref(),
+                a.referrer.as_deref(),
+            )
+        })
+        .transpose()?
+        .flatten();
+    cart::set_quantity(state, owner, variant, input.quantity, add, channel.as_ref()).await?;
     let shown = CartShown {
         currency: input.currency,
         country: input.country,

@@ -247,6 +247,19 @@ impl From<Refusal> for PromotionProblem {
     }
 }
 
+/// The channel an order came through.
+#[derive(SimpleObject)]
+pub struct OrderAttribution {
+    /// `utm_source`, lower case.
+    pub utm_source: Option<String>,
+    /// `utm_medium`, lower case.
+    pub utm_medium: Option<String>,
+    /// `utm_campaign`, lower case.
+    pub utm_campaign: Option<String>,
+    /// The referring site's host name.
+    pub referrer: Option<String>,
+}
+
 /// The promotion code applied to a cart.
 #[derive(SimpleObject)]
 pub struct CartPromotion {
@@ -476,6 +489,21 @@ impl Order {
     /// credited as if there were none). Null without a discount.
     async fn discount_funded_by(&self) -> Option<crate::graphql::promotions::FundedBy> {
         crate::graphql::promotions::FundedBy::parse(self.0.discount_funded_by.as_deref())
+    }
+    /// Where the buyer came from (UTM tags and referring site), as on the cart at checkout;
+    /// null for a direct visit.
+    async fn attribution(&self) -> Option<OrderAttribution> {
+        let o = &self.0;
+        let any = o.utm_source.is_some()
+            || o.utm_medium.is_some()
+            || o.utm_campaign.is_some()
+            || o.referrer.is_some();
+        any.then(|| OrderAttribution {
+            utm_source: o.utm_source.clone(),
+            utm_medium: o.utm_medium.clone(),
+            utm_campaign: o.utm_campaign.clone(),
+            referrer: o.referrer.clone(),
+        })
     }
     /// What the buyer pays for this order: subtotal − discount + shipping.
     async fn total(&self) -> Money {

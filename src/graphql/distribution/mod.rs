@@ -1,0 +1,5 @@
+//! GraphQL face of distribution: sales by channel.
+
+mod query;
+
+pub use query::*;
