@@ -56,6 +56,25 @@ pub async fn attempt(
     }))
 }
 
+/// Counts one attempt against every `(key, limit)` (all of them, so a blocked key does not
+/// spare the others), then refuses with `TOO_MANY_REQUESTS` and the longest wait if any is
+/// beyond its limit.
+pub async fn attempt_all(
+    db: &impl ConnectionTrait,
+    keys: &[(&str, u32)],
+    window_secs: u64,
+) -> AppResult<()> {
+    let mut blocked = None;
+    for (key, limit) in keys {
+        let wait = attempt(db, key, *limit, window_secs).await?;
+        blocked = Ord::max(blocked, wait);
+    }
+    match blocked {
+        Some(retry_after_secs) => Err(crate::error::AppError::TooManyRequests { retry_after_secs }),
+        None => Ok(()),
+    }
+}
+
 /// Forgets a key, after a successful sign-in by that email.
 pub async fn forget(db: &impl ConnectionTrait, key: &str) -> AppResult<()> {
     login_attempts::Entity::delete_many()

@@ -183,22 +183,11 @@ pub async fn login(
     // Keys stay short whatever is typed; no account has an email this long anyway.
     let email_key = format!("email:{}", email.chars().take(320).collect::<String>());
     let client_key = client.map(|c| format!("client:{c}"));
-    let window = auth.login_failure_window_secs;
-    let mut blocked = throttle::attempt(
-        &state.db,
-        &email_key,
-        auth.login_max_failures_per_email,
-        window,
-    )
-    .await?;
+    let mut keys = vec![(email_key.as_str(), auth.login_max_failures_per_email)];
     if let Some(key) = &client_key {
-        let client_blocked =
-            throttle::attempt(&state.db, key, auth.login_max_failures_per_client, window).await?;
-        blocked = blocked.max(client_blocked);
+        keys.push((key.as_str(), auth.login_max_failures_per_client));
     }
-    if let Some(retry_after_secs) = blocked {
-        return Err(AppError::TooManyRequests { retry_after_secs });
-    }
+    throttle::attempt_all(&state.db, &keys, auth.login_failure_window_secs).await?;
 
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(&email))

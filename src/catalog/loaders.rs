@@ -12,7 +12,7 @@ use super::{sales, taxonomy};
 use crate::{
     entities::{
         categories, makers, product_images, product_makers, product_translations, product_variants,
-        shops,
+        sale_items, shops,
     },
     error::AppResult,
     kit::loaders::{Batch, by_column},
@@ -30,6 +30,8 @@ pub struct Loaders {
     pub product_makers: Batch<product_makers::Entity>,
     /// Each product's live sale offers.
     pub sale_offers: DataLoader<SaleOffers, HashMapCache>,
+    /// Each sale's items, for the shop managing it.
+    pub sale_items: Batch<sale_items::Entity>,
     categories: OnceCell<Vec<categories::Model>>,
 }
 
@@ -95,6 +97,12 @@ impl Loaders {
                 product_makers::Column::ProductId,
                 product_makers::Column::Position,
                 |pm: &product_makers::Model| pm.product_id,
+            ),
+            sale_items: by_column(
+                db,
+                sale_items::Column::SaleId,
+                sale_items::Column::Id,
+                |i: &sale_items::Model| i.sale_id,
             ),
             sale_offers: DataLoader::with_cache(
                 SaleOffers {

@@ -320,11 +320,10 @@ pub async fn end(state: &AppState, caller: CurrentUser, sale_id: Uuid) -> AppRes
     if sale.ends_at <= now {
         return Err(AppError::Conflict("this sale has ended already".into()));
     }
+    let starts_at = sale.starts_at.min(now);
     let mut row: sales::ActiveModel = sale.into();
     row.ends_at = Set(now);
-    if matches!(row.starts_at, sea_orm::ActiveValue::Unchanged(s) if s > now) {
-        row.starts_at = Set(now);
-    }
+    row.starts_at = Set(starts_at);
     let txn = crate::db::begin_write(&state.db).await?;
     let sale = row.update(&txn).await?;
     let products: Vec<Uuid> = items_of(&txn, sale.id)
@@ -349,10 +348,7 @@ pub async fn of_shop(
 }
 
 /// The items of a sale.
-pub async fn items_of(
-    db: &impl ConnectionTrait,
-    sale_id: Uuid,
-) -> AppResult<Vec<sale_items::Model>> {
+async fn items_of(db: &impl ConnectionTrait, sale_id: Uuid) -> AppResult<Vec<sale_items::Model>> {
     Ok(sale_items::Entity::find()
         .filter(sale_items::Column::SaleId.eq(sale_id))
         .all(db)

@@ -110,6 +110,7 @@ pub async fn per_request(
         .data(crate::marketing::MarketingLoaders::new(&state.db))
         .data(crate::orders::loaders::OrderLoaders::new(&state.db))
         .data(crate::payments::loaders::PaymentLoaders::new(&state.db))
+        .data(crate::promotions::loaders::PromotionLoaders::new(&state.db))
         .data(crate::kit::loaders::RequestRates::new(state))
         .data(AcceptLanguage(languages))
         .data(caller)

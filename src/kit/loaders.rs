@@ -94,6 +94,24 @@ where
     Ok(many(loader, key).await?.into_iter().next())
 }
 
+/// The rows with primary keys `keys`, in one batch, in the order of `keys` (missing ones
+/// left out).
+pub async fn several<E>(loader: &Batch<E>, keys: &[Uuid]) -> AppResult<Vec<E::Model>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync + Clone,
+    E::Column: Send + Sync,
+{
+    let mut found = loader
+        .load_many(keys.iter().copied())
+        .await
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("loading: {e}")))?;
+    Ok(keys
+        .iter()
+        .filter_map(|k| found.remove(k).and_then(|rows| rows.into_iter().next()))
+        .collect())
+}
+
 /// Every exchange rate, read once per request when first needed.
 pub struct RequestRates {
     state: crate::state::AppState,

@@ -152,3 +152,22 @@ pub fn wants_total(ctx: &Context<'_>) -> bool {
 pub fn uuid(field: &'static str, id: &ID) -> AppResult<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| AppError::invalid(field, "not a valid id"))
 }
+
+/// Reads a list of GraphQL `ID`s as UUIDs, naming the field on failure.
+pub fn uuids(field: &'static str, ids: &[ID]) -> AppResult<Vec<Uuid>> {
+    ids.iter().map(|id| uuid(field, id)).collect()
+}
+
+/// An input that may be set, cleared (null) or left out: `None` when left out,
+/// `Some(None)` when null, `Some(Some(read(v)))` when set.
+pub fn maybe<T, U>(
+    value: &async_graphql::MaybeUndefined<T>,
+    read: impl Fn(&T) -> AppResult<U>,
+) -> AppResult<Option<Option<U>>> {
+    use async_graphql::MaybeUndefined;
+    Ok(match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(read(v)?)),
+    })
+}

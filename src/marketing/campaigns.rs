@@ -207,14 +207,7 @@ pub fn is_live(campaign: &campaigns::Model, now: DateTime<Utc>) -> bool {
     campaign.starts_at <= now && now < campaign.ends_at
 }
 
-/// The code a campaign advertises, while buyers can use it.
-pub async fn advertised_code(
-    db: &impl ConnectionTrait,
-    campaign: &campaigns::Model,
-) -> AppResult<Option<promotion_codes::Model>> {
-    let Some(id) = campaign.promotion_id else {
-        return Ok(None);
-    };
-    let code = promotion_codes::Entity::find_by_id(id).one(db).await?;
-    Ok(code.filter(|c| crate::promotions::rules::check_period(c, Utc::now()).is_ok()))
+/// Whether a campaign's linked code is shown: only while buyers can use it.
+pub fn advertises(code: &promotion_codes::Model, now: DateTime<Utc>) -> bool {
+    crate::promotions::rules::check_period(code, now).is_ok()
 }

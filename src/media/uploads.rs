@@ -286,15 +286,14 @@ pub async fn complete_upload(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::NotFound("no such upload".into()))?;
-    // Another shop's upload is as unknown as one that never existed; a buyer completes only
-    // their own review photo.
-    let own = image.purpose == Purpose::Review && image.uploaded_by == caller.id;
-    if !own
-        && (image.purpose == Purpose::Review
-            || managed_shop(&state.db, caller, image.shop_id)
-                .await
-                .is_err())
-    {
+    // Another shop's upload is as unknown as one that never existed; a review photo is its
+    // buyer's alone.
+    let allowed = if image.purpose == Purpose::Review {
+        image.uploaded_by == caller.id
+    } else {
+        managed_shop(&state.db, caller, image.shop_id).await.is_ok()
+    };
+    if !allowed {
         return Err(AppError::NotFound("no such upload".into()));
     }
     if image.status == ImageStatus::Ready {

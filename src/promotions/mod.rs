@@ -6,6 +6,7 @@
 //! builds on `orders` (reviews need delivered lines), so codes sit where both can reach them.
 
 pub mod codes;
+pub mod loaders;
 pub mod redeem;
 pub mod rules;
 

@@ -37,22 +37,11 @@ pub async fn find(
     let window = settings.failure_window_secs;
     let trier_key = format!("promo:{trier}");
     let client_key = client.map(|c| format!("promo-client:{c}"));
-    let mut blocked = crate::throttle::attempt(
-        &state.db,
-        &trier_key,
-        settings.max_failures_per_buyer,
-        window,
-    )
-    .await?;
+    let mut keys = vec![(trier_key.as_str(), settings.max_failures_per_buyer)];
     if let Some(key) = &client_key {
-        let by_client =
-            crate::throttle::attempt(&state.db, key, settings.max_failures_per_client, window)
-                .await?;
-        blocked = Ord::max(blocked, by_client);
+        keys.push((key.as_str(), settings.max_failures_per_client));
     }
-    if let Some(retry_after_secs) = blocked {
-        return Err(AppError::TooManyRequests { retry_after_secs });
-    }
+    crate::throttle::attempt_all(&state.db, &keys, window).await?;
     let code = super::codes::normalise(typed);
     let found = promotion_codes::Entity::find()
         .filter(promotion_codes::Column::Code.eq(code.chars().take(40).collect::<String>()))

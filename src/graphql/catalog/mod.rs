@@ -15,7 +15,7 @@ use async_graphql::Context;
 
 use crate::catalog::loaders::Loaders;
 use crate::error::AppResult;
-pub use crate::kit::{AcceptLanguage, Money, View, display, uuid, wants_total};
+pub use crate::kit::{AcceptLanguage, Money, View, display, maybe, uuid, wants_total};
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a Loaders> {
     crate::kit::data::<Loaders>(ctx)

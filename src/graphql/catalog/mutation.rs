@@ -10,7 +10,7 @@ use super::{
         SetExchangeRateInput, SetShopSuspendedInput, UpdateCollectionInput, UpdateMakerInput,
         UpdateProductInput, UpdateShopInput, VariantInput, pairs,
     },
-    loaders,
+    loaders, maybe,
     types::{Category, Collection, ExchangeRate, Maker, Product, Shop},
     uuid,
 };
@@ -114,11 +114,7 @@ fn photo_change(
     field: &'static str,
     value: MaybeUndefined<async_graphql::ID>,
 ) -> AppResult<Option<Option<uuid::Uuid>>> {
-    Ok(match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(id) => Some(Some(uuid(field, &id)?)),
-    })
+    maybe(&value, |id| uuid(field, id))
 }
 
 fn makers(list: Vec<ProductMakerInput>) -> AppResult<Vec<product_service::MakerRoleInput>> {
@@ -130,18 +126,6 @@ fn makers(list: Vec<ProductMakerInput>) -> AppResult<Vec<product_service::MakerR
             })
         })
         .collect()
-}
-
-/// `None` when the field was left out, `Some(None)` when it was set to null.
-fn maybe<T, U>(
-    value: &MaybeUndefined<T>,
-    read: impl Fn(&T) -> AppResult<U>,
-) -> AppResult<Option<Option<U>>> {
-    Ok(match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(read(v)?)),
-    })
 }
 
 /// A maker's texts fall back to their shop's language.
@@ -477,16 +461,8 @@ impl CatalogMutation {
         let state = ctx.data::<AppState>()?;
         let user = ctx.current_user()?;
         let id = uuid("collectionId", &input.collection_id)?;
-        let add = input
-            .add_product_ids
-            .iter()
-            .map(|p| uuid("addProductIds", p))
-            .collect::<AppResult<Vec<_>>>()?;
-        let remove = input
-            .remove_product_ids
-            .iter()
-            .map(|p| uuid("removeProductIds", p))
-            .collect::<AppResult<Vec<_>>>()?;
+        let add = crate::kit::uuids("addProductIds", &input.add_product_ids)?;
+        let remove = crate::kit::uuids("removeProductIds", &input.remove_product_ids)?;
         let fields = CollectionInput {
             slug: input.slug,
             names: input.names.map(pairs),

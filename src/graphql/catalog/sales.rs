@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     auth::CallerExt,
     catalog::sales::{self, SaleInput, SaleItemInput},
-    entities::{products, sales as sale_rows},
+    entities::sales as sale_rows,
     graphql::orders::money,
     kit::{Money, pagination, uuid},
     state::AppState,
@@ -97,25 +97,19 @@ impl Sale {
     }
     /// What is on sale.
     async fn items(&self, ctx: &Context<'_>) -> Result<Vec<SaleItem>> {
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let state = ctx.data::<AppState>()?;
-        let items = sales::items_of(&state.db, self.0.id).await?;
-        let ids: Vec<uuid::Uuid> = items.iter().map(|i| i.product_id).collect();
-        let currencies: std::collections::HashMap<uuid::Uuid, String> = products::Entity::find()
-            .filter(products::Column::Id.is_in(ids))
-            .all(&state.db)
+        let loaders = ctx.data::<crate::catalog::loaders::Loaders>()?;
+        let items = crate::kit::loaders::many(&loaders.sale_items, self.0.id).await?;
+        // Products are priced in their shop's settlement currency.
+        let currency = crate::kit::loaders::one(&loaders.shops, self.0.shop_id)
             .await?
-            .into_iter()
-            .map(|p| (p.id, p.currency))
-            .collect();
+            .map(|s| s.settlement_currency)
+            .unwrap_or_default();
         Ok(items
             .into_iter()
             .map(|i| SaleItem {
                 product_id: ID(i.product_id.to_string()),
                 variant_id: i.variant_id.map(|v| ID(v.to_string())),
-                sale_price: i
-                    .sale_price_minor
-                    .and_then(|p| currencies.get(&i.product_id).map(|c| money(p, c))),
+                sale_price: i.sale_price_minor.map(|p| money(p, &currency)),
             })
             .collect())
     }

@@ -9,7 +9,7 @@ use crate::{
     entities::{campaigns, promotion_codes},
     error::AppError,
     graphql::{catalog::Collection, orders::money},
-    kit::{Money, View, pagination, uuid},
+    kit::{Money, View, maybe, pagination, uuid},
     marketing::{
         MarketingLoaders,
         campaigns::{self as service, CampaignInput},
@@ -100,9 +100,13 @@ impl Campaign {
     }
     /// The promotion code it advertises, while buyers can use it.
     async fn promotion(&self, ctx: &Context<'_>) -> Result<Option<AdvertisedCode>> {
-        let state = ctx.data::<AppState>()?;
-        Ok(service::advertised_code(&state.db, &self.0)
-            .await?
+        let Some(id) = self.0.promotion_id else {
+            return Ok(None);
+        };
+        let loaders = crate::kit::data::<crate::promotions::loaders::PromotionLoaders>(ctx)?;
+        let code = crate::kit::loaders::one(&loaders.codes, id).await?;
+        Ok(code
+            .filter(|c| service::advertises(c, Utc::now()))
             .map(Into::into))
     }
 }
@@ -223,24 +227,15 @@ impl CampaignMutation {
                 collection_id: None,
                 starts_at: input.starts_at,
                 ends_at: input.ends_at,
-                banner_url: maybe(input.banner_url),
-                banner_alt: maybe(input.banner_alt),
+                banner_url: maybe(&input.banner_url, |v| Ok(v.clone()))?,
+                banner_alt: maybe(&input.banner_alt, |v| Ok(v.clone()))?,
                 position: input.position,
-                promotion_code: maybe(input.promotion_code),
+                promotion_code: maybe(&input.promotion_code, |v| Ok(v.clone()))?,
             },
         )
         .await?;
         Ok(CampaignPayload {
             campaign: Campaign(campaign, View::new(ctx, None, None)?),
         })
-    }
-}
-
-/// Absent → `None` (keep), null → `Some(None)` (clear), a value → `Some(Some(v))`.
-fn maybe(value: async_graphql::MaybeUndefined<String>) -> Option<Option<String>> {
-    match value {
-        async_graphql::MaybeUndefined::Undefined => None,
-        async_graphql::MaybeUndefined::Null => Some(None),
-        async_graphql::MaybeUndefined::Value(v) => Some(Some(v)),
     }
 }

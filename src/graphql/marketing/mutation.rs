@@ -39,7 +39,7 @@ impl MarketingMutation {
                 rating: input.rating,
                 body: input.body,
                 language: input.language,
-                photo_ids: ids("photoIds", &input.photo_ids)?,
+                photo_ids: crate::kit::uuids("photoIds", &input.photo_ids)?,
             },
         )
         .await?;
@@ -66,7 +66,7 @@ impl MarketingMutation {
                 photo_ids: input
                     .photo_ids
                     .as_deref()
-                    .map(|p| ids("photoIds", p))
+                    .map(|p| crate::kit::uuids("photoIds", p))
                     .transpose()?,
             },
         )
@@ -166,8 +166,4 @@ impl MarketingMutation {
             removed: favourites::remove(state, owner, target).await?,
         })
     }
-}
-
-fn ids(field: &'static str, ids: &[async_graphql::ID]) -> crate::error::AppResult<Vec<uuid::Uuid>> {
-    ids.iter().map(|id| uuid(field, id)).collect()
 }

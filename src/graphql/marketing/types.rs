@@ -73,18 +73,18 @@ impl Review {
         let loaders = crate::kit::data::<marketing::MarketingLoaders>(ctx)?;
         let media = crate::kit::data::<crate::media::loaders::MediaLoaders>(ctx)?;
         let rows = crate::kit::loaders::many(&loaders.review_photos, self.0.id).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            if let Some(image) = crate::kit::loaders::one(&media.images, row.image_id).await? {
-                out.push(Image {
-                    id: image.id,
-                    source: ImageSource::Uploaded(image),
-                    alt: None,
-                    position: row.position,
-                });
-            }
-        }
-        Ok(out)
+        let ids: Vec<uuid::Uuid> = rows.iter().map(|r| r.image_id).collect();
+        let images = crate::kit::loaders::several(&media.images, &ids).await?;
+        Ok(images
+            .into_iter()
+            .zip(0..)
+            .map(|(image, position)| Image {
+                id: image.id,
+                source: ImageSource::Uploaded(image),
+                alt: None,
+                position,
+            })
+            .collect())
     }
     /// What the buyer wrote (may be empty).
     async fn body(&self) -> &str {

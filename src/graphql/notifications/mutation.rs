@@ -20,11 +20,7 @@ impl NotificationMutation {
         let caller = ctx.current_user()?;
         let ids = input
             .ids
-            .map(|ids| {
-                ids.iter()
-                    .map(|id| uuid("ids", id))
-                    .collect::<Result<Vec<_>, _>>()
-            })
+            .map(|ids| crate::kit::uuids("ids", &ids))
             .transpose()?;
         let marked = inbox::mark_read(state, caller, ids).await?;
         Ok(MarkNotificationsReadPayload {

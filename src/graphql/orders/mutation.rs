@@ -1,6 +1,6 @@
 //! Root mutation fields of the orders GraphQL.
 
-use super::{inputs::*, query::*, types::*};
+use super::{cart::*, inputs::*, query::*, types::*};
 use crate::orders::{
     addresses::{self, AddressInput},
     attribution::Attribution,

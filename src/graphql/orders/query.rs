@@ -1,6 +1,6 @@
 //! Root query fields of the orders GraphQL.
 
-use super::types::*;
+use super::{cart::*, types::*};
 use crate::orders::{
     addresses::{self},
     cart,

@@ -25,11 +25,7 @@ impl PromotionMutation {
         let state = ctx.data::<AppState>()?;
         let ids =
             |field, v: &Option<async_graphql::ID>| v.as_ref().map(|id| uuid(field, id)).transpose();
-        let product_ids = input
-            .product_ids
-            .iter()
-            .map(|p| uuid("productIds", p))
-            .collect::<Result<Vec<_>, _>>()?;
+        let product_ids = crate::kit::uuids("productIds", &input.product_ids)?;
         let created = codes::create(
             state,
             ctx.current_user()?,

@@ -7,7 +7,7 @@ use crate::{
     entities::promotion_codes::{self, DiscountKind},
     graphql::orders::money,
     kit::Money,
-    state::AppState,
+    promotions::loaders::PromotionLoaders,
 };
 
 /// Who pays for a discount.
@@ -130,11 +130,11 @@ impl PromotionCode {
     }
     /// Limited to these products (empty: not limited by product).
     async fn product_ids(&self, ctx: &Context<'_>) -> Result<Vec<ID>> {
-        let state = ctx.data::<AppState>()?;
-        Ok(crate::promotions::codes::products_of(&state.db, self.0.id)
-            .await?
+        let loaders = crate::kit::data::<PromotionLoaders>(ctx)?;
+        let rows = crate::kit::loaders::many(&loaders.products, self.0.id).await?;
+        Ok(rows
             .into_iter()
-            .map(|p| ID(p.to_string()))
+            .map(|p| ID(p.product_id.to_string()))
             .collect())
     }
     /// Whether buyers can use it (within its dates and limits).
