@@ -3,6 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
+use figment::providers::Serialized;
 use serde_json::{Value, json};
 
 use crate::{
@@ -236,7 +237,14 @@ const PAGE: &str = "query($n: Int) { products(first: $n, language: \"en\", curre
 
 #[tokio::test]
 async fn a_page_costs_the_same_few_queries_whatever_its_size() {
-    let app = TestApp::spawn().await;
+    // The counter is the server's, so background work is slowed down to stay out of the
+    // window, and the response cache is off so that a page can be asked for again.
+    let app = TestApp::spawn_with(|f| {
+        f.merge(Serialized::default("graphql.response_cache_ttl_ms", 0))
+            .merge(Serialized::default("notifications.poll_interval_ms", 1_000))
+            .merge(Serialized::default("orders.expiry_sweep_secs", 3_600))
+    })
+    .await;
     let admin = app.admin().await;
     app.set_rate(&admin, "USD", "MNT", "3450").await;
     let mut shops = Vec::new();
@@ -261,23 +269,26 @@ async fn a_page_costs_the_same_few_queries_whatever_its_size() {
     }
     let mut counts = Vec::new();
     for n in [5, 20] {
-        let before = app.state.queries.load(Ordering::SeqCst);
-        let r = app.gql(None, PAGE, json!({ "n": n })).await;
-        let after = app.state.queries.load(Ordering::SeqCst);
-        assert_eq!(nodes(&r.expect_data()["products"]).len(), n as usize);
-        assert_eq!(
-            nodes(&r.expect_data()["products"])[0]["category"]["parent"]["name"],
-            "Felt"
-        );
-        counts.push(after - before);
+        // The least of three asks: a background statement can only add to a count.
+        let mut least = u64::MAX;
+        for _ in 0..3 {
+            let before = app.state.queries.load(Ordering::SeqCst);
+            let r = app.gql(None, PAGE, json!({ "n": n })).await;
+            let after = app.state.queries.load(Ordering::SeqCst);
+            assert_eq!(nodes(&r.expect_data()["products"]).len(), n as usize);
+            assert_eq!(
+                nodes(&r.expect_data()["products"])[0]["category"]["parent"]["name"],
+                "Felt"
+            );
+            least = least.min(after - before);
+        }
+        counts.push(least);
     }
-    // One count, one page, and one batch per relation (live sale offers among them); how the
-    // batches split may vary by one
-    // or two with timing, never with the page size. The counter is the server's: the outbox
-    // worker's poll (every 50 ms in tests) may land in the window once or twice when the
-    // machine is busy.
+    // One count, one page, and one batch per relation (live sale offers among them): eleven
+    // statements. A loader's batch may split in two when its keys arrive in two ticks, which
+    // depends on timing, never on the page size.
     assert!(
-        counts.iter().all(|&c| c <= 15),
+        counts.iter().all(|&c| c <= 13),
         "statements for 5 and 20 products: {counts:?}"
     );
 }
