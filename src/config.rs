@@ -37,6 +37,7 @@ pub struct Settings {
     pub notifications: NotificationSettings,
     pub media: MediaSettings,
     pub promotions: PromotionSettings,
+    pub distribution: DistributionSettings,
     pub log: LogSettings,
 }
 
@@ -189,6 +190,20 @@ pub struct OrderSettings {
     /// Carriers with tracking pages.
     #[serde(default)]
     pub carriers: Vec<Carrier>,
+}
+
+/// Product feeds and the pages search engines index.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DistributionSettings {
+    /// Countries feeds are made for (ISO 3166-1 alpha-2), each with the currency buyers
+    /// there pay in.
+    pub markets: std::collections::BTreeMap<String, String>,
+    /// Languages feeds, sitemaps and pages are offered in (BCP 47, as products are written).
+    pub languages: Vec<String>,
+    /// The currency a shared product page shows prices in when its link names none.
+    pub page_currency: String,
+    /// Products read from the database per round trip while a feed streams.
+    pub feed_batch: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

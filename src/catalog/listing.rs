@@ -204,25 +204,44 @@ fn home_bound(rates: &Rates, bound: Money, home: Currency, upper: bool) -> Optio
     Some(if upper { lo } else { hi })
 }
 
+/// What the public may see: active products of shops that are not suspended.
+pub fn public_products() -> Select<products::Entity> {
+    products::Entity::find()
+        .filter(products::Column::Status.eq(ProductStatus::Active))
+        .filter(
+            products::Column::ShopId.in_subquery(
+                Query::select()
+                    .column(shops::Column::Id)
+                    .from(shops::Entity)
+                    .and_where(shops::Column::Status.eq(ShopStatus::Active))
+                    .to_owned(),
+            ),
+        )
+}
+
+/// Products with at least one variant in stock.
+pub fn in_stock_condition() -> Condition {
+    Condition::all().add(
+        products::Column::Id.in_subquery(
+            Query::select()
+                .column(product_variants::Column::ProductId)
+                .from(product_variants::Entity)
+                .and_where(product_variants::Column::Stock.gt(0))
+                .to_owned(),
+        ),
+    )
+}
+
 /// The filtered query, before sorting and paging.
 async fn filtered(
     db: &impl ConnectionTrait,
     filter: &ProductFilter,
 ) -> AppResult<Select<products::Entity>> {
-    let mut select = products::Entity::find();
-    if !filter.include_unpublished {
-        select = select
-            .filter(products::Column::Status.eq(ProductStatus::Active))
-            .filter(
-                products::Column::ShopId.in_subquery(
-                    Query::select()
-                        .column(shops::Column::Id)
-                        .from(shops::Entity)
-                        .and_where(shops::Column::Status.eq(ShopStatus::Active))
-                        .to_owned(),
-                ),
-            );
-    }
+    let mut select = if filter.include_unpublished {
+        products::Entity::find()
+    } else {
+        public_products()
+    };
     if let Some(shop) = filter.shop_id {
         select = select.filter(products::Column::ShopId.eq(shop));
     }
@@ -310,15 +329,10 @@ async fn filtered(
             .filter(products::Column::RatingScore.gte((min * 100.0).ceil() as i32));
     }
     if let Some(in_stock) = filter.in_stock {
-        let stocked = Query::select()
-            .column(product_variants::Column::ProductId)
-            .from(product_variants::Entity)
-            .and_where(product_variants::Column::Stock.gt(0))
-            .to_owned();
         select = select.filter(if in_stock {
-            products::Column::Id.in_subquery(stocked)
+            in_stock_condition()
         } else {
-            products::Column::Id.not_in_subquery(stocked)
+            in_stock_condition().not()
         });
     }
     if let Some(mto) = filter.made_to_order {

@@ -32,6 +32,7 @@ pub struct Offer {
     pub variant_id: Option<Uuid>,
     pub sale_price_minor: Option<i64>,
     pub percent_off: Option<i32>,
+    pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
 }
 
@@ -163,6 +164,7 @@ pub async fn live_offers(
                 variant_id: item.variant_id,
                 sale_price_minor: item.sale_price_minor,
                 percent_off: sale.percent_off,
+                starts_at: sale.starts_at,
                 ends_at: sale.ends_at,
             });
         }
@@ -366,6 +368,7 @@ mod tests {
             variant_id: variant.map(Uuid::from_u128),
             sale_price_minor: price,
             percent_off: pct,
+            starts_at: Utc::now(),
             ends_at: Utc::now(),
         }
     }

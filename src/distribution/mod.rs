@@ -1,5 +1,7 @@
-//! Distribution: how buyers reach the marketplace. For now, sales by channel (the UTM tags
-//! and referring sites frozen on orders); feeds, indexable pages and analytics rollups come
-//! next.
+//! Distribution: how buyers reach the marketplace. Product feeds for shopping channels,
+//! pages that search engines index and chat apps preview, and sales by channel (the UTM tags
+//! and referring sites frozen on orders).
 
 pub mod channels;
+pub mod feeds;
+pub mod listings;

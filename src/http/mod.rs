@@ -1,5 +1,6 @@
 //! HTTP routes and the layers every request passes through.
 
+mod distribution;
 pub mod graphql;
 mod media;
 mod multipart;
@@ -128,6 +129,7 @@ pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
             get(unsubscribe::show).post(unsubscribe::apply),
         )
         .route("/media/i/{image}/{file}", get(media::serve))
+        .route("/feeds/{channel}/{country}/{file}", get(distribution::feed))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(

@@ -100,6 +100,44 @@ pub async fn email_thumbnail(
     Ok(pick_width(&widths(&image), Some(160)).map(|w| urls.rendition(id, w, Encoding::Jpeg)))
 }
 
+/// Public addresses of product photos at about `width` pixels, in their order, as JPEG (what
+/// every shopping channel and link preview reads); an external photo's own address. Photos
+/// no longer ready are left out. One query for any number of photos.
+pub async fn photo_addresses(
+    db: &impl ConnectionTrait,
+    urls: &Urls,
+    photos: &[crate::entities::product_images::Model],
+    width: u32,
+) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    let ids: Vec<Uuid> = photos.iter().filter_map(|p| p.image_id).collect();
+    let ready: std::collections::HashMap<Uuid, images::Model> = if ids.is_empty() {
+        Default::default()
+    } else {
+        images::Entity::find()
+            .filter(images::Column::Id.is_in(ids))
+            .filter(images::Column::Status.eq(ImageStatus::Ready))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i))
+            .collect()
+    };
+    Ok(photos
+        .iter()
+        .filter_map(|p| {
+            let url = match p.image_id {
+                None => p.url.clone(),
+                Some(id) => {
+                    let image = ready.get(&id)?;
+                    let w = pick_width(&widths(image), Some(width))?;
+                    urls.rendition(id, w, Encoding::Jpeg)
+                }
+            };
+            Some((p.id, url))
+        })
+        .collect())
+}
+
 /// Checks that every id names a ready photo of `shop` uploaded for `purpose`: what the
 /// catalogue asks before it attaches one. Another shop's photo is reported as unknown, so
 /// ids cannot be probed. Review photos must also be the reviewer's own (`attachable_by`).

@@ -1,5 +1,7 @@
 //! Shipping profiles and zones per shop, and the cost of sending a parcel to a country.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
@@ -186,28 +188,38 @@ pub async fn profiles_of(
     db: &impl sea_orm::ConnectionTrait,
     shop_id: Uuid,
 ) -> AppResult<Vec<(shipping_profiles::Model, Vec<shipping_zones::Model>)>> {
+    Ok(profiles_of_shops(db, &[shop_id])
+        .await?
+        .remove(&shop_id)
+        .unwrap_or_default())
+}
+
+/// Several shops' profiles with their zones, default first: two queries for a whole page.
+pub async fn profiles_of_shops(
+    db: &impl sea_orm::ConnectionTrait,
+    shop_ids: &[Uuid],
+) -> AppResult<HashMap<Uuid, Vec<(shipping_profiles::Model, Vec<shipping_zones::Model>)>>> {
     let mut profiles = shipping_profiles::Entity::find()
-        .filter(shipping_profiles::Column::ShopId.eq(shop_id))
+        .filter(shipping_profiles::Column::ShopId.is_in(shop_ids.to_vec()))
         .order_by_asc(shipping_profiles::Column::Id)
         .all(db)
         .await?;
     profiles.sort_by_key(|p| !p.is_default);
     let zones = shipping_zones::Entity::find()
-        .filter(shipping_zones::Column::ShopId.eq(shop_id))
+        .filter(shipping_zones::Column::ShopId.is_in(shop_ids.to_vec()))
         .order_by_asc(shipping_zones::Column::Position)
         .all(db)
         .await?;
-    Ok(profiles
-        .into_iter()
-        .map(|p| {
-            let own = zones
-                .iter()
-                .filter(|z| z.profile_id == p.id)
-                .cloned()
-                .collect();
-            (p, own)
-        })
-        .collect())
+    let mut out: HashMap<Uuid, Vec<_>> = HashMap::new();
+    for p in profiles {
+        let own = zones
+            .iter()
+            .filter(|z| z.profile_id == p.id)
+            .cloned()
+            .collect();
+        out.entry(p.shop_id).or_default().push((p, own));
+    }
+    Ok(out)
 }
 
 /// Quotes a shop's parcel: lines grouped by the profile they ship with (their own, else the

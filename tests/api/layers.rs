@@ -36,7 +36,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
     ("orders", &["catalog", "promotions"]),
     ("payments", &["orders", "catalog", "promotions"]),
     ("marketing", &["orders", "catalog", "promotions", "media"]),
-    ("distribution", &["catalog", "orders"]),
+    ("distribution", &["catalog", "orders", "media"]),
     ("notifications", &["media"]),
 ];
 const GRAPHQL: &str = "graphql";

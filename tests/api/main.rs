@@ -9,6 +9,7 @@ mod catalog_products;
 mod catalog_shops;
 mod demo;
 mod distribution;
+mod feeds;
 mod fuzz;
 mod hardening;
 mod helpers;

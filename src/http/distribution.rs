@@ -1,0 +1,105 @@
+//! Product feeds, sitemaps, robots.txt and the shared pages of products and shops: plain
+//! HTTP for crawlers and channel fetchers, which speak no GraphQL.
+
+use axum::{
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
+
+use super::{HttpState, if_none_match};
+use crate::distribution::feeds::{self, Channel, Market};
+
+/// How long channels and caches may keep a feed before asking again (they revalidate with
+/// `If-None-Match` and usually get a `304`).
+const FEED_MAX_AGE: &str = "public, max-age=3600";
+
+/// A short plain-text answer, as crawlers and feed fetchers expect for errors.
+pub(super) fn text(status: StatusCode, body: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /feeds/{google|meta}/{COUNTRY}/{language}.{xml|csv}`.
+pub async fn feed(
+    State(state): State<HttpState>,
+    Path((channel, country, file)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let channel = match channel.as_str() {
+        "google" => Channel::Google,
+        "meta" => Channel::Meta,
+        _ => return text(StatusCode::NOT_FOUND, "no such feed\n"),
+    };
+    let Some(language) = file
+        .strip_suffix(channel.extension())
+        .and_then(|f| f.strip_suffix('.'))
+    else {
+        return text(StatusCode::NOT_FOUND, "no such feed\n");
+    };
+    let settings = &state.app.settings;
+    let Some(market) = Market::find(settings, &country, language) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "no feed for this country and language\n",
+        );
+    };
+    let version = match feeds::version(&state.app.db, channel, &market).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let mut head = HeaderMap::new();
+    head.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(FEED_MAX_AGE),
+    );
+    if let Ok(tag) = HeaderValue::from_str(&version.etag) {
+        head.insert(header::ETAG, tag);
+    }
+    if let Ok(at) = HeaderValue::from_str(&http_date(version.last_modified)) {
+        head.insert(header::LAST_MODIFIED, at);
+    }
+    if not_modified(&headers, &version.etag, version.last_modified) {
+        return (StatusCode::NOT_MODIFIED, head).into_response();
+    }
+    head.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(channel.content_type()),
+    );
+    let body = feeds::stream(
+        state.app.db.clone(),
+        state.app.settings.clone(),
+        channel,
+        market,
+    )
+    .map_err(|e| {
+        tracing::error!(error = ?e, "a feed stopped half-way");
+        std::io::Error::other("the feed could not be completed")
+    });
+    (head, Body::from_stream(body)).into_response()
+}
+
+/// Whether the client's copy is current: `If-None-Match` decides when sent, else
+/// `If-Modified-Since` (RFC 9110 §13.2.2).
+pub(super) fn not_modified(headers: &HeaderMap, etag: &str, last_modified: DateTime<Utc>) -> bool {
+    if headers.contains_key(header::IF_NONE_MATCH) {
+        return if_none_match(headers, etag);
+    }
+    headers
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+        .is_some_and(|since| last_modified <= since)
+}
+
+/// An IMF-fixdate, as HTTP writes dates.
+pub(super) fn http_date(at: DateTime<Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
