@@ -305,19 +305,6 @@ pub fn stream(
     })
 }
 
-/// Where a listing's product is bought on the web front end, in the feed's language and
-/// currency (the landing page must show the feed's price).
-pub fn product_link(web: &str, listing: &Listing, market: &Market) -> String {
-    format!(
-        "{web}/{}/{}?lang={}&currency={}&country={}",
-        listing.shop.slug,
-        listing.product.slug,
-        market.language,
-        market.currency.code(),
-        market.country
-    )
-}
-
 fn head(channel: Channel, market: &Market, web: &str) -> String {
     match channel {
         Channel::Google => format!(
@@ -365,7 +352,7 @@ fn google_items(out: &mut String, listing: &Listing, market: &Market, web: &str)
     let Some((image, extra)) = listing.photos.split_first() else {
         return;
     };
-    let link = product_link(web, listing, market);
+    let link = listing.link(web, &market.audience());
     let grouped = listing.variants.len() > 1;
     let common = common_facts(listing);
     for v in &listing.variants {
@@ -490,7 +477,7 @@ fn meta_rows(out: &mut String, listing: &Listing, market: &Market, web: &str) {
     let Some((image, extra)) = listing.photos.split_first() else {
         return;
     };
-    let link = product_link(web, listing, market);
+    let link = listing.link(web, &market.audience());
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::with_capacity(1024 * listing.variants.len()));

@@ -58,6 +58,8 @@ pub struct Listing {
     pub shop: shops::Model,
     /// The language the text is really in (the audience's, or the fallback).
     pub language: String,
+    /// Every language the product is written in.
+    pub languages: Vec<String>,
     pub title: String,
     pub description: String,
     /// Photo addresses, the main one first.
@@ -72,6 +74,23 @@ pub struct Listing {
 }
 
 impl Listing {
+    /// Where the product is bought on the web front end, in the audience's language and
+    /// currency (a channel's landing page must show the price the channel was given).
+    pub fn link(&self, web: &str, audience: &Audience) -> String {
+        let mut url = format!(
+            "{web}/{}/{}?lang={}&currency={}",
+            self.shop.slug,
+            self.product.slug,
+            audience.language,
+            audience.currency.code()
+        );
+        if let Some(country) = &audience.country {
+            url.push_str("&country=");
+            url.push_str(country);
+        }
+        url
+    }
+
     pub fn in_stock(&self) -> bool {
         self.variants.iter().any(|v| v.stock > 0)
     }
@@ -214,7 +233,8 @@ pub async fn listings(
             continue;
         }
         let texts = translations.remove(&product.id).unwrap_or_default();
-        let available: Vec<&str> = texts.iter().map(|t| t.language.as_str()).collect();
+        let languages: Vec<String> = texts.iter().map(|t| t.language.clone()).collect();
+        let available: Vec<&str> = languages.iter().map(String::as_str).collect();
         let chosen = pick_language(
             &available,
             std::slice::from_ref(&audience.language),
@@ -235,6 +255,7 @@ pub async fn listings(
             materials: serde_json::from_str(&product.materials).unwrap_or_default(),
             shop: shop.clone(),
             language: text.language,
+            languages,
             title: text.title,
             description: text.description,
             photos,

@@ -5,3 +5,4 @@
 pub mod channels;
 pub mod feeds;
 pub mod listings;
+pub mod pages;

@@ -130,6 +130,12 @@ pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
         )
         .route("/media/i/{image}/{file}", get(media::serve))
         .route("/feeds/{channel}/{country}/{file}", get(distribution::feed))
+        .route("/p/{shop}/{slug}", get(distribution::product_page))
+        .route("/s/{shop}", get(distribution::shop_page))
+        .route("/robots.txt", get(distribution::robots))
+        .route("/sitemap.xml", get(distribution::sitemap_index))
+        .route("/sitemaps/shops.xml", get(distribution::shop_sitemap))
+        .route("/sitemaps/{language}/{file}", get(distribution::product_sitemap))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(

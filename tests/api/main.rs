@@ -19,6 +19,7 @@ mod notifications;
 mod ops;
 mod orders;
 mod orders_live;
+mod pages;
 mod payments_card;
 mod payments_payouts;
 mod payments_refunds;
