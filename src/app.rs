@@ -66,7 +66,9 @@ pub async fn serve(
     }
     let posting = spawn_outbox_worker(state.clone(), mailer);
     let tidying = spawn_media_sweeper(state.clone());
+    let counting = spawn_analytics_flusher(state.clone());
     let closing = state.closing.clone();
+    let last_flush = state.clone();
     let router = http::router(state, schemas).context("loading persisted queries")?;
     let shutdown = async move {
         shutdown.await;
@@ -84,7 +86,27 @@ pub async fn serve(
     telling.abort();
     posting.abort();
     tidying.abort();
+    counting.abort();
+    // What was counted since the last flush is written before the process goes.
+    if let Err(e) = crate::distribution::analytics::flush(&last_flush).await {
+        tracing::warn!(error = ?e, "writing the last counted views failed");
+    }
     Ok(())
+}
+
+/// Writes counted views and additions to carts every `distribution.analytics_flush_secs`.
+fn spawn_analytics_flusher(state: AppState) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_secs(state.settings.distribution.analytics_flush_secs.max(1));
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = crate::distribution::analytics::flush(&state).await {
+                tracing::warn!(error = ?e, "writing counted views failed; kept for the next try");
+            }
+        }
+    })
 }
 
 /// One sweep of the background work: unpaid orders past their window are cancelled (their

@@ -204,6 +204,8 @@ pub struct DistributionSettings {
     pub page_currency: String,
     /// Products read from the database per round trip while a feed streams.
     pub feed_batch: u64,
+    /// How often counted views and additions to carts are written to the analytics.
+    pub analytics_flush_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -26,6 +26,7 @@ pub mod orders;
 pub mod outbox;
 pub mod payments;
 pub mod promotions;
+pub mod rollups;
 pub mod state;
 pub mod storage;
 pub mod stripe;

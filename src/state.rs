@@ -50,6 +50,8 @@ pub struct AppState {
     pub server_id: uuid::Uuid,
     /// Products whose stock changed here that other servers have not been told of yet.
     pub stock_dirty: Arc<std::sync::Mutex<std::collections::BTreeSet<uuid::Uuid>>>,
+    /// Product views and additions to carts counted since the last flush to the rollups.
+    pub tally: Arc<crate::rollups::Tally>,
     /// The Stripe client; `None` when no keys are configured (card payments off).
     pub stripe: Option<Arc<Gateway>>,
     /// Where photos are kept: a local folder or an S3 bucket.
@@ -67,6 +69,7 @@ impl AppState {
             closing: Arc::new(tokio::sync::watch::channel(false).0),
             catalogue_dirty: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             stock_dirty: Arc::default(),
+            tally: Arc::default(),
             rates: Arc::default(),
             server_id: uuid::Uuid::now_v7(),
             stripe: Gateway::from_settings(&settings.stripe)

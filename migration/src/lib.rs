@@ -18,6 +18,7 @@ mod m20261204_000011_sales;
 mod m20261204_000012_campaigns;
 mod m20261204_000013_review_photos;
 mod m20261204_000014_attribution;
+mod m20261205_000015_analytics;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_campaigns::Migration),
             Box::new(m20261204_000013_review_photos::Migration),
             Box::new(m20261204_000014_attribution::Migration),
+            Box::new(m20261205_000015_analytics::Migration),
         ]
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod account_tokens;
 pub mod addresses;
+pub mod analytics_daily;
+pub mod analytics_events;
 pub mod campaigns;
 pub mod cart_attributions;
 pub mod cart_items;

@@ -19,7 +19,7 @@ use self::{
         CatalogMutation, CatalogQuery, Collection, ProductConnection, Sale, SaleMutation,
         SaleQuery, Shop,
     },
-    distribution::DistributionQuery,
+    distribution::{AnalyticsMutation, AnalyticsQuery, DistributionQuery},
     marketing::{
         Campaign, CampaignMutation, CampaignQuery, Favourite, MarketingMutation, MarketingQuery,
         Review,
@@ -54,6 +54,7 @@ pub struct Query(
     PaymentQuery,
     PromotionQuery,
     DistributionQuery,
+    AnalyticsQuery,
     NotificationQuery,
 );
 
@@ -69,6 +70,7 @@ pub struct Mutation(
     OrderMutation,
     PaymentMutation,
     PromotionMutation,
+    AnalyticsMutation,
     NotificationMutation,
 );
 

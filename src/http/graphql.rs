@@ -360,6 +360,7 @@ pub(super) async fn execute(
     let request = crate::graphql::per_request(request, &state.app, accept_language, caller)
         .await
         .data(ClientAddress(client))
+        .data(crate::kit::UserAgent::from_headers(headers))
         .data(executed.clone())
         .data(read.clone());
     let response = state.schema_for(introspection).execute(request).await;

@@ -56,6 +56,7 @@ pub async fn upgrade(
             socket,
             state,
             client,
+            user_agent: crate::kit::UserAgent::from_headers(&headers),
             accept_language,
             caller: None,
             session: None,
@@ -73,6 +74,7 @@ struct Connection {
     socket: WebSocket,
     state: HttpState,
     client: Option<String>,
+    user_agent: crate::kit::UserAgent,
     /// The upgrade request's `Accept-Language`, for every operation on the socket.
     accept_language: Option<String>,
     /// Set by `connection_init`; `Some` means acknowledged.
@@ -256,7 +258,8 @@ impl Connection {
                     caller,
                 )
                 .await
-                .data(ClientAddress(self.client.clone()));
+                .data(ClientAddress(self.client.clone()))
+                .data(self.user_agent.clone());
                 let changes = mutates.then(|| self.state.app.clone());
                 let task = tokio::spawn(run_operation(
                     schema,

@@ -95,10 +95,10 @@ fn no_operation(name: &str) -> ServerError {
 /// Mutations that leave the response cache to their services: either no anonymous reader can
 /// see their effects (sessions, profiles, addresses, carts and their codes, promotion codes,
 /// payment sessions, payouts and reviews, shipping marks, notifications, photos not yet
-/// attached), or they move stock and the service forgets just the answers that showed those
-/// products (`AppState::stock_changed`: placing, cancelling, refunding and reinstating
-/// orders). Every other mutation may change the catalogue or its
-/// rates, and empties the cache.
+/// attached, analytics), or they move stock and the service forgets just the answers that
+/// showed those products (`AppState::stock_changed`: placing, cancelling, refunding and
+/// reinstating orders). Every other mutation may change the catalogue or its rates, and
+/// empties the cache.
 const PRIVATE_MUTATIONS: &[&str] = &[
     "addAddress",
     "addToCart",
@@ -116,6 +116,8 @@ const PRIVATE_MUTATIONS: &[&str] = &[
     "markOrderDelivered",
     "markOrderShipped",
     "placeOrder",
+    "rebuildAnalytics",
+    "recordProductView",
     "refreshSession",
     "refundOrder",
     "register",

@@ -23,6 +23,21 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct ClientAddress(pub Option<String>);
 
+/// The client's `User-Agent`, to tell robots' visits from buyers'; `None` when not sent.
+#[derive(Debug, Clone)]
+pub struct UserAgent(pub Option<String>);
+
+impl UserAgent {
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Self {
+        Self(
+            headers
+                .get(axum::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(512).collect()),
+        )
+    }
+}
+
 /// Something every request carries in its data (loaders, the state); a missing one is a
 /// wiring fault of ours, not the client's.
 pub fn data<'a, T: std::any::Any + Send + Sync>(ctx: &Context<'a>) -> AppResult<&'a T> {

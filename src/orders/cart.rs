@@ -416,6 +416,41 @@ pub async fn clear(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<()>
     remove_code(db, owner).await
 }
 
+/// Counts an addition to a cart for the shop's analytics (in memory until the next flush),
+/// under the country the buyer is shown prices for and the channel they came from.
+async fn count_addition(
+    state: &AppState,
+    variant_id: Uuid,
+    country: Option<&str>,
+    channel: Option<&super::attribution::Attribution>,
+) -> AppResult<()> {
+    let Some(variant) = product_variants::Entity::find_by_id(variant_id)
+        .one(&state.db)
+        .await?
+    else {
+        return Ok(());
+    };
+    let country = country
+        .and_then(crate::i18n::CountryCode::parse)
+        .map(|c| c.as_str().to_owned())
+        .unwrap_or_default();
+    let channel = channel.map_or_else(
+        || crate::rollups::DIRECT.to_owned(),
+        |c| crate::rollups::channel(c.source.as_deref(), c.referrer.as_deref()),
+    );
+    state.tally.record(
+        crate::rollups::Event::AddToCart,
+        crate::rollups::Key {
+            shop_id: variant.shop_id,
+            product_id: variant.product_id,
+            day: Utc::now().date_naive(),
+            country,
+            channel,
+        },
+    );
+    Ok(())
+}
+
 /// Starts a guest cart; the token is shown once and only its hash is kept.
 pub async fn open_guest_cart(db: &impl ConnectionTrait) -> AppResult<(Uuid, String)> {
     let token = crate::tokens::generate();
@@ -498,6 +533,7 @@ pub async fn set_quantity(
     quantity: i32,
     add: bool,
     channel: Option<&super::attribution::Attribution>,
+    country: Option<&str>,
 ) -> AppResult<()> {
     if !(0..=MAX_QUANTITY).contains(&quantity) || (add && quantity == 0) {
         return Err(AppError::invalid(
@@ -565,6 +601,9 @@ pub async fn set_quantity(
     // Only once the cart changed: a refused change leaves nothing behind.
     if let Some(channel) = channel {
         super::attribution::remember(&state.db, owner, channel).await?;
+    }
+    if add {
+        count_addition(state, variant_id, country, channel).await?;
     }
     Ok(())
 }

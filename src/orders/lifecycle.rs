@@ -252,6 +252,13 @@ pub async fn apply_in(
             "the order changed meanwhile; reload it".into(),
         ));
     }
+    if to == OrderStatus::Paid {
+        let lines = order_lines::Entity::find()
+            .filter(order_lines::Column::OrderId.eq(order.id))
+            .all(txn)
+            .await?;
+        crate::rollups::order_paid(txn, &order, &lines, now).await?;
+    }
     if state::returns_stock(from, to) {
         let lines = order_lines::Entity::find()
             .filter(order_lines::Column::OrderId.eq(order.id))

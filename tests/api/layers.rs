@@ -19,6 +19,7 @@ const CORE: &[&str] = &[
     "kit",
     "money",
     "outbox",
+    "rollups",
     "state",
     "storage",
     "stripe",

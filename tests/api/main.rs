@@ -3,6 +3,7 @@
 //! to it over HTTP and WebSocket like a client would.
 
 mod accounts;
+mod analytics;
 mod bank_transfers;
 mod catalog_browse;
 mod catalog_products;

@@ -9,7 +9,7 @@ mod types;
 pub use mutation::CatalogMutation;
 pub use query::CatalogQuery;
 pub use sales::{Sale, SaleMutation, SaleQuery};
-pub use types::{Collection, Product, ProductConnection, Shop};
+pub use types::{Category, Collection, Product, ProductConnection, Shop};
 
 use async_graphql::Context;
 

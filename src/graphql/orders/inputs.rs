@@ -99,6 +99,25 @@ pub struct AttributionInput {
     pub referrer: Option<String>,
 }
 
+impl AttributionInput {
+    /// The channel a client sent, checked; `None` when it sent none.
+    pub fn read(
+        input: Option<Self>,
+    ) -> crate::error::AppResult<Option<crate::orders::attribution::Attribution>> {
+        Ok(input
+            .map(|a| {
+                crate::orders::attribution::Attribution::parse(
+                    a.utm_source.as_deref(),
+                    a.utm_medium.as_deref(),
+                    a.utm_campaign.as_deref(),
+                    a.referrer.as_deref(),
+                )
+            })
+            .transpose()?
+            .flatten())
+    }
+}
+
 /// A promotion code for the cart.
 #[derive(InputObject)]
 pub struct ApplyPromotionCodeInput {

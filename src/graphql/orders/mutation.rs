@@ -3,7 +3,6 @@
 use super::{cart::*, inputs::*, query::*, types::*};
 use crate::orders::{
     addresses::{self, AddressInput},
-    attribution::Attribution,
     cart,
     checkout::{PaymentMethod as ServiceMethod, PlaceOrder},
     lifecycle::{self, Shipment},
@@ -257,19 +256,17 @@ pub(super) async fn change_cart(
     let state = ctx.data::<AppState>()?;
     let (owner, token) = cart_owner(ctx, input.cart_token, true).await?;
     let variant = uuid("variantId", &input.variant_id)?;
-    let channel = input
-        .attribution
-        .map(|a| {
-            Attribution::parse(
-                a.utm_source.as_deref(),
-                a.utm_medium.as_deref(),
-                a.utm_campaign.as_deref(),
-                a.referrer.as_deref(),
-            )
-        })
-        .transpose()?
-        .flatten();
-    cart::set_quantity(state, owner, variant, input.quantity, add, channel.as_ref()).await?;
+    let channel = AttributionInput::read(input.attribution)?;
+    cart::set_quantity(
+        state,
+        owner,
+        variant,
+        input.quantity,
+        add,
+        channel.as_ref(),
+        input.country.as_deref(),
+    )
+    .await?;
     let shown = CartShown {
         currency: input.currency,
         country: input.country,
