@@ -74,13 +74,60 @@ pub fn day_text(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+/// The breakdowns a rollup row can belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dim {
+    /// The shop's whole day.
+    Total,
+    /// By buyer country.
+    Country,
+    /// By channel.
+    Channel,
+    /// By product.
+    Product,
+}
+
+impl Dim {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Total => "T",
+            Self::Country => "C",
+            Self::Channel => "H",
+            Self::Product => "P",
+        }
+    }
+}
+
+/// Where a counted thing lands: the shop's day, its country and channel rows, and its
+/// product's row when it is about a product.
+fn spread(key: Key) -> Vec<(Dim, Key)> {
+    let blank = |product_id, country: &str, channel: &str| Key {
+        shop_id: key.shop_id,
+        product_id,
+        day: key.day,
+        country: country.to_owned(),
+        channel: channel.to_owned(),
+    };
+    let mut rows = vec![
+        (Dim::Total, blank(Uuid::nil(), "", "")),
+        (Dim::Country, blank(Uuid::nil(), &key.country, "")),
+        (Dim::Channel, blank(Uuid::nil(), "", &key.channel)),
+    ];
+    if !key.product_id.is_nil() {
+        rows.push((Dim::Product, blank(key.product_id, "", "")));
+    }
+    rows
+}
+
 /// Adds `rows` to the rollups, creating rows as needed. Safe under concurrent writers: each
 /// row is one `INSERT … ON CONFLICT DO UPDATE` adding to what is there.
 pub async fn add(db: &impl ConnectionTrait, rows: Vec<(Key, Counts)>) -> AppResult<()> {
     use analytics_daily::Column as C;
-    let mut merged: HashMap<Key, Counts> = HashMap::new();
+    let mut merged: HashMap<(Dim, Key), Counts> = HashMap::new();
     for (key, counts) in rows {
-        *merged.entry(key).or_default() += counts;
+        for target in spread(key) {
+            *merged.entry(target).or_default() += counts;
+        }
     }
     let summed = [
         C::Views,
@@ -91,8 +138,14 @@ pub async fn add(db: &impl ConnectionTrait, rows: Vec<(Key, Counts)>) -> AppResu
         C::Units,
         C::ProductRevenueMinor,
     ];
-    let mut on_conflict =
-        OnConflict::columns([C::ShopId, C::ProductId, C::Day, C::Country, C::Channel]);
+    let mut on_conflict = OnConflict::columns([
+        C::ShopId,
+        C::Dim,
+        C::Day,
+        C::ProductId,
+        C::Country,
+        C::Channel,
+    ]);
     for col in summed {
         on_conflict.value(
             col,
@@ -102,10 +155,11 @@ pub async fn add(db: &impl ConnectionTrait, rows: Vec<(Key, Counts)>) -> AppResu
     }
     let models: Vec<analytics_daily::ActiveModel> = merged
         .into_iter()
-        .map(|(k, c)| {
+        .map(|((dim, k), c)| {
             sea_orm::IntoActiveModel::into_active_model(analytics_daily::Model {
                 id: Uuid::now_v7(),
                 shop_id: k.shop_id,
+                dim: dim.as_str().to_owned(),
                 product_id: k.product_id,
                 day: day_text(k.day),
                 country: k.country,

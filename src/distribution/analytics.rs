@@ -27,7 +27,7 @@ use crate::{
     i18n::CountryCode,
     money::{Currency, HOME, Money, Rates},
     orders::attribution::Attribution,
-    rollups::{self, Counts, Event, Key},
+    rollups::{self, Counts, Dim, Event, Key},
     state::AppState,
 };
 
@@ -273,20 +273,20 @@ pub async fn shop_analytics(
     granularity: Granularity,
 ) -> AppResult<ShopAnalytics> {
     let shop = managed_shop(db, caller, shop_id).await?;
-    let of_shop = |r: Range| {
+    let of_shop = |r: Range, dim: Dim| {
         analytics_daily::Entity::find()
             .filter(D::ShopId.eq(shop_id))
+            .filter(D::Dim.eq(dim.as_str()))
             .filter(r.condition())
     };
-    let totals = Figures::of_shop(total(db, of_shop(range)).await?);
-    let previous = Figures::of_shop(total(db, of_shop(range.previous())).await?);
-    let days = sums::<String>(db, of_shop(range), D::Day).await?;
-    let by_country = sums::<String>(db, of_shop(range), D::Country).await?;
-    let by_channel = sums::<String>(db, of_shop(range), D::Channel).await?;
+    let totals = Figures::of_shop(total(db, of_shop(range, Dim::Total)).await?);
+    let previous = Figures::of_shop(total(db, of_shop(range.previous(), Dim::Total)).await?);
+    let days = sums::<String>(db, of_shop(range, Dim::Total), D::Day).await?;
+    let by_country = sums::<String>(db, of_shop(range, Dim::Country), D::Country).await?;
+    let by_channel = sums::<String>(db, of_shop(range, Dim::Channel), D::Channel).await?;
     let products = sums::<Uuid>(
         db,
-        of_shop(range)
-            .filter(D::ProductId.ne(Uuid::nil()))
+        of_shop(range, Dim::Product)
             .order_by_desc(Expr::cust("SUM(product_revenue_minor)"))
             .order_by_desc(Expr::cust("SUM(units)"))
             .order_by_desc(Expr::cust("SUM(views)"))
@@ -355,6 +355,7 @@ pub async fn marketplace_analytics(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("home currency unknown")))?;
     let with_currency = |r: Range| {
         analytics_daily::Entity::find()
+            .filter(D::Dim.eq(Dim::Total.as_str()))
             .join(
                 JoinType::InnerJoin,
                 analytics_daily::Entity::belongs_to(shops::Entity)
@@ -453,6 +454,7 @@ pub async fn marketplace_analytics(
                 .into(),
         )
         .filter(range.condition())
+        .filter(D::Dim.eq(Dim::Product.as_str()))
         .select_only()
         .column(products::Column::CategoryId)
         .column_as(
@@ -499,7 +501,7 @@ pub async fn marketplace_analytics(
         db,
         analytics_daily::Entity::find()
             .filter(range.condition())
-            .filter(D::ProductId.eq(Uuid::nil()))
+            .filter(D::Dim.eq(Dim::Country.as_str()))
             .filter(D::Country.ne(""))
             .order_by_desc(Expr::cust("SUM(orders)"))
             .limit(TOP),
@@ -516,6 +518,7 @@ pub async fn marketplace_analytics(
         top_categories,
         top_countries: countries
             .iter()
+            .filter(|r| r.3 > 0)
             .map(|r| {
                 let mut f = Figures::of_shop(counts(r));
                 // Revenue across currencies has no one unit here: orders rank countries.
@@ -557,9 +560,8 @@ pub fn is_bot(user_agent: Option<&str>) -> bool {
     BOTS.iter().any(|b| agent.contains(b))
 }
 
-/// A front end showed a product: counted for its shop's analytics unless the viewer is a
-/// robot or one of the shop's own people. `Ok(false)` when not counted. The product must be
-/// public; the count waits in memory for the next flush.
+/// A front end showed a public product (by id): counted as [`count_view`] counts. Fails
+/// with `NOT_FOUND` for products the public cannot see.
 pub async fn record_view(
     state: &AppState,
     caller: Caller,
@@ -568,11 +570,7 @@ pub async fn record_view(
     country: Option<&str>,
     channel: Option<&Attribution>,
 ) -> AppResult<bool> {
-    let country = match country {
-        Some(c) => CountryCode::parse_field("country", c)?.as_str().to_owned(),
-        None => String::new(),
-    };
-    // One indexed read for a guest's view: what a page pays for being counted.
+    // One indexed read for a guest's view.
     let shop_id: Uuid = crate::catalog::listing::public_products()
         .filter(products::Column::Id.eq(product_id))
         .select_only()
@@ -581,6 +579,33 @@ pub async fn record_view(
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::NotFound("no such product".into()))?;
+    count_view(
+        state,
+        caller,
+        user_agent,
+        (shop_id, product_id),
+        country,
+        channel,
+    )
+    .await
+}
+
+/// Counts a view of a product (`(shop, product)`, already known to be public) for its
+/// shop's analytics, unless the viewer is a robot or one of the shop's own people; `Ok(false)`
+/// when not counted. A guest's view costs no query: the count waits in memory for the next
+/// flush.
+pub async fn count_view(
+    state: &AppState,
+    caller: Caller,
+    user_agent: Option<&str>,
+    (shop_id, product_id): (Uuid, Uuid),
+    country: Option<&str>,
+    channel: Option<&Attribution>,
+) -> AppResult<bool> {
+    let country = match country {
+        Some(c) => CountryCode::parse_field("country", c)?.as_str().to_owned(),
+        None => String::new(),
+    };
     if is_bot(user_agent) {
         return Ok(false);
     }

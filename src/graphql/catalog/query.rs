@@ -102,6 +102,7 @@ impl CatalogQuery {
 
     /// One product, by `id` or by `shopSlug` and `slug`. Drafts are visible only to their shop
     /// and admins.
+    #[allow(clippy::too_many_arguments)]
     async fn product(
         &self,
         ctx: &Context<'_>,
@@ -113,6 +114,10 @@ impl CatalogQuery {
         #[graphql(desc = "BCP 47 tag to read texts in; default from Accept-Language.")]
         language: Option<String>,
         #[graphql(desc = "ISO 4217 code to show prices in; default the shop's currency.")] currency: Option<String>,
+        #[graphql(
+            desc = "Given by a front end showing the product page to a buyer: the read counts as a view in the shop's analytics (not for robots or the shop's own people), and the answer is not cached."
+        )]
+        count_view: Option<crate::graphql::distribution::CountViewInput>,
     ) -> Result<Product> {
         let state = ctx.data::<AppState>()?;
         let view = View::priced(ctx, language, currency).await?;
@@ -128,6 +133,9 @@ impl CatalogQuery {
         };
         if let Some(read) = ctx.data_opt::<crate::cache::ReadSet>() {
             read.products([product.id], false);
+        }
+        if let Some(counting) = count_view {
+            counting.count(ctx, product.shop_id, product.id).await?;
         }
         Ok(Product(product, view))
     }

@@ -162,6 +162,44 @@ pub struct RecordProductViewInput {
     pub attribution: Option<AttributionInput>,
 }
 
+/// A product page being shown to a buyer: counted as a view where the page is read.
+#[derive(InputObject)]
+pub struct CountViewInput {
+    /// The buyer's country (ISO 3166-1 alpha-2), when the front end knows it.
+    pub country: Option<String>,
+    /// The channel that brought the buyer.
+    pub attribution: Option<AttributionInput>,
+}
+
+impl CountViewInput {
+    /// Counts the view of a product the caller could read (robots and the shop's own people
+    /// are left out). The answer is then the viewer's own: never kept in the response cache,
+    /// so every page read is counted.
+    pub async fn count(
+        self,
+        ctx: &Context<'_>,
+        shop_id: uuid::Uuid,
+        product_id: uuid::Uuid,
+    ) -> Result<()> {
+        if let Some(read) = ctx.data_opt::<crate::cache::ReadSet>() {
+            read.private();
+        }
+        let state = data::<AppState>(ctx)?;
+        let agent = ctx.data_opt::<UserAgent>().and_then(|a| a.0.as_deref());
+        let channel = AttributionInput::read(self.attribution)?;
+        service::count_view(
+            state,
+            ctx.caller(),
+            agent,
+            (shop_id, product_id),
+            self.country.as_deref(),
+            channel.as_ref(),
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 /// Whether a view was counted.
 #[derive(SimpleObject)]
 pub struct RecordProductViewPayload {
