@@ -15,10 +15,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{
-    entities::{analytics_daily, order_lines, orders},
-    error::AppResult,
-};
+use crate::entities::{analytics_daily, order_lines, orders};
+use crate::error::AppResult;
 
 /// The channel of a visit or order: its UTM source, else the referring site, else direct.
 pub fn channel(source: Option<&str>, referrer: Option<&str>) -> String {
