@@ -177,23 +177,33 @@ fn counts<K>(row: &Summed<K>) -> Counts {
     }
 }
 
+/// `SUM(analytics_daily.column)` as a BIGINT on both databases (PostgreSQL sums bigints to
+/// numeric), zero for no rows.
+fn summed(column: &str) -> Expr {
+    Expr::cust(format!(
+        "CAST(COALESCE(SUM(analytics_daily.{column}), 0) AS BIGINT)"
+    ))
+}
+
+/// `select` with every rollup sum as a column, in the order of [`SUMS`].
+fn with_sums(mut select: Select<analytics_daily::Entity>) -> Select<analytics_daily::Entity> {
+    for sum in SUMS {
+        select = select.column_as(summed(sum), sum);
+    }
+    select
+}
+
 /// The rollup sums of `select`, grouped by `group` (a column, or an expression).
 async fn sums<K: sea_orm::TryGetable>(
     db: &impl ConnectionTrait,
     select: Select<analytics_daily::Entity>,
     group: impl IntoColumnRef + Clone,
 ) -> AppResult<Vec<Summed<K>>> {
-    let mut select = select
+    let select = select
         .select_only()
         .column_as(Expr::col(group.clone()), "k")
         .group_by(Expr::col(group));
-    for sum in SUMS {
-        select = select.column_as(
-            Expr::cust(format!("CAST(COALESCE(SUM({sum}), 0) AS BIGINT)")),
-            sum,
-        );
-    }
-    Ok(select.into_tuple::<Summed<K>>().all(db).await?)
+    Ok(with_sums(select).into_tuple::<Summed<K>>().all(db).await?)
 }
 
 /// Totals of `select` (no grouping).
@@ -201,14 +211,7 @@ async fn total(
     db: &impl ConnectionTrait,
     select: Select<analytics_daily::Entity>,
 ) -> AppResult<Counts> {
-    let mut select = select.select_only();
-    for sum in SUMS {
-        select = select.column_as(
-            Expr::cust(format!("CAST(COALESCE(SUM({sum}), 0) AS BIGINT)")),
-            sum,
-        );
-    }
-    let row = select
+    let row = with_sums(select.select_only())
         .into_tuple::<(i64, i64, i64, i64, i64, i64, i64)>()
         .one(db)
         .await?
@@ -374,21 +377,13 @@ pub async fn marketplace_analytics(
     };
     let sums_of = async |r: Range| -> AppResult<(Days, Vec<Money>)> {
         let rows: Vec<CurrencyDay> = {
-            let mut select = with_currency(r)
+            let select = with_currency(r)
                 .select_only()
                 .column(D::Day)
                 .column(shops::Column::SettlementCurrency)
                 .group_by(D::Day)
                 .group_by(shops::Column::SettlementCurrency);
-            for sum in SUMS {
-                select = select.column_as(
-                    Expr::cust(format!(
-                        "CAST(COALESCE(SUM(analytics_daily.{sum}), 0) AS BIGINT)"
-                    )),
-                    sum,
-                );
-            }
-            select.into_tuple().all(db).await?
+            with_sums(select).into_tuple().all(db).await?
         };
         let mut per_currency: BTreeMap<String, i64> = BTreeMap::new();
         let days = rows
@@ -457,22 +452,10 @@ pub async fn marketplace_analytics(
         .filter(D::Dim.eq(Dim::Product.as_str()))
         .select_only()
         .column(products::Column::CategoryId)
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(analytics_daily.units), 0) AS BIGINT)"),
-            "units",
-        )
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(analytics_daily.product_orders), 0) AS BIGINT)"),
-            "orders",
-        )
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(analytics_daily.views), 0) AS BIGINT)"),
-            "views",
-        )
-        .column_as(
-            Expr::cust("CAST(COALESCE(SUM(analytics_daily.add_to_carts), 0) AS BIGINT)"),
-            "add_to_carts",
-        )
+        .column_as(summed("units"), "units")
+        .column_as(summed("product_orders"), "orders")
+        .column_as(summed("views"), "views")
+        .column_as(summed("add_to_carts"), "add_to_carts")
         .group_by(products::Column::CategoryId)
         .order_by_desc(Expr::cust("SUM(analytics_daily.units)"))
         .limit(TOP + 1)

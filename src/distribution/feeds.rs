@@ -268,11 +268,13 @@ pub fn stream(
         .web_base_url
         .trim_end_matches('/')
         .to_owned();
+    let audience = market.audience();
     let state = (Step::Start, None::<std::sync::Arc<listings::Context>>);
     futures_util::stream::try_unfold(state, move |(step, ctx)| {
         let db = db.clone();
         let settings = settings.clone();
         let market = market.clone();
+        let audience = audience.clone();
         let web = web.clone();
         async move {
             match step {
@@ -289,12 +291,12 @@ pub fn stream(
                     let Some(shared) = ctx.clone() else {
                         return Ok(None);
                     };
-                    let found = listings::listings(&db, &shared, batch, &market.audience()).await?;
+                    let found = listings::listings(&db, &shared, batch, &audience).await?;
                     let mut out = String::with_capacity(found.len() * 2048);
                     for listing in &found {
                         match channel {
-                            Channel::Google => google_items(&mut out, listing, &market, &web),
-                            Channel::Meta => meta_rows(&mut out, listing, &market, &web),
+                            Channel::Google => google_items(&mut out, listing, &audience, &web),
+                            Channel::Meta => meta_rows(&mut out, listing, &audience, &web),
                         }
                     }
                     Ok(Some((Bytes::from(out), (Step::After(Some(last)), ctx))))
@@ -348,11 +350,11 @@ const META_EXTRA_IMAGES: usize = 20;
 
 /// One `<item>` per variant, grouped by the product. Channels refuse items without a photo,
 /// so a product without one is left out.
-fn google_items(out: &mut String, listing: &Listing, market: &Market, web: &str) {
+fn google_items(out: &mut String, listing: &Listing, audience: &Audience, web: &str) {
     let Some((image, extra)) = listing.photos.split_first() else {
         return;
     };
-    let link = listing.link(web, &market.audience());
+    let link = listing.link(web, audience);
     let grouped = listing.variants.len() > 1;
     let common = common_facts(listing);
     for v in &listing.variants {
@@ -473,11 +475,11 @@ const META_COLUMNS: &[&str] = &[
     "custom_label_0",
 ];
 
-fn meta_rows(out: &mut String, listing: &Listing, market: &Market, web: &str) {
+fn meta_rows(out: &mut String, listing: &Listing, audience: &Audience, web: &str) {
     let Some((image, extra)) = listing.photos.split_first() else {
         return;
     };
-    let link = listing.link(web, &market.audience());
+    let link = listing.link(web, audience);
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::with_capacity(1024 * listing.variants.len()));
