@@ -67,6 +67,7 @@ pub async fn serve(
     let posting = spawn_outbox_worker(state.clone(), mailer);
     let tidying = spawn_media_sweeper(state.clone());
     let counting = spawn_analytics_flusher(state.clone());
+    let tabulating = spawn_statistics_drain(state.clone());
     let closing = state.closing.clone();
     let last_flush = state.clone();
     let router = http::router(state, schemas).context("loading persisted queries")?;
@@ -87,6 +88,7 @@ pub async fn serve(
     posting.abort();
     tidying.abort();
     counting.abort();
+    tabulating.abort();
     // What was counted since the last flush is written before the process goes.
     if let Err(e) = crate::distribution::analytics::flush(&last_flush).await {
         tracing::warn!(error = ?e, "writing the last counted views failed");
@@ -104,6 +106,22 @@ fn spawn_analytics_flusher(state: AppState) -> tokio::task::JoinHandle<()> {
             ticker.tick().await;
             if let Err(e) = crate::distribution::analytics::flush(&state).await {
                 tracing::warn!(error = ?e, "writing counted views failed; kept for the next try");
+            }
+        }
+    })
+}
+
+/// Recomputes orders that changed into the market statistics every
+/// `statistics.drain_interval_ms`. Nothing is lost if it stops: the queue is in the database.
+fn spawn_statistics_drain(state: AppState) -> tokio::task::JoinHandle<()> {
+    let every = Duration::from_millis(state.settings.statistics.drain_interval_ms.max(50));
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = crate::statistics::facts::drain(&state).await {
+                tracing::warn!(error = ?e, "recomputing market statistics failed; retried");
             }
         }
     })

@@ -38,6 +38,7 @@ pub struct Settings {
     pub media: MediaSettings,
     pub promotions: PromotionSettings,
     pub distribution: DistributionSettings,
+    pub statistics: StatisticsSettings,
     pub log: LogSettings,
 }
 
@@ -206,6 +207,17 @@ pub struct DistributionSettings {
     pub feed_batch: u64,
     /// How often counted views and additions to carts are written to the analytics.
     pub analytics_flush_secs: u64,
+}
+
+/// Market statistics and open data.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StatisticsSettings {
+    /// k: a published cell holds at least this many distinct shops.
+    pub min_shops: usize,
+    /// How often orders changed since are recomputed into the statistics.
+    pub drain_interval_ms: u64,
+    /// The licence the open data is published under, as stated in every file.
+    pub licence: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -28,6 +28,7 @@ pub mod payments;
 pub mod promotions;
 pub mod rollups;
 pub mod state;
+pub mod statistics;
 pub mod storage;
 pub mod stripe;
 pub mod telemetry;

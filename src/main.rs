@@ -35,6 +35,8 @@ enum Command {
     },
     /// Fill an empty database with a deterministic demo catalogue (50 shops, 2,000 products).
     SeedDemo,
+    /// Recompute the market statistics from the orders (in one transaction) and exit.
+    RebuildStatistics,
     /// Create an ADMIN account. The password is read from DARKHAN_ADMIN_PASSWORD.
     CreateAdmin {
         #[arg(long)]
@@ -101,6 +103,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 seeded.products,
                 seeded.variants,
                 darkhan::demo::DEMO_PASSWORD
+            );
+            Ok(())
+        }
+        Command::RebuildStatistics => {
+            let state = app::build_state(settings).await?;
+            let started = std::time::Instant::now();
+            let r = darkhan::statistics::facts::rebuild(&state)
+                .await
+                .map_err(darkhan::error::AppError::into_anyhow)?;
+            println!(
+                "rebuilt statistics from {} paid orders: {} facts, {} cells in {:.1} s",
+                r.orders,
+                r.facts,
+                r.cells,
+                started.elapsed().as_secs_f64()
             );
             Ok(())
         }

@@ -202,6 +202,13 @@ impl Rate {
         format!("{}/{}", self.num, self.den)
     }
 
+    /// Reads back what [`Rate::to_fraction`] wrote.
+    pub fn from_fraction(text: &str) -> Option<Self> {
+        let (num, den) = text.split_once('/')?;
+        let (num, den): (i128, i128) = (num.trim().parse().ok()?, den.trim().parse().ok()?);
+        (num > 0 && den > 0).then_some(Self { num, den })
+    }
+
     fn inverse(self) -> Self {
         Self {
             num: self.den,
@@ -324,6 +331,15 @@ mod tests {
 
     fn c(code: &str) -> Currency {
         Currency::parse(code).expect("currency")
+    }
+
+    #[test]
+    fn locked_rates_read_back_exactly() {
+        let rate = Rate::parse("0.000293").expect("rate");
+        assert_eq!(Rate::from_fraction(&rate.to_fraction()), Some(rate));
+        assert_eq!(Rate::from_fraction("0/1"), None);
+        assert_eq!(Rate::from_fraction("1/0"), None);
+        assert_eq!(Rate::from_fraction("12"), None);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! Core, like the outbox: the orders domain books a sale into the rollups inside the
 //! transaction that marks the order paid, so the figures can never disagree with the orders;
 //! views and additions to carts are counted in memory ([`Tally`]) and written in batches by
-//! the distribution domain, which also reads and rebuilds the rollups.
+//! the distribution domain, which also reads and rebuilds the rollups. Market statistics are
+//! kept the same way: a change to an order queues it ([`statistics_due`]) in its own
+//! transaction, and the statistics domain recomputes its facts from the queue.
 
 use std::collections::HashMap;
 
@@ -239,6 +241,20 @@ pub async fn order_paid(
     paid_at: DateTime<Utc>,
 ) -> AppResult<()> {
     add(txn, order_rows(order, lines, paid_at)).await
+}
+
+/// Queues an order for the statistics domain to recompute its facts, in the transaction that
+/// changed it: the change and the note that it happened commit together or not at all.
+pub async fn statistics_due(db: &impl ConnectionTrait, order_id: Uuid) -> AppResult<()> {
+    use crate::entities::statistics_queue as q;
+    q::Entity::insert(q::ActiveModel {
+        order_id: sea_orm::Set(order_id),
+        queued_at: sea_orm::Set(Utc::now()),
+    })
+    .on_conflict_do_nothing_on([q::Column::OrderId])
+    .exec(db)
+    .await?;
+    Ok(())
 }
 
 /// Events counted in memory until the next flush.

@@ -19,6 +19,7 @@ mod m20261204_000012_campaigns;
 mod m20261204_000013_review_photos;
 mod m20261204_000014_attribution;
 mod m20261205_000015_analytics;
+mod m20261206_000016_statistics;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_review_photos::Migration),
             Box::new(m20261204_000014_attribution::Migration),
             Box::new(m20261205_000015_analytics::Migration),
+            Box::new(m20261206_000016_statistics::Migration),
         ]
     }
 }

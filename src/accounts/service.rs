@@ -106,7 +106,7 @@ fn currency(field: &'static str, input: &str) -> AppResult<String> {
 /// Creates a BUYER or ARTISAN account and signs it in.
 #[tracing::instrument(skip_all)]
 pub async fn register(state: &AppState, input: NewAccount) -> AppResult<Session> {
-    if input.role == Role::Admin {
+    if matches!(input.role, Role::Admin | Role::Researcher) {
         return Err(AppError::invalid(
             "role",
             "only BUYER or ARTISAN accounts can register",

@@ -37,13 +37,13 @@ pub async fn write(db: &impl ConnectionTrait, product_id: Uuid, body: &str) -> A
     let id = id_value(backend, product_id);
     db.execute_raw(Statement::from_sql_and_values(
         backend,
-        param_sql(backend, "DELETE FROM product_search WHERE product_id = ?"),
+        crate::db::placeholders(backend, "DELETE FROM product_search WHERE product_id = ?"),
         [id.clone()],
     ))
     .await?;
     db.execute_raw(Statement::from_sql_and_values(
         backend,
-        param_sql(
+        crate::db::placeholders(
             backend,
             "INSERT INTO product_search (product_id, body) VALUES (?, ?)",
         ),
@@ -160,24 +160,6 @@ pub async fn ranked(db: &impl ConnectionTrait, query: &str) -> AppResult<Vec<(Uu
     Ok(hits)
 }
 
-/// `?` placeholders as the backend wants them.
-fn param_sql(backend: DbBackend, sql: &str) -> String {
-    if backend != DbBackend::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            n += 1;
-            out.push_str(&format!("${n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,9 +193,9 @@ mod tests {
     #[test]
     fn postgres_placeholders_are_numbered() {
         assert_eq!(
-            param_sql(DbBackend::Postgres, "a = ? AND b = ?"),
+            crate::db::placeholders(DbBackend::Postgres, "a = ? AND b = ?"),
             "a = $1 AND b = $2"
         );
-        assert_eq!(param_sql(DbBackend::Sqlite, "a = ?"), "a = ?");
+        assert_eq!(crate::db::placeholders(DbBackend::Sqlite, "a = ?"), "a = ?");
     }
 }

@@ -70,6 +70,10 @@ pub struct Model {
     pub utm_campaign: Option<String>,
     /// The referring site's host name.
     pub referrer: Option<String>,
+    /// The rates from the shop's currency to MNT and to USD, locked at checkout (or when
+    /// statistics first counted an order placed before) as `numerator/denominator`.
+    pub rate_to_mnt: Option<String>,
+    pub rate_to_usd: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,9 @@ pub enum Role {
     Artisan,
     #[sea_orm(string_value = "ADMIN")]
     Admin,
+    /// Granted by an admin: reads the market statistics at full resolution.
+    #[sea_orm(string_value = "RESEARCHER")]
+    Researcher,
 }
 
 impl Role {
@@ -20,6 +23,7 @@ impl Role {
             Self::Buyer => "BUYER",
             Self::Artisan => "ARTISAN",
             Self::Admin => "ADMIN",
+            Self::Researcher => "RESEARCHER",
         }
     }
 
@@ -28,6 +32,7 @@ impl Role {
             "BUYER" => Some(Self::Buyer),
             "ARTISAN" => Some(Self::Artisan),
             "ADMIN" => Some(Self::Admin),
+            "RESEARCHER" => Some(Self::Researcher),
             _ => None,
         }
     }

@@ -10,6 +10,7 @@ pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod promotions;
+pub mod statistics;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
@@ -55,6 +56,7 @@ pub struct Query(
     PromotionQuery,
     DistributionQuery,
     AnalyticsQuery,
+    statistics::StatisticsQuery,
     NotificationQuery,
 );
 
@@ -71,6 +73,7 @@ pub struct Mutation(
     PaymentMutation,
     PromotionMutation,
     AnalyticsMutation,
+    statistics::StatisticsMutation,
     NotificationMutation,
 );
 

@@ -4,6 +4,7 @@ mod distribution;
 pub mod graphql;
 mod media;
 mod multipart;
+mod open_data;
 pub mod ops;
 pub mod persisted;
 mod unsubscribe;
@@ -136,6 +137,9 @@ pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
         .route("/sitemap.xml", get(distribution::sitemap_index))
         .route("/sitemaps/shops.xml", get(distribution::shop_sitemap))
         .route("/sitemaps/{language}/{file}", get(distribution::product_sitemap))
+        .route("/open-data", get(open_data::index))
+        .route("/open-data/dictionary.csv", get(open_data::dictionary))
+        .route("/open-data/{file}", get(open_data::file))
         .with_state(state)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(TimeoutLayer::with_status_code(

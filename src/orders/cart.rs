@@ -81,6 +81,9 @@ pub struct ShopPart {
     pub lines: Vec<PricedLine>,
     /// Shop currency to buyer currency, locked into the order at checkout.
     pub rate: Rate,
+    /// Shop currency to MNT and to USD, locked into the order for market statistics.
+    pub to_mnt: Option<Rate>,
+    pub to_usd: Option<Rate>,
     pub shop_subtotal: i64,
     pub subtotal: i64,
     /// The promotion's discount on this shop's lines, in the buyer's and the shop's currency.
@@ -239,6 +242,8 @@ pub async fn price(
             shop: shop.clone(),
             lines: Vec::new(),
             rate,
+            to_mnt: Currency::parse(crate::money::HOME).and_then(|c| rates.rate(shop_currency, c)),
+            to_usd: Currency::parse("USD").and_then(|c| rates.rate(shop_currency, c)),
             shop_subtotal: 0,
             subtotal: 0,
             discount: 0,

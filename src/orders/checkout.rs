@@ -62,7 +62,7 @@ pub async fn place_order(
     caller: CurrentUser,
     input: PlaceOrder,
 ) -> AppResult<checkouts::Model> {
-    caller.require_role(&[Role::Buyer, Role::Artisan, Role::Admin])?;
+    caller.require_role(&[Role::Buyer, Role::Artisan, Role::Admin, Role::Researcher])?;
     let key = input.idempotency_key.trim();
     if key.is_empty() || key.len() > 100 {
         return Err(AppError::invalid(
@@ -264,6 +264,8 @@ async fn place_new(
             shop_shipping_minor: Set(shop_shipping),
             shop_total_minor: Set(part.shop_subtotal - part.shop_discount + shop_shipping),
             exchange_rate: Set(part.rate.to_fraction()),
+            rate_to_mnt: Set(part.to_mnt.map(|r| r.to_fraction())),
+            rate_to_usd: Set(part.to_usd.map(|r| r.to_fraction())),
             shipping_address: Set(address_json.clone()),
             carrier: Set(None),
             tracking_number: Set(None),

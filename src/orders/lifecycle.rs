@@ -286,6 +286,7 @@ pub async fn apply_in(
         crate::promotions::redeem::reclaim(txn, order.checkout_id).await?;
     }
     record_event(txn, order.id, Some(from), to, actor, note).await?;
+    crate::rollups::statistics_due(txn, order.id).await?;
     let order = orders::Entity::find_by_id(order.id)
         .one(txn)
         .await?

@@ -413,6 +413,8 @@ mod tests {
             utm_medium: None,
             utm_campaign: None,
             referrer: None,
+            rate_to_mnt: None,
+            rate_to_usd: None,
         }
     }
 

@@ -108,6 +108,7 @@ pub async fn refund_order(
             "the order changed meanwhile; reload it".into(),
         ));
     }
+    crate::rollups::statistics_due(&txn, order.id).await?;
     let now = Utc::now();
     let refund = refunds::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -452,7 +453,7 @@ async fn release(txn: &DatabaseTransaction, refund: &refunds::Model) -> AppResul
         .filter(orders::Column::Id.eq(refund.order_id))
         .exec(txn)
         .await?;
-    Ok(())
+    crate::rollups::statistics_due(txn, refund.order_id).await
 }
 
 async fn finish(

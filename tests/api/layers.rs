@@ -38,6 +38,7 @@ const DOMAINS: &[(&str, &[&str])] = &[
     ("payments", &["orders", "catalog", "promotions"]),
     ("marketing", &["orders", "catalog", "promotions", "media"]),
     ("distribution", &["catalog", "orders", "media"]),
+    ("statistics", &["orders", "catalog"]),
     ("notifications", &["media"]),
 ];
 const GRAPHQL: &str = "graphql";

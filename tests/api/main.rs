@@ -27,5 +27,6 @@ mod payments_refunds;
 mod promotions;
 mod reviews;
 mod schema;
+mod statistics;
 mod transport;
 mod ws;

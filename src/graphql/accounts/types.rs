@@ -14,6 +14,9 @@ pub enum UserRole {
     Artisan,
     /// Curates the marketplace and manages money and shops.
     Admin,
+    /// Granted by an admin: reads the market statistics at full resolution (still
+    /// k-protected); otherwise a buyer.
+    Researcher,
 }
 
 impl From<Role> for UserRole {
@@ -22,6 +25,7 @@ impl From<Role> for UserRole {
             Role::Buyer => Self::Buyer,
             Role::Artisan => Self::Artisan,
             Role::Admin => Self::Admin,
+            Role::Researcher => Self::Researcher,
         }
     }
 }
@@ -32,6 +36,7 @@ impl From<UserRole> for Role {
             UserRole::Buyer => Self::Buyer,
             UserRole::Artisan => Self::Artisan,
             UserRole::Admin => Self::Admin,
+            UserRole::Researcher => Self::Researcher,
         }
     }
 }

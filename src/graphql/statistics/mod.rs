@@ -1,0 +1,5 @@
+//! GraphQL face of the market statistics.
+
+mod query;
+
+pub use query::*;

@@ -1,0 +1,790 @@
+//! What each paid order contributes to the market statistics, and the cube kept current from
+//! it. A change to an order queues it (`rollups::statistics_due`, in the changing
+//! transaction); [`drain`] recomputes the queued orders' facts, takes their old facts out of
+//! the cube and puts the new ones in, in one transaction. [`rebuild`] recomputes everything
+//! from the orders, with the same [`contribution`], so the two always agree.
+//!
+//! Rules, each in one place here:
+//! - an order counts once it was paid, in the month it was paid (UTC), net of refunds: every
+//!   line loses the share of its value that the refunds so far are of the order's total;
+//! - values are the lines after discounts, without shipping, converted at the rates locked on
+//!   the order (`rate_to_mnt`, `rate_to_usd`), never today's;
+//! - the artisans' share is what the shop is paid for the lines: before a platform-funded
+//!   discount, after a shop-funded one, less the order's commission, net of refunds;
+//! - an order and its per-order counts (refunded, new buyer, repeat, days to ship) belong to
+//!   its main craft: the category of its largest line, so an order is counted once.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+    sea_query::{Expr, LockBehavior, LockType, OnConflict},
+};
+use uuid::Uuid;
+
+use crate::{
+    entities::{
+        checkouts, order_events, order_lines,
+        orders::{self, OrderStatus},
+        products, statistics_cells, statistics_days, statistics_facts, statistics_queue,
+    },
+    error::AppResult,
+    money::{self, Currency, HOME, Money, Rate, Rates},
+    state::AppState,
+};
+
+/// A cube cell: month, shop, craft, destination and payment method.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CellKey {
+    pub month: String,
+    pub shop_id: Uuid,
+    pub category_id: Uuid,
+    pub country: String,
+    pub method: String,
+}
+
+/// What a fact or cell adds up.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Measures {
+    pub orders: i64,
+    pub units: i64,
+    pub gross_mnt: i64,
+    pub gross_usd: i64,
+    pub share_mnt: i64,
+    pub share_usd: i64,
+    pub refunded_orders: i64,
+    pub new_buyers: i64,
+    pub repeat_orders: i64,
+}
+
+impl Measures {
+    fn fields(&mut self) -> [&mut i64; 9] {
+        [
+            &mut self.orders,
+            &mut self.units,
+            &mut self.gross_mnt,
+            &mut self.gross_usd,
+            &mut self.share_mnt,
+            &mut self.share_usd,
+            &mut self.refunded_orders,
+            &mut self.new_buyers,
+            &mut self.repeat_orders,
+        ]
+    }
+
+    fn add(&mut self, mut other: Self, sign: i64) {
+        for (a, b) in self.fields().into_iter().zip(other.fields()) {
+            *a += sign * *b;
+        }
+    }
+
+    pub fn is_zero(mut self) -> bool {
+        self.fields().iter().all(|v| **v == 0)
+    }
+}
+
+impl std::ops::AddAssign for Measures {
+    fn add_assign(&mut self, other: Self) {
+        self.add(other, 1);
+    }
+}
+
+/// One order's contribution to one craft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    pub key: CellKey,
+    pub measures: Measures,
+    pub ship_days: Option<i32>,
+    pub deliver_days: Option<i32>,
+}
+
+/// A line as the statistics see it, in the shop's currency.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub category_id: Uuid,
+    pub quantity: i64,
+    /// Unit price × quantity, before any discount.
+    pub value: i64,
+    pub discount: i64,
+}
+
+/// The buyer's history as it bears on this order.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Buyer {
+    /// This is the buyer's first paid order on the marketplace.
+    pub first: bool,
+    /// The buyer had paid for an earlier checkout.
+    pub returning: bool,
+}
+
+/// Everything [`contribution`] needs about one order.
+#[derive(Debug, Clone)]
+pub struct OrderInput<'a> {
+    pub order: &'a orders::Model,
+    pub lines: Vec<Line>,
+    pub method: String,
+    pub to_mnt: Option<Rate>,
+    pub to_usd: Option<Rate>,
+    pub buyer: Buyer,
+    pub shipped_at: Option<DateTime<Utc>>,
+}
+
+/// The destination country of an order, from its address snapshot.
+pub fn destination(order: &orders::Model) -> String {
+    serde_json::from_str::<serde_json::Value>(&order.shipping_address)
+        .ok()
+        .and_then(|a| a["country"].as_str().map(str::to_ascii_uppercase))
+        .filter(|c| c.len() == 2)
+        .unwrap_or_default()
+}
+
+/// The facts of one order: none until it was paid.
+pub fn contribution(input: &OrderInput<'_>) -> Vec<Fact> {
+    let order = input.order;
+    let Some(paid_at) = order.paid_at else {
+        return Vec::new();
+    };
+    if input.lines.is_empty() {
+        return Vec::new();
+    }
+    let net = |v: i64| {
+        let refunded = money::share(v, order.refunded_minor, order.total_minor).unwrap_or(0);
+        (v - refunded.clamp(0, v.max(0))).max(0)
+    };
+    let shop_funded = order.discount_funded_by.as_deref() != Some("PLATFORM");
+    let currency = Currency::parse(&order.shop_currency);
+    let to = |code: &str, rate: Option<Rate>, v: i64| match (currency, Currency::parse(code), rate)
+    {
+        (Some(from), Some(to), Some(rate)) => {
+            money::convert(Money::new(v, from), to, rate).map_or(0, |m| m.minor)
+        }
+        _ => 0,
+    };
+    let main = input
+        .lines
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, l)| (l.value - l.discount, std::cmp::Reverse(*i)))
+        .map_or(Uuid::nil(), |(_, l)| l.category_id);
+    let days = |at: Option<DateTime<Utc>>| {
+        at.map(|t| i32::try_from((t - paid_at).num_days().max(0)).unwrap_or(i32::MAX))
+    };
+    let mut per_craft: BTreeMap<Uuid, Measures> = BTreeMap::new();
+    for line in &input.lines {
+        let paid = net(line.value - line.discount);
+        let base = if shop_funded {
+            line.value - line.discount
+        } else {
+            line.value
+        };
+        let commission = money::share(base, i64::from(order.commission_bps), 10_000).unwrap_or(0);
+        let share = net(base - commission);
+        let m = per_craft.entry(line.category_id).or_default();
+        *m += Measures {
+            units: line.quantity,
+            gross_mnt: to(HOME, input.to_mnt, paid),
+            gross_usd: to("USD", input.to_usd, paid),
+            share_mnt: to(HOME, input.to_mnt, share),
+            share_usd: to("USD", input.to_usd, share),
+            ..Measures::default()
+        };
+    }
+    let key = |category_id| CellKey {
+        month: paid_at.format("%Y-%m").to_string(),
+        shop_id: order.shop_id,
+        category_id,
+        country: destination(order),
+        method: input.method.clone(),
+    };
+    per_craft
+        .into_iter()
+        .map(|(category_id, mut measures)| {
+            let is_main = category_id == main;
+            if is_main {
+                measures.orders = 1;
+                measures.refunded_orders = i64::from(order.refunded_minor > 0);
+                measures.new_buyers = i64::from(input.buyer.first);
+                measures.repeat_orders = i64::from(input.buyer.returning);
+            }
+            Fact {
+                key: key(category_id),
+                measures,
+                ship_days: if is_main {
+                    days(input.shipped_at)
+                } else {
+                    None
+                },
+                deliver_days: if is_main {
+                    days(order.delivered_at)
+                } else {
+                    None
+                },
+            }
+        })
+        .collect()
+}
+
+/// The facts of a batch of orders, read with a handful of queries. Orders placed before rates
+/// were locked get today's rates locked now, so every later count uses the same ones.
+async fn facts_of(
+    db: &impl ConnectionTrait,
+    batch: &[orders::Model],
+    rates: &Rates,
+) -> AppResult<Vec<(Uuid, Vec<Fact>)>> {
+    let paid: Vec<&orders::Model> = batch.iter().filter(|o| o.paid_at.is_some()).collect();
+    let ids: Vec<Uuid> = paid.iter().map(|o| o.id).collect();
+    if ids.is_empty() {
+        return Ok(batch.iter().map(|o| (o.id, Vec::new())).collect());
+    }
+    let lines = order_lines::Entity::find()
+        .filter(order_lines::Column::OrderId.is_in(ids.clone()))
+        .order_by_asc(order_lines::Column::Position)
+        .all(db)
+        .await?;
+    let mut product_ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
+    product_ids.sort_unstable();
+    product_ids.dedup();
+    let crafts: HashMap<Uuid, Uuid> = products::Entity::find()
+        .select_only()
+        .column(products::Column::Id)
+        .column(products::Column::CategoryId)
+        .filter(products::Column::Id.is_in(product_ids))
+        .into_tuple::<(Uuid, Option<Uuid>)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(p, c)| (p, c.unwrap_or_else(Uuid::nil)))
+        .collect();
+    let mut checkout_ids: Vec<Uuid> = paid.iter().map(|o| o.checkout_id).collect();
+    checkout_ids.sort_unstable();
+    checkout_ids.dedup();
+    let methods: HashMap<Uuid, String> = checkouts::Entity::find()
+        .select_only()
+        .column(checkouts::Column::Id)
+        .column(checkouts::Column::PaymentMethod)
+        .filter(checkouts::Column::Id.is_in(checkout_ids))
+        .into_tuple::<(Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let firsts = first_paid(db, &paid).await?;
+    let mut shipped: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
+    for (order, at) in order_events::Entity::find()
+        .select_only()
+        .column(order_events::Column::OrderId)
+        .column(order_events::Column::CreatedAt)
+        .filter(order_events::Column::OrderId.is_in(ids))
+        .filter(order_events::Column::ToStatus.eq(OrderStatus::Shipped))
+        .into_tuple::<(Uuid, DateTime<Utc>)>()
+        .all(db)
+        .await?
+    {
+        let first = shipped.entry(order).or_insert(at);
+        *first = (*first).min(at);
+    }
+    let mut lines_of: HashMap<Uuid, Vec<Line>> = HashMap::new();
+    for l in lines {
+        lines_of.entry(l.order_id).or_default().push(Line {
+            category_id: crafts.get(&l.product_id).copied().unwrap_or_else(Uuid::nil),
+            quantity: i64::from(l.quantity),
+            value: l.shop_unit_price_minor * i64::from(l.quantity),
+            discount: l.shop_discount_minor,
+        });
+    }
+    let mut out = Vec::with_capacity(batch.len());
+    for order in batch {
+        if order.paid_at.is_none() {
+            out.push((order.id, Vec::new()));
+            continue;
+        }
+        let (to_mnt, to_usd) = locked_rates(db, order, rates).await?;
+        let first = firsts.get(&order.buyer_id);
+        let input = OrderInput {
+            order,
+            lines: lines_of.remove(&order.id).unwrap_or_default(),
+            method: methods.get(&order.checkout_id).cloned().unwrap_or_default(),
+            to_mnt,
+            to_usd,
+            buyer: Buyer {
+                first: first.is_some_and(|(id, _)| *id == order.id),
+                returning: first.is_some_and(|(_, checkout)| *checkout != order.checkout_id),
+            },
+            shipped_at: shipped.get(&order.id).copied(),
+        };
+        out.push((order.id, contribution(&input)));
+    }
+    Ok(out)
+}
+
+/// Each buyer's first paid order (earliest payment, then lowest id) and its checkout.
+async fn first_paid(
+    db: &impl ConnectionTrait,
+    paid: &[&orders::Model],
+) -> AppResult<HashMap<Uuid, (Uuid, Uuid)>> {
+    let mut buyers: Vec<Uuid> = paid.iter().map(|o| o.buyer_id).collect();
+    buyers.sort_unstable();
+    buyers.dedup();
+    let mut firsts: HashMap<Uuid, (DateTime<Utc>, Uuid, Uuid)> = HashMap::new();
+    for chunk in buyers.chunks(500) {
+        let rows = orders::Entity::find()
+            .select_only()
+            .column(orders::Column::BuyerId)
+            .column(orders::Column::PaidAt)
+            .column(orders::Column::Id)
+            .column(orders::Column::CheckoutId)
+            .filter(orders::Column::BuyerId.is_in(chunk.to_vec()))
+            .filter(orders::Column::PaidAt.is_not_null())
+            .into_tuple::<(Uuid, DateTime<Utc>, Uuid, Uuid)>()
+            .all(db)
+            .await?;
+        for (buyer, at, id, checkout) in rows {
+            let e = firsts.entry(buyer).or_insert((at, id, checkout));
+            if (at, id) < (e.0, e.1) {
+                *e = (at, id, checkout);
+            }
+        }
+    }
+    Ok(firsts
+        .into_iter()
+        .map(|(b, (_, id, checkout))| (b, (id, checkout)))
+        .collect())
+}
+
+/// The order's locked rates; for an order placed before they were locked, today's, written
+/// onto the order so every later count uses them too.
+async fn locked_rates(
+    db: &impl ConnectionTrait,
+    order: &orders::Model,
+    rates: &Rates,
+) -> AppResult<(Option<Rate>, Option<Rate>)> {
+    let read = |t: &Option<String>| t.as_deref().and_then(Rate::from_fraction);
+    let (mnt, usd) = (read(&order.rate_to_mnt), read(&order.rate_to_usd));
+    if order.rate_to_mnt.is_some() || order.rate_to_usd.is_some() {
+        return Ok((mnt, usd));
+    }
+    let from = Currency::parse(&order.shop_currency);
+    let today = |code: &str| Some(rates.rate(from?, Currency::parse(code)?)).flatten();
+    let (mnt, usd) = (today(HOME), today("USD"));
+    if mnt.is_some() || usd.is_some() {
+        orders::Entity::update_many()
+            .col_expr(
+                orders::Column::RateToMnt,
+                Expr::value(mnt.map(Rate::to_fraction)),
+            )
+            .col_expr(
+                orders::Column::RateToUsd,
+                Expr::value(usd.map(Rate::to_fraction)),
+            )
+            .filter(orders::Column::Id.eq(order.id))
+            .filter(orders::Column::RateToMnt.is_null())
+            .filter(orders::Column::RateToUsd.is_null())
+            .exec(db)
+            .await?;
+    }
+    Ok((mnt, usd))
+}
+
+type DayKey = (CellKey, &'static str, i32);
+
+/// What facts add to the cube and to the day histograms, `sign` −1 to take them out.
+fn tally(
+    facts: &[Fact],
+    sign: i64,
+    cells: &mut HashMap<CellKey, Measures>,
+    days: &mut HashMap<DayKey, i64>,
+) {
+    for f in facts {
+        cells
+            .entry(f.key.clone())
+            .or_default()
+            .add(f.measures, sign);
+        for (kind, d) in [("S", f.ship_days), ("D", f.deliver_days)] {
+            if let Some(d) = d {
+                *days.entry((f.key.clone(), kind, d)).or_default() += sign;
+            }
+        }
+    }
+}
+
+fn stored(f: statistics_facts::Model) -> Fact {
+    Fact {
+        key: CellKey {
+            month: f.month,
+            shop_id: f.shop_id,
+            category_id: f.category_id,
+            country: f.country,
+            method: f.method,
+        },
+        measures: Measures {
+            orders: f.orders,
+            units: f.units,
+            gross_mnt: f.gross_mnt,
+            gross_usd: f.gross_usd,
+            share_mnt: f.share_mnt,
+            share_usd: f.share_usd,
+            refunded_orders: f.refunded_orders,
+            new_buyers: f.new_buyers,
+            repeat_orders: f.repeat_orders,
+        },
+        ship_days: f.ship_days,
+        deliver_days: f.deliver_days,
+    }
+}
+
+async fn insert_facts(db: &impl ConnectionTrait, facts: &[(Uuid, Vec<Fact>)]) -> AppResult<()> {
+    let rows: Vec<statistics_facts::ActiveModel> = facts
+        .iter()
+        .flat_map(|(order_id, fs)| {
+            fs.iter().map(move |f| statistics_facts::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                order_id: Set(*order_id),
+                month: Set(f.key.month.clone()),
+                shop_id: Set(f.key.shop_id),
+                category_id: Set(f.key.category_id),
+                country: Set(f.key.country.clone()),
+                method: Set(f.key.method.clone()),
+                orders: Set(f.measures.orders),
+                units: Set(f.measures.units),
+                gross_mnt: Set(f.measures.gross_mnt),
+                gross_usd: Set(f.measures.gross_usd),
+                share_mnt: Set(f.measures.share_mnt),
+                share_usd: Set(f.measures.share_usd),
+                refunded_orders: Set(f.measures.refunded_orders),
+                new_buyers: Set(f.measures.new_buyers),
+                repeat_orders: Set(f.measures.repeat_orders),
+                ship_days: Set(f.ship_days),
+                deliver_days: Set(f.deliver_days),
+            })
+        })
+        .collect();
+    // Bounded statements: both databases limit the parameters of one.
+    for chunk in rows.chunks(1000) {
+        statistics_facts::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Adds the deltas to the cube and the histograms, creating rows as needed, in key order
+/// (so concurrent writers on PostgreSQL take row locks in the same order).
+async fn apply(
+    db: &impl ConnectionTrait,
+    cells: HashMap<CellKey, Measures>,
+    days: HashMap<DayKey, i64>,
+) -> AppResult<()> {
+    use statistics_cells::Column as C;
+    let cells: BTreeMap<CellKey, Measures> =
+        cells.into_iter().filter(|(_, m)| !m.is_zero()).collect();
+    let key_cols = [C::Month, C::ShopId, C::CategoryId, C::Country, C::Method];
+    let mut on_conflict = OnConflict::columns(key_cols);
+    for col in [
+        C::Orders,
+        C::Units,
+        C::GrossMnt,
+        C::GrossUsd,
+        C::ShareMnt,
+        C::ShareUsd,
+        C::RefundedOrders,
+        C::NewBuyers,
+        C::RepeatOrders,
+    ] {
+        on_conflict.value(col, added(statistics_cells::Entity, col));
+    }
+    let rows: Vec<statistics_cells::ActiveModel> = cells
+        .into_iter()
+        .map(|(k, m)| statistics_cells::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            month: Set(k.month),
+            shop_id: Set(k.shop_id),
+            category_id: Set(k.category_id),
+            country: Set(k.country),
+            method: Set(k.method),
+            orders: Set(m.orders),
+            units: Set(m.units),
+            gross_mnt: Set(m.gross_mnt),
+            gross_usd: Set(m.gross_usd),
+            share_mnt: Set(m.share_mnt),
+            share_usd: Set(m.share_usd),
+            refunded_orders: Set(m.refunded_orders),
+            new_buyers: Set(m.new_buyers),
+            repeat_orders: Set(m.repeat_orders),
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        statistics_cells::Entity::insert_many(chunk.to_vec())
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(db)
+            .await?;
+    }
+    use statistics_days::Column as D;
+    let days: BTreeMap<DayKey, i64> = days.into_iter().filter(|(_, n)| *n != 0).collect();
+    let mut on_conflict = OnConflict::columns([
+        D::Month,
+        D::ShopId,
+        D::CategoryId,
+        D::Country,
+        D::Method,
+        D::Kind,
+        D::Days,
+    ]);
+    on_conflict.value(D::Orders, added(statistics_days::Entity, D::Orders));
+    let rows: Vec<statistics_days::ActiveModel> = days
+        .into_iter()
+        .map(|((k, kind, d), n)| statistics_days::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            month: Set(k.month),
+            shop_id: Set(k.shop_id),
+            category_id: Set(k.category_id),
+            country: Set(k.country),
+            method: Set(k.method),
+            kind: Set(kind.to_owned()),
+            days: Set(d),
+            orders: Set(n),
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        statistics_days::Entity::insert_many(chunk.to_vec())
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
+}
+
+/// `table.col + excluded.col`: an upsert that adds.
+fn added<E: sea_orm::EntityTrait, C: sea_orm::sea_query::IntoIden + Copy + 'static>(
+    entity: E,
+    col: C,
+) -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::ExprTrait::add(
+        Expr::col((entity, col)),
+        Expr::col((sea_orm::sea_query::Alias::new("excluded"), col)),
+    )
+}
+
+/// Orders recomputed per transaction by [`drain`].
+const DRAIN_BATCH: u64 = 200;
+
+/// Recomputes the facts of every queued order and moves the cube by the difference. Returns
+/// how many orders it recomputed. Safe on several servers: each batch claims its queue rows
+/// (`SKIP LOCKED` on PostgreSQL; SQLite has one writer).
+pub async fn drain(state: &AppState) -> AppResult<usize> {
+    let mut done = 0;
+    loop {
+        let txn = crate::db::begin_write(&state.db).await?;
+        let mut due = statistics_queue::Entity::find()
+            .select_only()
+            .column(statistics_queue::Column::OrderId)
+            .order_by_asc(statistics_queue::Column::QueuedAt)
+            .limit(DRAIN_BATCH);
+        if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            due = due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let ids: Vec<Uuid> = due.into_tuple::<Uuid>().all(&txn).await?;
+        if ids.is_empty() {
+            txn.commit().await?;
+            return Ok(done);
+        }
+        recompute(&txn, &ids).await?;
+        statistics_queue::Entity::delete_many()
+            .filter(statistics_queue::Column::OrderId.is_in(ids.clone()))
+            .exec(&txn)
+            .await?;
+        txn.commit().await?;
+        done += ids.len();
+    }
+}
+
+async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid]) -> AppResult<()> {
+    let batch = orders::Entity::find()
+        .filter(orders::Column::Id.is_in(ids.to_vec()))
+        .all(txn)
+        .await?;
+    let rates = Rates::load(txn).await?;
+    let new = facts_of(txn, &batch, &rates).await?;
+    let old: Vec<Fact> = statistics_facts::Entity::find()
+        .filter(statistics_facts::Column::OrderId.is_in(ids.to_vec()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(stored)
+        .collect();
+    let (mut cells, mut days) = (HashMap::new(), HashMap::new());
+    tally(&old, -1, &mut cells, &mut days);
+    for (_, facts) in &new {
+        tally(facts, 1, &mut cells, &mut days);
+    }
+    statistics_facts::Entity::delete_many()
+        .filter(statistics_facts::Column::OrderId.is_in(ids.to_vec()))
+        .exec(txn)
+        .await?;
+    insert_facts(txn, &new).await?;
+    apply(txn, cells, days).await
+}
+
+/// What a rebuild did.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rebuilt {
+    pub orders: u64,
+    pub facts: u64,
+    pub cells: u64,
+}
+
+/// Orders read per batch by [`rebuild`].
+const REBUILD_BATCH: u64 = 2000;
+
+/// Recomputes every fact, cell and histogram from the orders, in one transaction: readers see
+/// the old figures until it commits.
+pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
+    let txn = crate::db::begin_write(&state.db).await?;
+    statistics_queue::Entity::delete_many().exec(&txn).await?;
+    statistics_facts::Entity::delete_many().exec(&txn).await?;
+    statistics_cells::Entity::delete_many().exec(&txn).await?;
+    statistics_days::Entity::delete_many().exec(&txn).await?;
+    let rates = Rates::load(&txn).await?;
+    let (mut cells, mut days) = (HashMap::new(), HashMap::new());
+    let mut report = Rebuilt::default();
+    let mut after: Option<Uuid> = None;
+    loop {
+        let mut page = orders::Entity::find()
+            .filter(orders::Column::PaidAt.is_not_null())
+            .order_by_asc(orders::Column::Id)
+            .limit(REBUILD_BATCH);
+        if let Some(last) = after {
+            page = page.filter(orders::Column::Id.gt(last));
+        }
+        let batch = page.all(&txn).await?;
+        let Some(last) = batch.last() else { break };
+        after = Some(last.id);
+        report.orders += batch.len() as u64;
+        let facts = facts_of(&txn, &batch, &rates).await?;
+        for (_, fs) in &facts {
+            report.facts += fs.len() as u64;
+            tally(fs, 1, &mut cells, &mut days);
+        }
+        insert_facts(&txn, &facts).await?;
+    }
+    report.cells = cells.len() as u64;
+    apply(&txn, cells, days).await?;
+    txn.commit().await?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(refunded: i64, funded_by: Option<&str>) -> orders::Model {
+        let at = DateTime::parse_from_rfc3339("2026-07-11T10:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        orders::Model {
+            id: Uuid::from_u128(1),
+            checkout_id: Uuid::from_u128(2),
+            shop_id: Uuid::from_u128(3),
+            buyer_id: Uuid::from_u128(4),
+            number: "DK-1".into(),
+            status: OrderStatus::Paid,
+            currency: "USD".into(),
+            subtotal_minor: 0,
+            shipping_minor: 0,
+            total_minor: 10_000,
+            shop_currency: "MNT".into(),
+            shop_subtotal_minor: 0,
+            shop_shipping_minor: 0,
+            shop_total_minor: 0,
+            exchange_rate: "1/3450".into(),
+            shipping_address: r#"{"country":"de"}"#.into(),
+            carrier: None,
+            tracking_number: None,
+            created_at: at,
+            updated_at: at,
+            expires_at: at,
+            paid_at: Some(at),
+            commission_bps: 1000,
+            refunded_minor: refunded,
+            delivered_at: Some(at + chrono::Duration::days(9)),
+            discount_minor: 0,
+            shop_discount_minor: 0,
+            promotion_id: None,
+            discount_funded_by: funded_by.map(str::to_owned),
+            utm_source: None,
+            utm_medium: None,
+            utm_campaign: None,
+            referrer: None,
+            rate_to_mnt: None,
+            rate_to_usd: None,
+        }
+    }
+
+    fn input(order: &orders::Model) -> OrderInput<'_> {
+        let (felt, cashmere) = (Uuid::from_u128(10), Uuid::from_u128(11));
+        OrderInput {
+            order,
+            lines: vec![
+                Line {
+                    category_id: felt,
+                    quantity: 2,
+                    value: 1_000_000,
+                    discount: 100_000,
+                },
+                Line {
+                    category_id: cashmere,
+                    quantity: 1,
+                    value: 3_000_000,
+                    discount: 0,
+                },
+            ],
+            method: "CARD".into(),
+            to_mnt: Rate::from_fraction("1/1"),
+            to_usd: Rate::from_fraction("1/3450"),
+            buyer: Buyer {
+                first: true,
+                returning: false,
+            },
+            shipped_at: order.paid_at.map(|t| t + chrono::Duration::hours(60)),
+        }
+    }
+
+    #[test]
+    fn an_order_counts_once_under_its_main_craft_and_its_lines_under_theirs() {
+        let o = order(0, Some("SHOP"));
+        let facts = contribution(&input(&o));
+        assert_eq!(facts.len(), 2);
+        let felt = &facts[0];
+        let cashmere = &facts[1];
+        assert_eq!(felt.key.month, "2026-07");
+        assert_eq!(felt.key.country, "DE");
+        // The discount is off the value; commission is 10 % of what the shop was paid.
+        assert_eq!(felt.measures.gross_mnt, 900_000);
+        assert_eq!(felt.measures.share_mnt, 810_000);
+        assert_eq!((felt.measures.orders, cashmere.measures.orders), (0, 1));
+        assert_eq!(cashmere.measures.new_buyers, 1);
+        assert_eq!(cashmere.measures.gross_usd, 870);
+        assert_eq!(
+            (cashmere.ship_days, cashmere.deliver_days),
+            (Some(2), Some(9))
+        );
+        assert_eq!((felt.ship_days, felt.deliver_days), (None, None));
+    }
+
+    #[test]
+    fn refunds_take_their_share_off_every_line_and_a_platform_discount_stays_the_shops() {
+        let o = order(2_500, Some("PLATFORM"));
+        let facts = contribution(&input(&o));
+        // A quarter of the order was refunded.
+        assert_eq!(facts[0].measures.gross_mnt, 675_000);
+        // The platform pays the discount: the shop is paid on the full value.
+        assert_eq!(facts[0].measures.share_mnt, 675_000);
+        assert_eq!(facts[1].measures.refunded_orders, 1);
+        let unpaid = orders::Model {
+            paid_at: None,
+            ..order(0, None)
+        };
+        assert!(contribution(&input(&unpaid)).is_empty());
+    }
+}

@@ -1,0 +1,191 @@
+//! Market statistics of the creative economy: which crafts sell, to which countries, from
+//! which regions, at what prices, and how much of the money reaches the artisans, for
+//! researchers and policy makers (at full resolution), for everyone (an open-data subset)
+//! and for each shop beside its market. Every published figure is k-protected
+//! ([`query::protect`]); no output names a shop or a person.
+//!
+//! Builds on orders and catalog: [`facts`] turns paid orders into a monthly cube, kept
+//! current from the queue the orders domain fills, [`query`] reads it, [`open_data`] writes
+//! the public files.
+
+pub mod facts;
+pub mod open_data;
+pub mod query;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement, Value};
+use uuid::Uuid;
+
+use crate::{
+    auth::{Caller, CurrentUser, managed_shop},
+    entities::users::{self, Role},
+    error::{AppError, AppResult},
+    money::{Currency, Money},
+    state::AppState,
+};
+use query::{Access, Month, Request, Table};
+
+/// How much the caller may see: researchers and admins everything (by the role stored now,
+/// so a grant or a withdrawal takes effect at once), everyone else the open subset.
+pub async fn access_of(db: &impl ConnectionTrait, caller: Caller) -> AppResult<Access> {
+    let Caller::User(user) = caller else {
+        return Ok(Access::Open);
+    };
+    // The token may predate a grant or a withdrawal.
+    let role = users::Entity::find_by_id(user.id)
+        .one(db)
+        .await?
+        .map(|u| u.role);
+    Ok(match role {
+        Some(Role::Researcher | Role::Admin) => Access::Full,
+        _ => Access::Open,
+    })
+}
+
+/// `marketStatistics`: a k-protected table for whoever asks, at the resolution they may see.
+pub async fn market_statistics(state: &AppState, caller: Caller, req: Request) -> AppResult<Table> {
+    let access = access_of(&state.db, caller).await?;
+    let req = query::settle(req, access)?;
+    query::answer(&state.db, &req, access, state.settings.statistics.min_shops).await
+}
+
+/// Grants or withdraws the researcher role; admins only, and only on buyer or researcher
+/// accounts (an artisan or admin keeps their own role).
+pub async fn set_researcher(
+    state: &AppState,
+    caller: CurrentUser,
+    user_id: Uuid,
+    granted: bool,
+) -> AppResult<users::Model> {
+    caller.require_role(&[Role::Admin])?;
+    let user = users::Entity::find_by_id(user_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no such user".into()))?;
+    if !matches!(user.role, Role::Buyer | Role::Researcher) {
+        return Err(AppError::Conflict(format!(
+            "a {} account cannot be made a researcher; researchers use their own account",
+            user.role.as_str()
+        )));
+    }
+    let mut active: users::ActiveModel = user.into();
+    active.role = Set(if granted {
+        Role::Researcher
+    } else {
+        Role::Buyer
+    });
+    Ok(active.update(&state.db).await?)
+}
+
+/// One craft of a shop beside its market.
+#[derive(Debug, Clone)]
+pub struct CraftPosition {
+    pub craft: String,
+    pub orders: i64,
+    pub units: i64,
+    pub exports_usd: Money,
+    /// Every shop's exports of the craft; `None` when fewer than k shops export it.
+    pub market_exports_usd: Option<Money>,
+    /// The shop's share of them, in percent.
+    pub share_percent: Option<f64>,
+    pub average_price_usd: Option<Money>,
+    pub market_average_price_usd: Option<Money>,
+    pub market_shops: Option<i64>,
+}
+
+/// A shop's own exports by craft beside its craft's market: what it sold abroad (outside
+/// its own country), its share of every shop's exports of that craft, and average prices.
+/// Market figures are withheld when fewer than k shops export the craft.
+pub async fn shop_position(
+    state: &AppState,
+    caller: CurrentUser,
+    shop_id: Uuid,
+    from: Month,
+    to: Month,
+) -> AppResult<Vec<CraftPosition>> {
+    managed_shop(&state.db, caller, shop_id).await?;
+    let k = state.settings.statistics.min_shops;
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let sql = "SELECT COALESCE(k.slug, 'uncategorised') AS craft, c.shop_id AS shop_id, \
+         CAST(SUM(c.orders) AS BIGINT) AS orders, CAST(SUM(c.units) AS BIGINT) AS units, \
+         CAST(SUM(c.gross_usd) AS BIGINT) AS gross_usd \
+         FROM statistics_cells c JOIN shops s ON s.id = c.shop_id \
+         LEFT JOIN categories k ON k.id = c.category_id \
+         WHERE c.month >= ? AND c.month <= ? AND c.country <> s.country \
+         AND c.category_id IN (SELECT category_id FROM statistics_cells \
+         WHERE shop_id = ? AND month >= ? AND month <= ?) \
+         GROUP BY COALESCE(k.slug, 'uncategorised'), c.shop_id";
+    let shop_value: Value = match backend {
+        sea_orm::DbBackend::Sqlite => shop_id.as_bytes().to_vec().into(),
+        _ => shop_id.into(),
+    };
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            crate::db::placeholders(backend, sql),
+            [
+                from.text().into(),
+                to.text().into(),
+                shop_value,
+                from.text().into(),
+                to.text().into(),
+            ],
+        ))
+        .await?;
+    #[derive(Default)]
+    struct Sums {
+        own: (i64, i64, i64),
+        market: (i64, i64),
+        shops: BTreeSet<Uuid>,
+    }
+    let mut crafts: BTreeMap<String, Sums> = BTreeMap::new();
+    for row in rows {
+        let craft: String = row.try_get("", "craft")?;
+        let shop = query::shop_id_of(backend, &row)?;
+        let (orders, units, gross): (i64, i64, i64) = (
+            row.try_get("", "orders")?,
+            row.try_get("", "units")?,
+            row.try_get("", "gross_usd")?,
+        );
+        let sums = crafts.entry(craft).or_default();
+        if shop == shop_id {
+            sums.own = (orders, units, gross);
+        }
+        sums.market.0 += units;
+        sums.market.1 += gross;
+        if units > 0 {
+            sums.shops.insert(shop);
+        }
+    }
+    let usd = Currency::parse("USD")
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("USD is not a known currency")))?;
+    let per_unit = |gross: i64, units: i64| (units > 0).then(|| Money::new(gross / units, usd));
+    Ok(crafts
+        .into_iter()
+        .filter(|(_, s)| s.own.1 > 0)
+        .map(|(craft, s)| {
+            let open = s.shops.len() >= k;
+            CraftPosition {
+                craft,
+                orders: s.own.0,
+                units: s.own.1,
+                exports_usd: Money::new(s.own.2, usd),
+                market_exports_usd: open.then(|| Money::new(s.market.1, usd)),
+                share_percent: (open && s.market.1 > 0)
+                    .then(|| (s.own.2 as f64 * 1000.0 / s.market.1 as f64).round() / 10.0),
+                average_price_usd: per_unit(s.own.2, s.own.1),
+                market_average_price_usd: open.then(|| per_unit(s.market.1, s.market.0)).flatten(),
+                market_shops: open.then_some(s.shops.len() as i64),
+            }
+        })
+        .collect())
+}
+
+/// Recomputes the statistics from the orders (after a data repair, or to check them).
+/// Admins; `darkhan rebuild-statistics` does the same from the command line.
+pub async fn rebuild(state: &AppState, caller: CurrentUser) -> AppResult<facts::Rebuilt> {
+    caller.require_role(&[Role::Admin])?;
+    facts::rebuild(state).await
+}
