@@ -558,3 +558,306 @@ fn capitalise(s: &str) -> String {
         None => String::new(),
     }
 }
+
+/// What [`history`] wrote.
+pub struct History {
+    pub buyers: usize,
+    pub orders: usize,
+    pub lines: usize,
+}
+
+/// Destinations and how many of the buyers live there (Mongolia first: half the trade is
+/// domestic, then the diaspora and collectors abroad).
+const BUYER_COUNTRIES: &[(&str, u32)] = &[
+    ("MN", 30),
+    ("US", 10),
+    ("DE", 8),
+    ("JP", 7),
+    ("KR", 7),
+    ("GB", 5),
+    ("FR", 4),
+    ("CN", 4),
+    ("CA", 3),
+    ("AU", 3),
+    ("IT", 2),
+    ("ES", 2),
+    ("NL", 2),
+    ("SE", 2),
+    ("CH", 2),
+    ("AT", 1),
+    ("BE", 1),
+    ("DK", 1),
+    ("NO", 1),
+    ("PL", 1),
+    ("CZ", 1),
+    ("IE", 1),
+    ("NZ", 1),
+    ("SG", 1),
+    ("HK", 1),
+    ("TW", 1),
+    ("RU", 1),
+    ("KZ", 1),
+    ("TR", 1),
+    ("IL", 1),
+];
+
+/// How busy a month is for buyers in `country`: Tsagaan Sar (February) and Naadam (July)
+/// at home, Naadam's visitors and Christmas abroad.
+fn season(month: u32, country: &str) -> f64 {
+    match (country == "MN", month) {
+        (true, 2) => 2.2,
+        (true, 7) => 2.5,
+        (true, 12) => 1.3,
+        (false, 7) => 1.6,
+        (false, 11) => 1.7,
+        (false, 12) => 2.4,
+        (_, 1) => 0.7,
+        _ => 1.0,
+    }
+}
+
+/// Adds a year of paid orders to a seeded demo catalogue: about `per_day` a day on average,
+/// with Mongolia's and the world's seasons, from buyers in 30 countries, some refunded in
+/// part and some cancelled in full, shipped and delivered as time allows; then rebuilds the
+/// market statistics from them. History orders are for the statistics and the shops' order
+/// lists; they carry no payments or ledger entries.
+pub async fn history(db: &DatabaseConnection, per_day: usize) -> AppResult<History> {
+    use crate::entities::{
+        checkouts, order_events, order_lines,
+        orders::{self, OrderStatus},
+    };
+    let shops: Vec<shops::Model> = shops::Entity::find().all(db).await?;
+    if shops.is_empty() {
+        return Err(AppError::Conflict("seed the demo catalogue first".into()));
+    }
+    let products: Vec<products::Model> = products::Entity::find().all(db).await?;
+    let variants: Vec<product_variants::Model> = product_variants::Entity::find().all(db).await?;
+    let mut first_variant: std::collections::HashMap<Uuid, &product_variants::Model> =
+        std::collections::HashMap::new();
+    for v in &variants {
+        first_variant.entry(v.product_id).or_insert(v);
+    }
+    let mut by_shop: std::collections::HashMap<Uuid, Vec<&products::Model>> =
+        std::collections::HashMap::new();
+    for p in &products {
+        if first_variant.contains_key(&p.id) {
+            by_shop.entry(p.shop_id).or_default().push(p);
+        }
+    }
+    let hash = password::hash(DEMO_PASSWORD.to_owned()).await?;
+    let mut rng = Lcg(1921);
+    let txn = crate::db::begin_write(db).await?;
+    let now = Utc::now();
+    let start = now - Duration::days(365);
+    let mut buyers: Vec<(Uuid, &str)> = Vec::new();
+    let mut n = 0;
+    for (country, weight) in BUYER_COUNTRIES {
+        for _ in 0..weight * 12 {
+            n += 1;
+            let id = Uuid::now_v7();
+            users::ActiveModel {
+                id: Set(id),
+                email: Set(format!("buyer{n}@demo.darkhan.mn")),
+                password_hash: Set(hash.clone()),
+                display_name: Set(format!("Buyer {n}")),
+                role: Set(Role::Buyer),
+                country: Set((*country).into()),
+                preferred_language: Set(if *country == "MN" { "mn" } else { "en" }.into()),
+                preferred_currency: Set(if *country == "MN" { "MNT" } else { "USD" }.into()),
+                email_verified_at: Set(Some(start)),
+                created_at: Set(start),
+                updated_at: Set(start),
+            }
+            .insert(&txn)
+            .await?;
+            buyers.push((id, country));
+        }
+    }
+    let (mut checkout_rows, mut order_rows, mut line_rows, mut event_rows) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut order_count, mut line_count) = (0, 0);
+    for day in 0..365 {
+        let date = start + Duration::days(day);
+        let month = chrono::Datelike::month(&date);
+        // Each buyer country's share of the day's orders, scaled by its season.
+        let today = (per_day as f64 * (0.6 + rng.below(80) as f64 / 100.0)) as usize;
+        for _ in 0..today {
+            let (buyer, country) = buyers[rng.below(buyers.len())];
+            if rng.below(100) as f64 >= 100.0 * season(month, country) / 2.5 {
+                continue;
+            }
+            let shop = &shops[rng.below(shops.len())];
+            let Some(items) = by_shop.get(&shop.id) else {
+                continue;
+            };
+            let paid_at = date + Duration::minutes(rng.below(24 * 60) as i64);
+            let (checkout_id, order_id) = (Uuid::now_v7(), Uuid::now_v7());
+            let mut subtotal = 0;
+            for position in 0..1 + rng.below(3) {
+                let p = items[rng.below(items.len())];
+                let v = first_variant[&p.id];
+                let quantity = 1 + (rng.below(10) == 0) as i32;
+                let unit = v.price_override_minor.unwrap_or(p.price_minor);
+                subtotal += unit * i64::from(quantity);
+                line_count += 1;
+                line_rows.push(order_lines::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    order_id: Set(order_id),
+                    product_id: Set(p.id),
+                    variant_id: Set(v.id),
+                    title: Set(v.sku.clone()),
+                    title_en: Set(v.sku.clone()),
+                    sku: Set(v.sku.clone()),
+                    unit_price_minor: Set(unit),
+                    shop_unit_price_minor: Set(unit),
+                    quantity: Set(quantity),
+                    hs_code: Set(p.hs_code.clone()),
+                    origin_country: Set("MN".into()),
+                    weight_grams: Set(p.weight_grams),
+                    position: Set(position as i32),
+                    discount_minor: Set(0),
+                    shop_discount_minor: Set(0),
+                });
+            }
+            let shipping = if country == "MN" { 800_000 } else { 4_000_000 };
+            let total = subtotal + shipping;
+            let roll = rng.below(100);
+            let refunded = match roll {
+                0..=3 => total,
+                4..=10 => total / 5,
+                _ => 0,
+            };
+            let age = (now - paid_at).num_days();
+            let shipped_after = 1 + rng.below(6) as i64;
+            let delivered_after = shipped_after + 5 + rng.below(20) as i64;
+            let status = if refunded == total {
+                OrderStatus::Cancelled
+            } else if age > delivered_after {
+                OrderStatus::Delivered
+            } else if age > shipped_after {
+                OrderStatus::Shipped
+            } else {
+                OrderStatus::Paid
+            };
+            if matches!(status, OrderStatus::Shipped | OrderStatus::Delivered) {
+                event_rows.push(order_events::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    order_id: Set(order_id),
+                    from_status: Set(Some(OrderStatus::Paid)),
+                    to_status: Set(OrderStatus::Shipped),
+                    actor_id: Set(None),
+                    note: Set(None),
+                    created_at: Set(paid_at + Duration::days(shipped_after)),
+                });
+            }
+            let method = if rng.below(4) == 0 {
+                "BANK_TRANSFER"
+            } else {
+                "CARD"
+            };
+            let address = serde_json::json!({ "name": "Demo buyer", "line1": "1 Demo Street",
+                "city": "Demo", "postalCode": "00000", "country": country, "phone": "+000" })
+            .to_string();
+            checkout_rows.push(checkouts::ActiveModel {
+                id: Set(checkout_id),
+                buyer_id: Set(buyer),
+                idempotency_key: Set(format!("demo-history-{checkout_id}")),
+                currency: Set("MNT".into()),
+                total_minor: Set(total),
+                payment_method: Set(method.into()),
+                shipping_address: Set(address.clone()),
+                request_digest: Set(None),
+                payment_reference: Set(None),
+                reminded_at: Set(None),
+                created_at: Set(paid_at),
+            });
+            order_count += 1;
+            order_rows.push(orders::ActiveModel {
+                id: Set(order_id),
+                checkout_id: Set(checkout_id),
+                shop_id: Set(shop.id),
+                buyer_id: Set(buyer),
+                number: Set(format!("DK-H{order_count:07}")),
+                status: Set(status),
+                currency: Set("MNT".into()),
+                subtotal_minor: Set(subtotal),
+                shipping_minor: Set(shipping),
+                total_minor: Set(total),
+                shop_currency: Set("MNT".into()),
+                shop_subtotal_minor: Set(subtotal),
+                shop_shipping_minor: Set(shipping),
+                shop_total_minor: Set(total),
+                exchange_rate: Set("1/1".into()),
+                shipping_address: Set(address),
+                carrier: Set(None),
+                tracking_number: Set(None),
+                created_at: Set(paid_at),
+                updated_at: Set(paid_at),
+                expires_at: Set(paid_at + Duration::minutes(30)),
+                paid_at: Set(Some(paid_at)),
+                commission_bps: Set(shop.commission_bps.unwrap_or(1000)),
+                refunded_minor: Set(refunded),
+                delivered_at: Set((status == OrderStatus::Delivered)
+                    .then(|| paid_at + Duration::days(delivered_after))),
+                discount_minor: Set(0),
+                shop_discount_minor: Set(0),
+                promotion_id: Set(None),
+                discount_funded_by: Set(None),
+                utm_source: Set(None),
+                utm_medium: Set(None),
+                utm_campaign: Set(None),
+                referrer: Set(None),
+                rate_to_mnt: Set(Some("1/1".into())),
+                // A year of a slowly strengthening tögrög: the rate locked moves with the day.
+                rate_to_usd: Set(Some(format!("1/{}", 3550 - day / 4))),
+            });
+        }
+        if checkout_rows.len() >= 500 || day == 364 {
+            flush_history(
+                &txn,
+                &mut checkout_rows,
+                &mut order_rows,
+                &mut line_rows,
+                &mut event_rows,
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(History {
+        buyers: buyers.len(),
+        orders: order_count,
+        lines: line_count,
+    })
+}
+
+async fn flush_history(
+    txn: &sea_orm::DatabaseTransaction,
+    checkouts: &mut Vec<crate::entities::checkouts::ActiveModel>,
+    orders: &mut Vec<crate::entities::orders::ActiveModel>,
+    lines: &mut Vec<crate::entities::order_lines::ActiveModel>,
+    events: &mut Vec<crate::entities::order_events::ActiveModel>,
+) -> AppResult<()> {
+    use crate::entities::{checkouts as c, order_events as e, order_lines as l, orders as o};
+    for chunk in std::mem::take(checkouts).chunks(500) {
+        c::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in std::mem::take(orders).chunks(300) {
+        o::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in std::mem::take(lines).chunks(500) {
+        l::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in std::mem::take(events).chunks(500) {
+        e::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}

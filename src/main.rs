@@ -34,7 +34,12 @@ enum Command {
         path: String,
     },
     /// Fill an empty database with a deterministic demo catalogue (50 shops, 2,000 products).
-    SeedDemo,
+    SeedDemo {
+        /// Also a year of paid orders (about this many a day, with seasons, refunds and
+        /// cancellations) and the market statistics built from them.
+        #[arg(long, value_name = "ORDERS_PER_DAY", num_args = 0..=1, default_missing_value = "60")]
+        history: Option<usize>,
+    },
     /// Recompute the market statistics from the orders (in one transaction) and exit.
     RebuildStatistics,
     /// Create an ADMIN account. The password is read from DARKHAN_ADMIN_PASSWORD.
@@ -91,7 +96,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::SeedDemo => {
+        Command::SeedDemo { history } => {
             let conn = db::connect(&settings.database).await?;
             db::migrate(&conn).await?;
             let seeded = darkhan::demo::seed(&conn)
@@ -104,6 +109,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 seeded.variants,
                 darkhan::demo::DEMO_PASSWORD
             );
+            if let Some(per_day) = history {
+                let h = darkhan::demo::history(&conn, per_day)
+                    .await
+                    .map_err(darkhan::error::AppError::into_anyhow)?;
+                println!(
+                    "added a year of history: {} buyers in 30 countries, {} orders, {} lines",
+                    h.buyers, h.orders, h.lines
+                );
+                let state = app::build_state(settings).await?;
+                let r = darkhan::statistics::facts::rebuild(&state)
+                    .await
+                    .map_err(darkhan::error::AppError::into_anyhow)?;
+                println!("market statistics: {} facts, {} cells", r.facts, r.cells);
+            }
             Ok(())
         }
         Command::RebuildStatistics => {

@@ -137,6 +137,7 @@ pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
         .route("/sitemap.xml", get(distribution::sitemap_index))
         .route("/sitemaps/shops.xml", get(distribution::shop_sitemap))
         .route("/sitemaps/{language}/{file}", get(distribution::product_sitemap))
+        .route("/statistics", get(open_data::statistics_page))
         .route("/open-data", get(open_data::index))
         .route("/open-data/dictionary.csv", get(open_data::dictionary))
         .route("/open-data/{file}", get(open_data::file))

@@ -136,3 +136,40 @@ pub async fn file(
     );
     response
 }
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    lang: Option<String>,
+}
+
+/// `GET /statistics?lang=mn|en`: the charts page; without `lang`, Mongolian for readers whose
+/// browser prefers it, else English.
+pub async fn statistics_page(
+    State(state): State<HttpState>,
+    Query(q): Query<PageQuery>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let language = q.lang.unwrap_or_else(|| {
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if accept.trim_start().starts_with("mn") {
+            "mn".into()
+        } else {
+            "en".into()
+        }
+    });
+    match crate::statistics::charts::page(&state.app, &language).await {
+        Ok(html) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "public, max-age=300"),
+                (header::VARY, "Accept-Language"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}

@@ -8,6 +8,7 @@
 //! current from the queue the orders domain fills, [`query`] reads it, [`open_data`] writes
 //! the public files.
 
+pub mod charts;
 pub mod facts;
 pub mod open_data;
 pub mod query;

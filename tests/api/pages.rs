@@ -349,7 +349,7 @@ async fn reviews_give_the_page_its_rating() {
 }
 
 /// Chromium from the Debian packages (`scripts/test` installs it).
-fn chromium() -> String {
+pub fn chromium() -> String {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
         if std::process::Command::new(name)
             .arg("--version")

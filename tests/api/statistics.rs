@@ -408,6 +408,64 @@ async fn statistics_answer_by_craft_country_and_region_and_no_one_can_single_out
     let r = stats(app, Some(&researcher.access), json!({ "d": ["MONTH", "CRAFT", "REGION", "DESTINATION", "SHOP_SIZE"], "m": ["ORDERS"], "from": month, "to": month })).await;
     assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "dimensions"));
 
+    // The charts page, in Mongolian and English, drawn by the server from public figures.
+    let page = |lang: &str| {
+        app.http
+            .get(app.url(&format!("/statistics?lang={lang}")))
+            .send()
+    };
+    let mn = page("mn").await.expect("page").text().await.expect("html");
+    assert!(
+        mn.contains("Монгол гар урлал дэлхийд") && mn.contains("<svg"),
+        "{mn}"
+    );
+    assert!(
+        mn.contains(">DE<") && !mn.contains(">JP<"),
+        "Japan is withheld: {mn}"
+    );
+    assert!(mn.contains("90.0%"));
+    let en = app
+        .http
+        .get(app.url("/statistics"))
+        .header("accept-language", "en-GB,en;q=0.8")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(en.contains("Exports by destination") && !en.contains("<script"));
+    // A real browser on a phone-sized screen draws it.
+    let shots = tempfile::tempdir().expect("dir");
+    let shot = shots.path().join("statistics.png");
+    let out = tokio::process::Command::new(crate::pages::chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+            &format!("--user-data-dir={}", shots.path().join("profile").display()),
+            "--window-size=390,844",
+            &format!("--screenshot={}", shot.display()),
+            &app.url("/statistics?lang=mn"),
+        ])
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), out)
+        .await
+        .expect("Chromium finishes")
+        .expect("Chromium runs");
+    let png = std::fs::read(&shot)
+        .unwrap_or_else(|_| panic!("no screenshot: {}", String::from_utf8_lossy(&out.stderr)));
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 5_000,
+        "{} bytes",
+        png.len()
+    );
+
     // Withdrawn: the researcher is back to the open subset at once.
     app.gql(
         Some(&w.admin.access),
