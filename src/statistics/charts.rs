@@ -338,15 +338,13 @@ pub async fn page(state: &AppState, language: &str) -> AppResult<String> {
     .await?;
     let mut seasons = [(0.0, 0u32); 4];
     for r in published(&seasons_table) {
-        if let Some(q) = r.values[0]
+        let quarter = r.values[0]
             .as_deref()
             .and_then(|q| q.rsplit('Q').next())
-            .and_then(|n| n.parse::<usize>().ok())
-        {
-            if let Some(slot) = seasons.get_mut(q.saturating_sub(1)) {
-                slot.0 += number(&r.values[1]);
-                slot.1 += 1;
-            }
+            .and_then(|n| n.parse::<usize>().ok());
+        if let Some(slot) = quarter.and_then(|q| seasons.get_mut(q.saturating_sub(1))) {
+            slot.0 += number(&r.values[1]);
+            slot.1 += 1;
         }
     }
     let seasons: Vec<(String, f64)> = seasons
