@@ -366,7 +366,9 @@ pub async fn list(
     let before = decode("before", page.before.as_deref(), sort)?;
     let mut select = filtered(db, filter).await?;
 
-    if let Some(q) = search {
+    // Under relevance the ranked matches are the search: their ids narrow the listing below,
+    // so the engine is asked once, not again as a condition.
+    if let Some(q) = search.filter(|_| sort != ProductSort::Relevance) {
         match search::condition(db.get_database_backend(), q) {
             Some(matches) => select = select.filter(matches),
             // No words to look for: nothing matches.
