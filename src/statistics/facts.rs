@@ -232,6 +232,7 @@ async fn facts_of(
     db: &impl ConnectionTrait,
     batch: &[orders::Model],
     rates: &Rates,
+    firsts: &Firsts,
 ) -> AppResult<Vec<(Uuid, Vec<Fact>)>> {
     let paid: Vec<&orders::Model> = batch.iter().filter(|o| o.paid_at.is_some()).collect();
     let ids: Vec<Uuid> = paid.iter().map(|o| o.id).collect();
@@ -270,7 +271,6 @@ async fn facts_of(
         .await?
         .into_iter()
         .collect();
-    let firsts = first_paid(db, &paid).await?;
     let mut shipped: HashMap<Uuid, DateTime<Utc>> = HashMap::new();
     for (order, at) in order_events::Entity::find()
         .select_only()
@@ -319,32 +319,44 @@ async fn facts_of(
     Ok(out)
 }
 
-/// Each buyer's first paid order (earliest payment, then lowest id) and its checkout.
-async fn first_paid(
-    db: &impl ConnectionTrait,
-    paid: &[&orders::Model],
-) -> AppResult<HashMap<Uuid, (Uuid, Uuid)>> {
-    let mut buyers: Vec<Uuid> = paid.iter().map(|o| o.buyer_id).collect();
-    buyers.sort_unstable();
-    buyers.dedup();
-    let mut firsts: HashMap<Uuid, (DateTime<Utc>, Uuid, Uuid)> = HashMap::new();
-    for chunk in buyers.chunks(500) {
-        let rows = orders::Entity::find()
+/// Each buyer's first paid order and its checkout.
+type Firsts = HashMap<Uuid, (Uuid, Uuid)>;
+
+/// The first paid order (earliest payment, then lowest id) of each of `buyers`, or of every
+/// buyer with `None` (one scan, for a rebuild).
+async fn first_paid(db: &impl ConnectionTrait, buyers: Option<Vec<Uuid>>) -> AppResult<Firsts> {
+    let query = || {
+        orders::Entity::find()
             .select_only()
             .column(orders::Column::BuyerId)
             .column(orders::Column::PaidAt)
             .column(orders::Column::Id)
             .column(orders::Column::CheckoutId)
-            .filter(orders::Column::BuyerId.is_in(chunk.to_vec()))
             .filter(orders::Column::PaidAt.is_not_null())
-            .into_tuple::<(Uuid, DateTime<Utc>, Uuid, Uuid)>()
-            .all(db)
-            .await?;
-        for (buyer, at, id, checkout) in rows {
-            let e = firsts.entry(buyer).or_insert((at, id, checkout));
-            if (at, id) < (e.0, e.1) {
-                *e = (at, id, checkout);
+    };
+    let rows: Vec<(Uuid, DateTime<Utc>, Uuid, Uuid)> = match buyers {
+        None => query().into_tuple().all(db).await?,
+        Some(mut buyers) => {
+            buyers.sort_unstable();
+            buyers.dedup();
+            let mut rows = Vec::new();
+            for chunk in buyers.chunks(500) {
+                rows.extend(
+                    query()
+                        .filter(orders::Column::BuyerId.is_in(chunk.to_vec()))
+                        .into_tuple::<(Uuid, DateTime<Utc>, Uuid, Uuid)>()
+                        .all(db)
+                        .await?,
+                );
             }
+            rows
+        }
+    };
+    let mut firsts: HashMap<Uuid, (DateTime<Utc>, Uuid, Uuid)> = HashMap::new();
+    for (buyer, at, id, checkout) in rows {
+        let e = firsts.entry(buyer).or_insert((at, id, checkout));
+        if (at, id) < (e.0, e.1) {
+            *e = (at, id, checkout);
         }
     }
     Ok(firsts
@@ -605,7 +617,8 @@ async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid]) -> AppResult<()> {
         .all(txn)
         .await?;
     let rates = Rates::load(txn).await?;
-    let new = facts_of(txn, &batch, &rates).await?;
+    let firsts = first_paid(txn, Some(batch.iter().map(|o| o.buyer_id).collect())).await?;
+    let new = facts_of(txn, &batch, &rates, &firsts).await?;
     let old: Vec<Fact> = statistics_facts::Entity::find()
         .filter(statistics_facts::Column::OrderId.is_in(ids.to_vec()))
         .all(txn)
@@ -646,6 +659,7 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
     statistics_cells::Entity::delete_many().exec(&txn).await?;
     statistics_days::Entity::delete_many().exec(&txn).await?;
     let rates = Rates::load(&txn).await?;
+    let firsts = first_paid(&txn, None).await?;
     let (mut cells, mut days) = (HashMap::new(), HashMap::new());
     let mut report = Rebuilt::default();
     let mut after: Option<Uuid> = None;
@@ -661,7 +675,7 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
         let Some(last) = batch.last() else { break };
         after = Some(last.id);
         report.orders += batch.len() as u64;
-        let facts = facts_of(&txn, &batch, &rates).await?;
+        let facts = facts_of(&txn, &batch, &rates, &firsts).await?;
         for (_, fs) in &facts {
             report.facts += fs.len() as u64;
             tally(fs, 1, &mut cells, &mut days);
