@@ -11,12 +11,13 @@ use crate::{
     state::AppState,
     statistics::{
         self as service,
-        query::{self, Dimension, Filter, Measure, Month, Request},
+        query::{self, Filter, Month, Request},
     },
 };
 
 /// What a statistics table is broken down by.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::statistics::query::Dimension")]
 pub enum StatisticsDimension {
     /// Month paid, `YYYY-MM` (researchers).
     Month,
@@ -40,25 +41,9 @@ pub enum StatisticsDimension {
     PaymentMethod,
 }
 
-impl From<StatisticsDimension> for Dimension {
-    fn from(d: StatisticsDimension) -> Self {
-        match d {
-            StatisticsDimension::Month => Self::Month,
-            StatisticsDimension::Quarter => Self::Quarter,
-            StatisticsDimension::Year => Self::Year,
-            StatisticsDimension::Craft => Self::Craft,
-            StatisticsDimension::CraftGroup => Self::CraftGroup,
-            StatisticsDimension::Destination => Self::Destination,
-            StatisticsDimension::Region => Self::Region,
-            StatisticsDimension::ArtisanCountry => Self::ArtisanCountry,
-            StatisticsDimension::ShopSize => Self::ShopSize,
-            StatisticsDimension::PaymentMethod => Self::PaymentMethod,
-        }
-    }
-}
-
 /// What a statistics table measures; each column's description says exactly how.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::statistics::query::Measure")]
 pub enum StatisticsMeasure {
     /// Paid orders, each once under its main craft.
     Orders,
@@ -90,28 +75,6 @@ pub enum StatisticsMeasure {
     MedianDaysToDeliver,
     /// Share of orders with a refund, in percent.
     RefundRate,
-}
-
-impl From<StatisticsMeasure> for Measure {
-    fn from(m: StatisticsMeasure) -> Self {
-        match m {
-            StatisticsMeasure::Orders => Self::Orders,
-            StatisticsMeasure::Units => Self::Units,
-            StatisticsMeasure::GrossMnt => Self::GrossMnt,
-            StatisticsMeasure::GrossUsd => Self::GrossUsd,
-            StatisticsMeasure::ArtisansShareMnt => Self::ArtisansShareMnt,
-            StatisticsMeasure::ArtisansShareUsd => Self::ArtisansShareUsd,
-            StatisticsMeasure::ArtisansSharePercent => Self::ArtisansSharePercent,
-            StatisticsMeasure::AverageOrderMnt => Self::AverageOrderMnt,
-            StatisticsMeasure::AverageOrderUsd => Self::AverageOrderUsd,
-            StatisticsMeasure::ActiveShops => Self::ActiveShops,
-            StatisticsMeasure::NewBuyers => Self::NewBuyers,
-            StatisticsMeasure::RepeatBuyerOrders => Self::RepeatBuyerOrders,
-            StatisticsMeasure::MedianDaysToShip => Self::MedianDaysToShip,
-            StatisticsMeasure::MedianDaysToDeliver => Self::MedianDaysToDeliver,
-            StatisticsMeasure::RefundRate => Self::RefundRate,
-        }
-    }
 }
 
 /// Narrows a statistics table; values as the dimensions print them.
