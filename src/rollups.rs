@@ -251,7 +251,13 @@ pub async fn statistics_due(db: &impl ConnectionTrait, order_id: Uuid) -> AppRes
         order_id: sea_orm::Set(order_id),
         queued_at: sea_orm::Set(Utc::now()),
     })
-    .on_conflict_do_nothing_on([q::Column::OrderId])
+    // An update, not "do nothing": it waits for a drain that has claimed the row, so a change
+    // made while its order was being recomputed queues it again instead of being lost.
+    .on_conflict(
+        OnConflict::column(q::Column::OrderId)
+            .update_column(q::Column::QueuedAt)
+            .to_owned(),
+    )
     .exec(db)
     .await?;
     Ok(())
