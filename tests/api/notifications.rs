@@ -315,17 +315,29 @@ async fn a_message_claimed_by_a_worker_that_died_is_sent_once() {
     app.mails_to("crash@example.de", "Welcome", 1).await;
     // As a server leaves a row it claimed when it is killed before marking it sent: SENDING,
     // with a claim that runs out shortly.
-    let soon = chrono::Utc::now() + chrono::Duration::milliseconds(300);
-    notifications::Entity::update_many()
-        .col_expr(
-            notifications::Column::EmailStatus,
-            Expr::value(notifications::EmailStatus::Sending),
-        )
-        .col_expr(notifications::Column::NextAttemptAt, Expr::value(soon))
-        .filter(notifications::Column::Kind.eq("WELCOME"))
-        .exec(&app.state.db)
-        .await
-        .expect("update");
+    // Only once the worker has marked it sent: the file can land a moment before that, and a
+    // change made in between would be overwritten by the worker's own mark.
+    let mut reset = 0;
+    for _ in 0..200 {
+        let soon = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+        reset = notifications::Entity::update_many()
+            .col_expr(
+                notifications::Column::EmailStatus,
+                Expr::value(notifications::EmailStatus::Sending),
+            )
+            .col_expr(notifications::Column::NextAttemptAt, Expr::value(soon))
+            .filter(notifications::Column::Kind.eq("WELCOME"))
+            .filter(notifications::Column::EmailStatus.eq(notifications::EmailStatus::Sent))
+            .exec(&app.state.db)
+            .await
+            .expect("update")
+            .rows_affected;
+        if reset == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(reset, 1, "the welcome message was never marked sent");
     let mails = app.mails_to("crash@example.de", "Welcome", 2).await;
     // The same message again (same Message-ID), so a mail server can tell it is a repeat.
     assert_eq!(mails[0].message_id, mails[1].message_id);
