@@ -142,25 +142,24 @@ pub struct PageQuery {
     lang: Option<String>,
 }
 
-/// `GET /statistics?lang=mn|en`: the charts page; without `lang`, Mongolian for readers whose
-/// browser prefers it, else English.
+/// `GET /statistics?lang=mn|en`: the charts page; without `lang`, in the first of the
+/// browser's languages it is offered in, else English.
 pub async fn statistics_page(
     State(state): State<HttpState>,
     Query(q): Query<PageQuery>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let language = q.lang.unwrap_or_else(|| {
-        let accept = headers
+    // `lang` first, then the browser's languages in order; English when none is offered.
+    let mut requested: Vec<String> = q.lang.into_iter().collect();
+    requested.extend(
+        headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        if accept.trim_start().starts_with("mn") {
-            "mn".into()
-        } else {
-            "en".into()
-        }
-    });
-    match crate::statistics::charts::page(&state.app, &language).await {
+            .map(crate::i18n::parse_accept_language)
+            .unwrap_or_default(),
+    );
+    let language = crate::i18n::pick_language(&["mn", "en"], &requested, "en").unwrap_or("en");
+    match crate::statistics::charts::page(&state.app, language).await {
         Ok(html) => (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),

@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, fmt::Write as _, sync::LazyLock};
 use chrono::{Datelike, Utc};
 use minijinja::{Environment, context};
 
-use super::query::{self, Access, Dimension, Filter, Measure, Month, Request, Table};
+use super::query::{self, Dimension, Filter, Measure, Month, Request, Table};
 use crate::{
     error::{AppError, AppResult},
     state::AppState,
@@ -229,23 +229,14 @@ async fn open(
     from: Month,
     to: Month,
 ) -> AppResult<Table> {
-    let req = query::settle(
-        Request {
-            dimensions: dims,
-            measures,
-            from,
-            to,
-            filter: Filter::default(),
-        },
-        Access::Open,
-    )?;
-    query::answer(
-        &state.db,
-        &req,
-        Access::Open,
-        state.settings.statistics.min_shops,
-    )
-    .await
+    let req = Request {
+        dimensions: dims,
+        measures,
+        from,
+        to,
+        filter: Filter::default(),
+    };
+    query::public(&state.db, req, state.settings.statistics.min_shops).await
 }
 
 fn published(t: &Table) -> impl Iterator<Item = &query::Row> {

@@ -31,7 +31,8 @@ pub const MEASURES: [Measure; 7] = [
 pub async fn quarter(state: &AppState, quarter: &str) -> AppResult<Table> {
     let (from, to) = Month::quarter(quarter)
         .ok_or_else(|| AppError::NotFound(format!("no quarter {quarter}; write it 2026-Q3")))?;
-    let req = query::settle(
+    query::public(
+        &state.db,
         Request {
             dimensions: DIMENSIONS.to_vec(),
             measures: MEASURES.to_vec(),
@@ -39,12 +40,6 @@ pub async fn quarter(state: &AppState, quarter: &str) -> AppResult<Table> {
             to,
             filter: Filter::default(),
         },
-        query::Access::Open,
-    )?;
-    query::answer(
-        &state.db,
-        &req,
-        query::Access::Open,
         state.settings.statistics.min_shops,
     )
     .await

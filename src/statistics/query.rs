@@ -490,6 +490,12 @@ pub async fn answer(
     }
 }
 
+/// A public answer (the open data, the charts page): settled and answered as anyone sees it.
+pub async fn public(db: &impl ConnectionTrait, req: Request, k: usize) -> AppResult<Table> {
+    let req = settle(req, Access::Open)?;
+    answer(db, &req, Access::Open, k).await
+}
+
 /// The open grid: every public number is a sum of its published cells.
 pub const OPEN_GRID: [Dimension; 4] = [
     Dimension::Quarter,

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::helpers::{
     TestApp,
     catalog::ShopFixture,
-    orders::{ZONES, buyer_in},
+    orders::{ZONES, buyer_in, first_variant},
     payments::{PLACE, REFUND, World, order_of, world},
 };
 
@@ -47,17 +47,7 @@ async fn craft_shop(app: &TestApp, slug: &str, region: &str, price: &str) -> (Sh
     let product = app
         .published(&shop, "rug", json!({ "price": price, "categoryId": FELT_RUGS, "variants": [{ "sku": sku, "stock": 50 }] }))
         .await;
-    let r = app
-        .gql(
-            None,
-            "query($id: ID!) { product(id: $id) { variants { id } } }",
-            json!({ "id": product }),
-        )
-        .await;
-    let variant = r.expect_data()["product"]["variants"][0]["id"]
-        .as_str()
-        .expect("variant")
-        .to_owned();
+    let variant = first_variant(app, &product).await;
     (shop, variant)
 }
 

@@ -31,6 +31,12 @@ pub async fn stocked_shop(
     let product = app
         .published(&shop, "item", json!({ "price": price, "hsCode": "570500", "weightGrams": 2000, "variants": [{ "sku": sku, "stock": stock }] }))
         .await;
+    let variant = first_variant(app, &product).await;
+    (shop, variant)
+}
+
+/// The id of a product's first variant.
+pub async fn first_variant(app: &TestApp, product: &str) -> String {
     let r = app
         .gql(
             None,
@@ -38,11 +44,10 @@ pub async fn stocked_shop(
             json!({ "id": product }),
         )
         .await;
-    let variant = r.expect_data()["product"]["variants"][0]["id"]
+    r.expect_data()["product"]["variants"][0]["id"]
         .as_str()
         .expect("variant")
-        .to_owned();
-    (shop, variant)
+        .to_owned()
 }
 
 pub async fn buyer_in(app: &TestApp, email: &str, country: &str) -> (Session, String) {
