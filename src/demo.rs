@@ -371,6 +371,12 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
         for m in 0..2 {
             let id = Uuid::now_v7();
             let name = NAMES[(s * 2 + m) % NAMES.len()];
+            // Most makers consent to be counted by gender, age and cooperative membership;
+            // without consent nothing is recorded.
+            let consented = rng.below(4) > 0;
+            let gender = if rng.below(3) > 0 { "FEMALE" } else { "MALE" };
+            let born = 1950 + rng.below(52) as i32;
+            let cooperative = rng.below(3) == 0;
             makers::ActiveModel {
                 id: Set(id),
                 shop_id: Set(shop_id),
@@ -385,6 +391,10 @@ pub async fn seed(db: &DatabaseConnection) -> AppResult<Seeded> {
                 .to_string()),
                 portrait_image_id: Set(None),
                 created_at: Set(now),
+                statistics_consent_at: Set(consented.then_some(now)),
+                gender: Set(consented.then(|| gender.into())),
+                birth_year: Set(consented.then_some(born)),
+                cooperative_member: Set(consented.then_some(cooperative)),
             }
             .insert(&txn)
             .await?;

@@ -50,6 +50,81 @@ pub struct MakerInput {
     pub biography: Option<Vec<(String, String)>>,
     /// `Some(None)` removes the portrait; `Some(Some(id))` sets an uploaded photo.
     pub portrait: Option<Option<Uuid>>,
+    /// `Some(Some(_))` records the maker's consent and replaces their declared
+    /// characteristics; `Some(None)` withdraws the consent and erases them.
+    pub statistics: Option<Option<MakerStatistics>>,
+}
+
+/// What a maker declares, with consent, to be counted by in the market statistics; every
+/// field optional. Used only in aggregates and shown only to whoever manages the shop.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MakerStatistics {
+    pub gender: Option<Gender>,
+    pub birth_year: Option<i32>,
+    pub cooperative_member: Option<bool>,
+}
+
+/// A maker's self-declared gender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gender {
+    Female,
+    Male,
+    Other,
+}
+
+impl Gender {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Female => "FEMALE",
+            Self::Male => "MALE",
+            Self::Other => "OTHER",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Female, Self::Male, Self::Other]
+            .into_iter()
+            .find(|g| g.as_str() == text)
+    }
+}
+
+/// The declared characteristics of a maker who consented, `None` otherwise.
+pub fn maker_statistics(maker: &makers::Model) -> Option<MakerStatistics> {
+    maker.statistics_consent_at?;
+    Some(MakerStatistics {
+        gender: maker.gender.as_deref().and_then(Gender::parse),
+        birth_year: maker.birth_year,
+        cooperative_member: maker.cooperative_member,
+    })
+}
+
+/// Records or withdraws a maker's consent: no characteristic is kept without it.
+fn apply_statistics(
+    active: &mut makers::ActiveModel,
+    consented_at: Option<chrono::DateTime<Utc>>,
+    statistics: Option<MakerStatistics>,
+) -> AppResult<()> {
+    let Some(stats) = statistics else {
+        active.statistics_consent_at = Set(None);
+        active.gender = Set(None);
+        active.birth_year = Set(None);
+        active.cooperative_member = Set(None);
+        return Ok(());
+    };
+    if let Some(year) = stats.birth_year {
+        let this_year = chrono::Datelike::year(&Utc::now());
+        if !(1900..=this_year - 12).contains(&year) {
+            return Err(AppError::invalid(
+                "statistics.birthYear",
+                "must be a year from 1900 to twelve years ago",
+            ));
+        }
+    }
+    active.statistics_consent_at = Set(Some(consented_at.unwrap_or_else(Utc::now)));
+    active.gender = Set(stats.gender.map(|g| g.as_str().to_owned()));
+    active.birth_year = Set(stats.birth_year);
+    active.cooperative_member = Set(stats.cooperative_member);
+    Ok(())
 }
 
 fn apply_shop(active: &mut shops::ActiveModel, input: ShopInput) -> AppResult<()> {
@@ -234,7 +309,14 @@ pub async fn shop_by_slug(
         .ok_or_else(|| AppError::NotFound("no such shop".into()))
 }
 
-fn apply_maker(active: &mut makers::ActiveModel, input: MakerInput) -> AppResult<()> {
+fn apply_maker(
+    active: &mut makers::ActiveModel,
+    consented_at: Option<chrono::DateTime<Utc>>,
+    input: MakerInput,
+) -> AppResult<()> {
+    if let Some(statistics) = input.statistics {
+        apply_statistics(active, consented_at, statistics)?;
+    }
     if let Some(v) = input.name {
         active.name = Set(required("name", &v, 120)?);
     }
@@ -303,9 +385,13 @@ pub async fn create_maker(
         years_practising: Set(None),
         portrait_image_id: Set(None),
         created_at: Set(Utc::now()),
+        statistics_consent_at: Set(None),
+        gender: Set(None),
+        birth_year: Set(None),
+        cooperative_member: Set(None),
         ..Default::default()
     };
-    apply_maker(&mut active, input)?;
+    apply_maker(&mut active, None, input)?;
     Ok(active.insert(&state.db).await?)
 }
 
@@ -324,8 +410,9 @@ pub async fn update_maker(
     editable_shop(&state.db, caller, maker.shop_id).await?;
     check_portrait(&state.db, maker.shop_id, &input).await?;
     let txn = crate::db::begin_write(&state.db).await?;
+    let consented_at = maker.statistics_consent_at;
     let mut active: makers::ActiveModel = maker.into();
-    apply_maker(&mut active, input)?;
+    apply_maker(&mut active, consented_at, input)?;
     let maker = active.update(&txn).await?;
     let product_ids: Vec<Uuid> = product_makers::Entity::find()
         .filter(product_makers::Column::MakerId.eq(maker.id))

@@ -16,6 +16,13 @@ pub struct Model {
     pub biography: String,
     pub portrait_image_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    /// When the maker consented to be counted by their characteristics; without it the
+    /// fields below are empty and the maker counts only in totals.
+    pub statistics_consent_at: Option<DateTimeUtc>,
+    /// Self-declared: `FEMALE`, `MALE` or `OTHER`.
+    pub gender: Option<String>,
+    pub birth_year: Option<i32>,
+    pub cooperative_member: Option<bool>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

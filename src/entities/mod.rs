@@ -49,6 +49,7 @@ pub mod shops;
 pub mod statistics_cells;
 pub mod statistics_days;
 pub mod statistics_facts;
+pub mod statistics_maker_cells;
 pub mod statistics_queue;
 pub mod users;
 pub mod webhook_events;

@@ -34,6 +34,10 @@ pub struct Model {
     /// Whole days from payment to shipping and to delivery, on the main craft's row.
     pub ship_days: Option<i32>,
     pub deliver_days: Option<i32>,
+    /// How the value was split among the makers of its lines, JSON
+    /// `[[maker_id, gross_mnt, gross_usd, share_mnt, share_usd], ...]` (the nil id for lines
+    /// whose product names no maker); null for facts counted before makers were.
+    pub maker_shares: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,7 +12,10 @@
 //! - the artisans' share is what the shop is paid for the lines: before a platform-funded
 //!   discount, after a shop-funded one, less the order's commission, net of refunds;
 //! - an order and its per-order counts (refunded, new buyer, repeat, days to ship) belong to
-//!   its main craft: the category of its largest line, so an order is counted once.
+//!   its main craft: the category of its largest line, so an order is counted once;
+//! - a line's value and the artisans' share of it are split equally among the makers its
+//!   product names (the first takes the remainder of a minor unit), or go to no maker (the nil
+//!   id) when it names none; each fact keeps its split, and a second cube sums it per maker.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -28,7 +31,8 @@ use crate::{
     entities::{
         checkouts, order_events, order_lines,
         orders::{self, OrderStatus},
-        products, statistics_cells, statistics_days, statistics_facts, statistics_queue,
+        product_makers, products, statistics_cells, statistics_days, statistics_facts,
+        statistics_maker_cells, statistics_queue,
     },
     error::AppResult,
     money::{self, Currency, HOME, Money, Rate, Rates},
@@ -91,6 +95,57 @@ impl std::ops::AddAssign for Measures {
     }
 }
 
+/// The part of a fact's value that went to one maker.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MakerShare {
+    /// The nil id for lines whose product names no maker.
+    pub maker_id: Uuid,
+    pub gross_mnt: i64,
+    pub gross_usd: i64,
+    pub share_mnt: i64,
+    pub share_usd: i64,
+}
+
+impl MakerShare {
+    fn fields(&mut self) -> [&mut i64; 4] {
+        [
+            &mut self.gross_mnt,
+            &mut self.gross_usd,
+            &mut self.share_mnt,
+            &mut self.share_usd,
+        ]
+    }
+
+    fn add(&mut self, mut other: Self, sign: i64) {
+        for (a, b) in self.fields().into_iter().zip(other.fields()) {
+            *a += sign * *b;
+        }
+    }
+
+    fn is_zero(mut self) -> bool {
+        self.fields().iter().all(|v| **v == 0)
+    }
+
+    /// A line's values split equally among its makers, the first taking the remainder.
+    fn split(values: Measures, makers: &[Uuid]) -> Vec<Self> {
+        let nil = [Uuid::nil()];
+        let makers = if makers.is_empty() { &nil[..] } else { makers };
+        let n = makers.len() as i64;
+        let part = |v: i64, first: bool| v / n + if first { v % n } else { 0 };
+        makers
+            .iter()
+            .enumerate()
+            .map(|(i, id)| Self {
+                maker_id: *id,
+                gross_mnt: part(values.gross_mnt, i == 0),
+                gross_usd: part(values.gross_usd, i == 0),
+                share_mnt: part(values.share_mnt, i == 0),
+                share_usd: part(values.share_usd, i == 0),
+            })
+            .collect()
+    }
+}
+
 /// One order's contribution to one craft.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fact {
@@ -98,6 +153,8 @@ pub struct Fact {
     pub measures: Measures,
     pub ship_days: Option<i32>,
     pub deliver_days: Option<i32>,
+    /// How the value was split among makers, by maker id.
+    pub makers: Vec<MakerShare>,
 }
 
 /// A line as the statistics see it, in the shop's currency.
@@ -108,6 +165,8 @@ pub struct Line {
     /// Unit price × quantity, before any discount.
     pub value: i64,
     pub discount: i64,
+    /// The makers the product names, in their order.
+    pub makers: Vec<Uuid>,
 }
 
 /// The buyer's history as it bears on this order.
@@ -172,6 +231,7 @@ pub fn contribution(input: &OrderInput<'_>) -> Vec<Fact> {
         at.map(|t| i32::try_from((t - paid_at).num_days().max(0)).unwrap_or(i32::MAX))
     };
     let mut per_craft: BTreeMap<Uuid, Measures> = BTreeMap::new();
+    let mut per_maker: BTreeMap<(Uuid, Uuid), MakerShare> = BTreeMap::new();
     for line in &input.lines {
         let paid = net(line.value - line.discount);
         let base = if shop_funded {
@@ -181,8 +241,7 @@ pub fn contribution(input: &OrderInput<'_>) -> Vec<Fact> {
         };
         let commission = money::share(base, i64::from(order.commission_bps), 10_000).unwrap_or(0);
         let share = net(base - commission);
-        let m = per_craft.entry(line.category_id).or_default();
-        *m += Measures {
+        let values = Measures {
             units: line.quantity,
             gross_mnt: to(HOME, input.to_mnt, paid),
             gross_usd: to("USD", input.to_usd, paid),
@@ -190,6 +249,16 @@ pub fn contribution(input: &OrderInput<'_>) -> Vec<Fact> {
             share_usd: to("USD", input.to_usd, share),
             ..Measures::default()
         };
+        *per_craft.entry(line.category_id).or_default() += values;
+        for part in MakerShare::split(values, &line.makers) {
+            per_maker
+                .entry((line.category_id, part.maker_id))
+                .or_insert(MakerShare {
+                    maker_id: part.maker_id,
+                    ..MakerShare::default()
+                })
+                .add(part, 1);
+        }
     }
     let key = |category_id| CellKey {
         month: paid_at.format("%Y-%m").to_string(),
@@ -221,6 +290,10 @@ pub fn contribution(input: &OrderInput<'_>) -> Vec<Fact> {
                 } else {
                     None
                 },
+                makers: per_maker
+                    .range((category_id, Uuid::nil())..=(category_id, Uuid::max()))
+                    .map(|(_, share)| *share)
+                    .collect(),
             }
         })
         .collect()
@@ -258,6 +331,20 @@ async fn facts_of(
         .into_iter()
         .map(|(p, c)| (p, c.unwrap_or_else(Uuid::nil)))
         .collect();
+    let mut makers_of: HashMap<Uuid, Vec<(i32, Uuid)>> = HashMap::new();
+    for credit in product_makers::Entity::find()
+        .filter(product_makers::Column::ProductId.is_in(crafts.keys().copied()))
+        .all(db)
+        .await?
+    {
+        makers_of
+            .entry(credit.product_id)
+            .or_default()
+            .push((credit.position, credit.maker_id));
+    }
+    for credits in makers_of.values_mut() {
+        credits.sort_unstable();
+    }
     let mut checkout_ids: Vec<Uuid> = paid.iter().map(|o| o.checkout_id).collect();
     checkout_ids.sort_unstable();
     checkout_ids.dedup();
@@ -292,6 +379,10 @@ async fn facts_of(
             quantity: i64::from(l.quantity),
             value: l.shop_unit_price_minor * i64::from(l.quantity),
             discount: l.shop_discount_minor,
+            makers: makers_of
+                .get(&l.product_id)
+                .map(|m| m.iter().map(|(_, id)| *id).collect())
+                .unwrap_or_default(),
         });
     }
     let mut out = Vec::with_capacity(batch.len());
@@ -401,18 +492,32 @@ async fn locked_rates(
 
 type DayKey = (CellKey, &'static str, i32);
 
-/// What facts add to the cube and to the day histograms, `sign` −1 to take them out.
-fn tally(
-    facts: &[Fact],
-    sign: i64,
-    cells: &mut HashMap<CellKey, Measures>,
-    days: &mut HashMap<DayKey, i64>,
-) {
+/// What a batch of facts moves: the cube, the day histograms and the makers' cube.
+#[derive(Debug, Default)]
+struct Deltas {
+    cells: HashMap<CellKey, Measures>,
+    days: HashMap<DayKey, i64>,
+    makers: HashMap<(CellKey, Uuid), MakerShare>,
+}
+
+/// What facts add to the cubes and the day histograms, `sign` −1 to take them out.
+fn tally(facts: &[Fact], sign: i64, deltas: &mut Deltas) {
+    let Deltas {
+        cells,
+        days,
+        makers,
+    } = deltas;
     for f in facts {
         cells
             .entry(f.key.clone())
             .or_default()
             .add(f.measures, sign);
+        for share in &f.makers {
+            makers
+                .entry((f.key.clone(), share.maker_id))
+                .or_default()
+                .add(*share, sign);
+        }
         for (kind, d) in [("S", f.ship_days), ("D", f.deliver_days)] {
             if let Some(d) = d {
                 *days.entry((f.key.clone(), kind, d)).or_default() += sign;
@@ -443,7 +548,40 @@ fn stored(f: statistics_facts::Model) -> Fact {
         },
         ship_days: f.ship_days,
         deliver_days: f.deliver_days,
+        // Facts counted before makers were have none: nothing of theirs is in the makers' cube.
+        makers: f
+            .maker_shares
+            .as_deref()
+            .and_then(|json| serde_json::from_str::<Vec<(Uuid, i64, i64, i64, i64)>>(json).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .map(
+                |(maker_id, gross_mnt, gross_usd, share_mnt, share_usd)| MakerShare {
+                    maker_id,
+                    gross_mnt,
+                    gross_usd,
+                    share_mnt,
+                    share_usd,
+                },
+            )
+            .collect(),
     }
+}
+
+fn shares_json(shares: &[MakerShare]) -> String {
+    let rows: Vec<(Uuid, i64, i64, i64, i64)> = shares
+        .iter()
+        .map(|s| {
+            (
+                s.maker_id,
+                s.gross_mnt,
+                s.gross_usd,
+                s.share_mnt,
+                s.share_usd,
+            )
+        })
+        .collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
 }
 
 async fn insert_facts(db: &impl ConnectionTrait, facts: &[(Uuid, Vec<Fact>)]) -> AppResult<()> {
@@ -469,6 +607,7 @@ async fn insert_facts(db: &impl ConnectionTrait, facts: &[(Uuid, Vec<Fact>)]) ->
                 repeat_orders: Set(f.measures.repeat_orders),
                 ship_days: Set(f.ship_days),
                 deliver_days: Set(f.deliver_days),
+                maker_shares: Set(Some(shares_json(&f.makers))),
             })
         })
         .collect();
@@ -483,11 +622,12 @@ async fn insert_facts(db: &impl ConnectionTrait, facts: &[(Uuid, Vec<Fact>)]) ->
 
 /// Adds the deltas to the cube and the histograms, creating rows as needed, in key order
 /// (so concurrent writers on PostgreSQL take row locks in the same order).
-async fn apply(
-    db: &impl ConnectionTrait,
-    cells: HashMap<CellKey, Measures>,
-    days: HashMap<DayKey, i64>,
-) -> AppResult<()> {
+async fn apply(db: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
+    let Deltas {
+        cells,
+        days,
+        makers,
+    } = deltas;
     use statistics_cells::Column as C;
     let cells: BTreeMap<CellKey, Measures> =
         cells.into_iter().filter(|(_, m)| !m.is_zero()).collect();
@@ -564,6 +704,42 @@ async fn apply(
             .exec_without_returning(db)
             .await?;
     }
+    use statistics_maker_cells::Column as M;
+    let makers: BTreeMap<(CellKey, Uuid), MakerShare> =
+        makers.into_iter().filter(|(_, s)| !s.is_zero()).collect();
+    let mut on_conflict = OnConflict::columns([
+        M::Month,
+        M::ShopId,
+        M::CategoryId,
+        M::Country,
+        M::Method,
+        M::MakerId,
+    ]);
+    for col in [M::GrossMnt, M::GrossUsd, M::ShareMnt, M::ShareUsd] {
+        on_conflict.value(col, added(statistics_maker_cells::Entity, col));
+    }
+    let rows: Vec<statistics_maker_cells::ActiveModel> = makers
+        .into_iter()
+        .map(|((k, maker_id), s)| statistics_maker_cells::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            month: Set(k.month),
+            shop_id: Set(k.shop_id),
+            category_id: Set(k.category_id),
+            country: Set(k.country),
+            method: Set(k.method),
+            maker_id: Set(maker_id),
+            gross_mnt: Set(s.gross_mnt),
+            gross_usd: Set(s.gross_usd),
+            share_mnt: Set(s.share_mnt),
+            share_usd: Set(s.share_usd),
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        statistics_maker_cells::Entity::insert_many(chunk.to_vec())
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 
@@ -626,17 +802,17 @@ async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid]) -> AppResult<()> {
         .into_iter()
         .map(stored)
         .collect();
-    let (mut cells, mut days) = (HashMap::new(), HashMap::new());
-    tally(&old, -1, &mut cells, &mut days);
+    let mut deltas = Deltas::default();
+    tally(&old, -1, &mut deltas);
     for (_, facts) in &new {
-        tally(facts, 1, &mut cells, &mut days);
+        tally(facts, 1, &mut deltas);
     }
     statistics_facts::Entity::delete_many()
         .filter(statistics_facts::Column::OrderId.is_in(ids.to_vec()))
         .exec(txn)
         .await?;
     insert_facts(txn, &new).await?;
-    apply(txn, cells, days).await
+    apply(txn, deltas).await
 }
 
 /// What a rebuild did.
@@ -658,9 +834,12 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
     statistics_facts::Entity::delete_many().exec(&txn).await?;
     statistics_cells::Entity::delete_many().exec(&txn).await?;
     statistics_days::Entity::delete_many().exec(&txn).await?;
+    statistics_maker_cells::Entity::delete_many()
+        .exec(&txn)
+        .await?;
     let rates = Rates::load(&txn).await?;
     let firsts = first_paid(&txn, None).await?;
-    let (mut cells, mut days) = (HashMap::new(), HashMap::new());
+    let mut deltas = Deltas::default();
     let mut report = Rebuilt::default();
     let mut after: Option<Uuid> = None;
     loop {
@@ -678,12 +857,12 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
         let facts = facts_of(&txn, &batch, &rates, &firsts).await?;
         for (_, fs) in &facts {
             report.facts += fs.len() as u64;
-            tally(fs, 1, &mut cells, &mut days);
+            tally(fs, 1, &mut deltas);
         }
         insert_facts(&txn, &facts).await?;
     }
-    report.cells = cells.len() as u64;
-    apply(&txn, cells, days).await?;
+    report.cells = deltas.cells.len() as u64;
+    apply(&txn, deltas).await?;
     txn.commit().await?;
     Ok(report)
 }
@@ -745,12 +924,18 @@ mod tests {
                     quantity: 2,
                     value: 1_000_000,
                     discount: 100_000,
+                    makers: vec![
+                        Uuid::from_u128(20),
+                        Uuid::from_u128(21),
+                        Uuid::from_u128(22),
+                    ],
                 },
                 Line {
                     category_id: cashmere,
                     quantity: 1,
                     value: 3_000_000,
                     discount: 0,
+                    makers: Vec::new(),
                 },
             ],
             method: "CARD".into(),
@@ -784,6 +969,35 @@ mod tests {
             (Some(2), Some(9))
         );
         assert_eq!((felt.ship_days, felt.deliver_days), (None, None));
+    }
+
+    #[test]
+    fn a_lines_value_is_split_among_its_makers_to_the_last_minor_unit() {
+        let o = order(0, Some("SHOP"));
+        let facts = contribution(&input(&o));
+        let (felt, cashmere) = (&facts[0], &facts[1]);
+        // 900,000 among three makers; 810,000 of it reached them.
+        let gross: Vec<i64> = felt.makers.iter().map(|m| m.gross_mnt).collect();
+        assert_eq!(gross, [300_000, 300_000, 300_000]);
+        assert_eq!(
+            felt.makers.iter().map(|m| m.gross_usd).sum::<i64>(),
+            felt.measures.gross_usd
+        );
+        assert_eq!(
+            felt.makers.iter().map(|m| m.share_mnt).sum::<i64>(),
+            810_000
+        );
+        // Cents that do not divide by three go to the first maker.
+        let usd: Vec<i64> = felt.makers.iter().map(|m| m.gross_usd).collect();
+        assert!(usd[0] >= usd[1] && usd[1] == usd[2] && usd[0] - usd[1] < 3);
+        // A product naming no maker gives its value to no one in particular.
+        assert_eq!(cashmere.makers.len(), 1);
+        assert_eq!(cashmere.makers[0].maker_id, Uuid::nil());
+        assert_eq!(cashmere.makers[0].gross_mnt, cashmere.measures.gross_mnt);
+        // The split survives being stored.
+        let json = shares_json(&felt.makers);
+        let back: Vec<(Uuid, i64, i64, i64, i64)> = serde_json::from_str(&json).expect("json");
+        assert_eq!(back.len(), 3);
     }
 
     #[test]

@@ -40,10 +40,15 @@ pub enum Dimension {
     ArtisanCountry,
     ShopSize,
     PaymentMethod,
+    MakerGender,
+    MakerAgeBand,
+    MakerCooperative,
+    MakerRegion,
+    MakerExperience,
 }
 
 impl Dimension {
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 15] = [
         Self::Month,
         Self::Quarter,
         Self::Year,
@@ -54,6 +59,11 @@ impl Dimension {
         Self::ArtisanCountry,
         Self::ShopSize,
         Self::PaymentMethod,
+        Self::MakerGender,
+        Self::MakerAgeBand,
+        Self::MakerCooperative,
+        Self::MakerRegion,
+        Self::MakerExperience,
     ];
 
     /// The column name in tables and files.
@@ -69,7 +79,25 @@ impl Dimension {
             Self::ArtisanCountry => "artisan_country",
             Self::ShopSize => "shop_size",
             Self::PaymentMethod => "payment_method",
+            Self::MakerGender => "maker_gender",
+            Self::MakerAgeBand => "maker_age_band",
+            Self::MakerCooperative => "maker_cooperative",
+            Self::MakerRegion => "maker_region",
+            Self::MakerExperience => "maker_experience",
         }
+    }
+
+    /// A characteristic of makers: read from the makers' cube, where a line's value is
+    /// split among its makers.
+    pub fn is_maker(self) -> bool {
+        matches!(
+            self,
+            Self::MakerGender
+                | Self::MakerAgeBand
+                | Self::MakerCooperative
+                | Self::MakerRegion
+                | Self::MakerExperience
+        )
     }
 
     /// What the public may break down by.
@@ -81,7 +109,9 @@ impl Dimension {
     }
 
     /// The SQL expression over the cube (`c`), its shop (`s`), craft (`k`), the craft's
-    /// parent (`kp`) and the shop's maker count (`mk`).
+    /// parent (`kp`), the shop's maker count (`mk`) and, in the makers' cube, the maker
+    /// (`m`). A maker's characteristics are read only with their consent (the declared
+    /// fields are empty without it); anything else is `UNDECLARED`.
     fn sql(self) -> &'static str {
         match self {
             Self::Month => "c.month",
@@ -100,6 +130,29 @@ impl Dimension {
                  WHEN mk.n <= 5 THEN 'WORKSHOP' ELSE 'ENTERPRISE' END"
             }
             Self::PaymentMethod => "c.method",
+            Self::MakerGender => "COALESCE(m.gender, 'UNDECLARED')",
+            Self::MakerAgeBand => {
+                "CASE WHEN m.birth_year IS NULL THEN 'UNDECLARED' \
+                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 25 THEN '<25' \
+                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 35 THEN '25-34' \
+                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 45 THEN '35-44' \
+                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 55 THEN '45-54' \
+                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 65 THEN '55-64' \
+                 ELSE '65+' END"
+            }
+            Self::MakerCooperative => {
+                "CASE WHEN m.cooperative_member IS NULL THEN 'UNDECLARED' \
+                 WHEN m.cooperative_member THEN 'MEMBER' ELSE 'NOT_MEMBER' END"
+            }
+            Self::MakerRegion => {
+                "CASE WHEN m.statistics_consent_at IS NULL THEN 'UNDECLARED' ELSE m.region END"
+            }
+            Self::MakerExperience => {
+                "CASE WHEN m.statistics_consent_at IS NULL OR m.years_practising IS NULL \
+                 THEN 'UNDECLARED' WHEN m.years_practising < 5 THEN '0-4' \
+                 WHEN m.years_practising < 10 THEN '5-9' \
+                 WHEN m.years_practising < 20 THEN '10-19' ELSE '20+' END"
+            }
         }
     }
 
@@ -143,6 +196,26 @@ impl Dimension {
                 "How the buyer paid: CARD or BANK_TRANSFER.",
                 "Худалдан авагчийн төлбөрийн хэлбэр: CARD эсвэл BANK_TRANSFER.",
             ),
+            Self::MakerGender => (
+                "The maker's self-declared gender (FEMALE, MALE, OTHER), with consent; else UNDECLARED. Values are split equally among a product's makers.",
+                "Урлагчийн өөрөө мэдүүлсэн хүйс (FEMALE, MALE, OTHER), зөвшөөрлөөр; эс бөгөөс UNDECLARED. Дүнг бүтээгдэхүүний урлагчдад тэнцүү хуваана.",
+            ),
+            Self::MakerAgeBand => (
+                "The maker's age in the year of the sale (<25, 25-34, 35-44, 45-54, 55-64, 65+), from a consented birth year; else UNDECLARED.",
+                "Борлуулалтын жилд урлагчийн нас (<25, 25-34, 35-44, 45-54, 55-64, 65+), зөвшөөрлөөр мэдүүлсэн төрсөн оноос; эс бөгөөс UNDECLARED.",
+            ),
+            Self::MakerCooperative => (
+                "Whether the maker belongs to a cooperative (MEMBER, NOT_MEMBER), with consent; else UNDECLARED.",
+                "Урлагч хоршооны гишүүн эсэх (MEMBER, NOT_MEMBER), зөвшөөрлөөр; эс бөгөөс UNDECLARED.",
+            ),
+            Self::MakerRegion => (
+                "The maker's own region (aimag or city), with consent; else UNDECLARED.",
+                "Урлагчийн өөрийн бүс нутаг (аймаг эсвэл хот), зөвшөөрлөөр; эс бөгөөс UNDECLARED.",
+            ),
+            Self::MakerExperience => (
+                "The maker's years practising the craft (0-4, 5-9, 10-19, 20+), with consent; else UNDECLARED.",
+                "Урлагчийн дадлагажсан жил (0-4, 5-9, 10-19, 20+), зөвшөөрлөөр; эс бөгөөс UNDECLARED.",
+            ),
         }
     }
 }
@@ -160,6 +233,7 @@ pub enum Measure {
     AverageOrderMnt,
     AverageOrderUsd,
     ActiveShops,
+    ActiveMakers,
     NewBuyers,
     RepeatBuyerOrders,
     MedianDaysToShip,
@@ -168,7 +242,7 @@ pub enum Measure {
 }
 
 impl Measure {
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Orders,
         Self::Units,
         Self::GrossMnt,
@@ -179,6 +253,7 @@ impl Measure {
         Self::AverageOrderMnt,
         Self::AverageOrderUsd,
         Self::ActiveShops,
+        Self::ActiveMakers,
         Self::NewBuyers,
         Self::RepeatBuyerOrders,
         Self::MedianDaysToShip,
@@ -198,6 +273,7 @@ impl Measure {
             Self::AverageOrderMnt => "average_order_mnt",
             Self::AverageOrderUsd => "average_order_usd",
             Self::ActiveShops => "active_shops",
+            Self::ActiveMakers => "active_makers",
             Self::NewBuyers => "new_buyers",
             Self::RepeatBuyerOrders => "repeat_buyer_orders",
             Self::MedianDaysToShip => "median_days_to_ship",
@@ -245,6 +321,10 @@ impl Measure {
                 "Shops with at least one sale.",
                 "Дор хаяж нэг борлуулалт хийсэн дэлгүүр.",
             ),
+            Self::ActiveMakers => (
+                "Makers named on at least one product sold.",
+                "Дор хаяж нэг зарагдсан бүтээгдэхүүнд нэр нь орсон урлагч.",
+            ),
             Self::NewBuyers => (
                 "Buyers whose first paid order on the marketplace this is.",
                 "Анх удаа худалдан авалт хийсэн худалдан авагч.",
@@ -270,6 +350,20 @@ impl Measure {
 
     fn wants_days(self) -> bool {
         matches!(self, Self::MedianDaysToShip | Self::MedianDaysToDeliver)
+    }
+
+    /// Whether the makers' cube holds it: values, not per-order counts.
+    fn by_makers(self) -> bool {
+        matches!(
+            self,
+            Self::GrossMnt
+                | Self::GrossUsd
+                | Self::ArtisansShareMnt
+                | Self::ArtisansShareUsd
+                | Self::ArtisansSharePercent
+                | Self::ActiveShops
+                | Self::ActiveMakers
+        )
     }
 }
 
@@ -401,6 +495,8 @@ pub fn rule(k: usize) -> String {
 pub struct Cell {
     pub measures: Measures,
     pub shops: BTreeSet<Uuid>,
+    /// Named makers (filled when active makers are asked for).
+    pub makers: BTreeSet<Uuid>,
     /// Orders by whole days to ship (S) and to deliver (D).
     pub days: HashMap<(char, i32), i64>,
 }
@@ -426,6 +522,21 @@ pub fn settle(mut req: Request, access: Access) -> AppResult<Request> {
     }
     if req.to < req.from {
         return Err(AppError::invalid("to", "the range ends before it starts"));
+    }
+    if let Some(m) = req
+        .measures
+        .iter()
+        .find(|m| !m.by_makers())
+        .filter(|_| req.dimensions.iter().any(|d| d.is_maker()))
+    {
+        return Err(AppError::invalid(
+            "measures",
+            format!(
+                "{} is counted per order; by makers' characteristics ask for values, \
+                 the artisans' share, active shops or active makers",
+                m.key()
+            ),
+        ));
     }
     if access == Access::Open {
         if let Some(d) = req.dimensions.iter().find(|d| !d.is_open()) {
@@ -463,7 +574,7 @@ pub async fn answer(
 ) -> AppResult<Table> {
     match access {
         Access::Full => {
-            let cells = cells(db, &req.dimensions, req, false).await?;
+            let cells = gather(db, &req.dimensions, req, false).await?;
             let listed: Vec<(Vec<String>, Cell)> = cells.into_iter().collect();
             let hidden = protect(
                 &listed
@@ -484,7 +595,7 @@ pub async fn answer(
             Ok(tabulate(req, rows, k))
         }
         Access::Open => {
-            let base = cells(db, &OPEN_GRID, req, true).await?;
+            let base = gather(db, &OPEN_GRID, req, true).await?;
             Ok(tabulate(req, coarsen(req, base, k), k))
         }
     }
@@ -555,6 +666,7 @@ fn coarsen(req: &Request, base: BTreeMap<Vec<String>, Cell>, k: usize) -> Vec<Pa
         let sum = row.published.get_or_insert_with(Cell::default);
         sum.measures += cell.measures;
         sum.shops.extend(cell.shops);
+        sum.makers.extend(cell.makers);
         for (d, n) in cell.days {
             *sum.days.entry(d).or_default() += n;
         }
@@ -562,10 +674,85 @@ fn coarsen(req: &Request, base: BTreeMap<Vec<String>, Cell>, k: usize) -> Vec<Pa
     rows.into_values().collect()
 }
 
-/// The cube summed over a grid of dimensions, per cell, within the request's range and
+/// Which cube a question reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cube {
+    /// `statistics_cells`: every measure, per order and craft.
+    Orders,
+    /// `statistics_maker_cells`: values split among makers, joined to the makers (`m`).
+    Makers,
+}
+
+impl Cube {
+    fn from(self) -> &'static str {
+        match self {
+            Self::Orders => "statistics_cells c",
+            Self::Makers => "statistics_maker_cells c LEFT JOIN makers m ON m.id = c.maker_id",
+        }
+    }
+
+    fn sums(self) -> &'static [&'static str] {
+        match self {
+            Self::Orders => &[
+                "orders",
+                "units",
+                "gross_mnt",
+                "gross_usd",
+                "share_mnt",
+                "share_usd",
+                "refunded_orders",
+                "new_buyers",
+                "repeat_orders",
+            ],
+            Self::Makers => &["gross_mnt", "gross_usd", "share_mnt", "share_usd"],
+        }
+    }
+
+    /// Rows that changes took back to nothing count for nobody.
+    fn live(self) -> &'static str {
+        match self {
+            Self::Orders => "(c.orders <> 0 OR c.units <> 0)",
+            Self::Makers => "(c.gross_mnt <> 0 OR c.gross_usd <> 0 OR c.share_mnt <> 0)",
+        }
+    }
+}
+
+/// The cells of a grid: from the makers' cube when it breaks down by makers'
+/// characteristics, else from the orders' cube, with the makers of each cell added from the
+/// makers' cube when active makers are asked for.
+async fn gather(
+    db: &impl ConnectionTrait,
+    grid: &[Dimension],
+    req: &Request,
+    unfiltered: bool,
+) -> AppResult<BTreeMap<Vec<String>, Cell>> {
+    if grid.iter().any(|d| d.is_maker()) {
+        return cells(db, Cube::Makers, grid, req, unfiltered).await;
+    }
+    let mut found = cells(db, Cube::Orders, grid, req, unfiltered).await?;
+    if req.measures.contains(&Measure::ActiveMakers) {
+        for (key, named) in cells(db, Cube::Makers, grid, req, unfiltered).await? {
+            if let Some(cell) = found.get_mut(&key) {
+                cell.makers = named.makers;
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Reads a comma-separated list of ids as the databases print them.
+fn ids(list: &str) -> AppResult<BTreeSet<Uuid>> {
+    list.split(',')
+        .filter(|id| !id.trim().is_empty())
+        .map(|id| Uuid::parse_str(id.trim()).map_err(|e| AppError::Internal(e.into())))
+        .collect()
+}
+
+/// A cube summed over a grid of dimensions, per cell, within the request's range and
 /// filters (`unfiltered` for the open grid, which filters after suppression).
 async fn cells(
     db: &impl ConnectionTrait,
+    cube: Cube,
     grid: &[Dimension],
     req: &Request,
     unfiltered: bool,
@@ -604,39 +791,37 @@ async fn cells(
         values.push(craft.trim().to_owned().into());
         values.push(craft.trim().to_owned().into());
     }
-    let from = "FROM statistics_cells c \
+    let from = format!(
+        "FROM {} \
          JOIN shops s ON s.id = c.shop_id \
          LEFT JOIN categories k ON k.id = c.category_id \
          LEFT JOIN categories kp ON kp.id = k.parent_id \
          LEFT JOIN (SELECT shop_id, COUNT(*) AS n FROM makers GROUP BY shop_id) mk \
-         ON mk.shop_id = c.shop_id";
+         ON mk.shop_id = c.shop_id",
+        cube.from()
+    );
     let select_dims: String = dims
         .iter()
         .enumerate()
         .map(|(i, d)| format!("{d} AS d{i}, "))
         .collect();
     let group: String = (0..dims.len()).map(|i| format!("d{i}, ")).collect();
-    let sums = [
-        "orders",
-        "units",
-        "gross_mnt",
-        "gross_usd",
-        "share_mnt",
-        "share_usd",
-        "refunded_orders",
-        "new_buyers",
-        "repeat_orders",
-    ]
-    .iter()
-    .map(|c| format!("CAST(SUM(c.{c}) AS BIGINT) AS {c}"))
-    .collect::<Vec<_>>()
-    .join(", ");
+    let sums = cube
+        .sums()
+        .iter()
+        .map(|c| format!("CAST(SUM(c.{c}) AS BIGINT) AS {c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     let where_sql = conditions.join(" AND ");
     // One row per cell, its shops listed in it: a cell's row costs one hand-off from the
     // database thread, where a row per cell and shop cost thousands per question.
-    let shops = match backend {
-        DbBackend::Postgres => "string_agg(DISTINCT CAST(c.shop_id AS TEXT), ',')",
-        _ => "GROUP_CONCAT(DISTINCT hex(c.shop_id))",
+    let list = |col: &str| match backend {
+        DbBackend::Postgres => format!("string_agg(DISTINCT CAST(c.{col} AS TEXT), ',')"),
+        _ => format!("GROUP_CONCAT(DISTINCT hex(c.{col}))"),
+    };
+    let makers = match cube {
+        Cube::Orders => String::new(),
+        Cube::Makers => format!("{} AS makers, ", list("maker_id")),
     };
     let cell_group = if dims.is_empty() {
         String::new()
@@ -644,8 +829,10 @@ async fn cells(
         format!("GROUP BY {}", group.trim_end_matches(", "))
     };
     let sql = format!(
-        "SELECT {select_dims}{shops} AS shops, {sums} {from} \
-         WHERE {where_sql} AND (c.orders <> 0 OR c.units <> 0) {cell_group}"
+        "SELECT {select_dims}{} AS shops, {makers}{sums} {from} \
+         WHERE {where_sql} AND {} {cell_group}",
+        list("shop_id"),
+        cube.live(),
     );
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
@@ -662,27 +849,38 @@ async fn cells(
         let key = (0..dims.len())
             .map(|i| row.try_get::<String>("", &format!("d{i}")))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut measures = Measures::default();
+        for (name, field) in [
+            ("orders", &mut measures.orders),
+            ("units", &mut measures.units),
+            ("gross_mnt", &mut measures.gross_mnt),
+            ("gross_usd", &mut measures.gross_usd),
+            ("share_mnt", &mut measures.share_mnt),
+            ("share_usd", &mut measures.share_usd),
+            ("refunded_orders", &mut measures.refunded_orders),
+            ("new_buyers", &mut measures.new_buyers),
+            ("repeat_orders", &mut measures.repeat_orders),
+        ] {
+            if cube.sums().contains(&name) {
+                *field = row.try_get("", name)?;
+            }
+        }
+        let mut makers = match cube {
+            Cube::Orders => BTreeSet::new(),
+            Cube::Makers => ids(&row
+                .try_get::<Option<String>>("", "makers")?
+                .unwrap_or_default())?,
+        };
+        makers.remove(&Uuid::nil());
         let cell = Cell {
-            measures: Measures {
-                orders: row.try_get("", "orders")?,
-                units: row.try_get("", "units")?,
-                gross_mnt: row.try_get("", "gross_mnt")?,
-                gross_usd: row.try_get("", "gross_usd")?,
-                share_mnt: row.try_get("", "share_mnt")?,
-                share_usd: row.try_get("", "share_usd")?,
-                refunded_orders: row.try_get("", "refunded_orders")?,
-                new_buyers: row.try_get("", "new_buyers")?,
-                repeat_orders: row.try_get("", "repeat_orders")?,
-            },
-            shops: shops
-                .split(',')
-                .map(|id| Uuid::parse_str(id.trim()).map_err(|e| AppError::Internal(e.into())))
-                .collect::<AppResult<_>>()?,
+            measures,
+            shops: ids(&shops)?,
+            makers,
             days: HashMap::new(),
         };
         cells.insert(key, cell);
     }
-    if req.measures.iter().any(|m| m.wants_days()) {
+    if cube == Cube::Orders && req.measures.iter().any(|m| m.wants_days()) {
         let sql = format!(
             "SELECT {select_dims}c.kind AS kind, c.days AS days, \
              CAST(SUM(c.orders) AS BIGINT) AS n {} WHERE {where_sql} \
@@ -758,6 +956,7 @@ pub fn tabulate(req: &Request, parts: Vec<Part>, k: usize) -> Table {
                 values.extend(req.measures.iter().map(|m| Some(value(*m, cell))));
                 total.measures += cell.measures;
                 total.shops.extend(cell.shops.iter().copied());
+                total.makers.extend(cell.makers.iter().copied());
                 for (d, n) in &cell.days {
                     *total.days.entry(*d).or_default() += n;
                 }
@@ -818,6 +1017,7 @@ fn value(m: Measure, c: &Cell) -> String {
         Measure::AverageOrderMnt => average(x.gross_mnt, x.orders, HOME),
         Measure::AverageOrderUsd => average(x.gross_usd, x.orders, "USD"),
         Measure::ActiveShops => c.shops.len().to_string(),
+        Measure::ActiveMakers => c.makers.len().to_string(),
         Measure::NewBuyers => x.new_buyers.to_string(),
         Measure::RepeatBuyerOrders => x.repeat_orders.to_string(),
         Measure::MedianDaysToShip => median(&c.days, 'S'),

@@ -25,6 +25,17 @@ const FELT_RUGS: &str = "01930000-0000-7000-8000-000000000002";
 
 /// A shop in `region` shipping to Europe and Asia, with one felt rug in stock.
 async fn craft_shop(app: &TestApp, slug: &str, region: &str, price: &str) -> (ShopFixture, String) {
+    makers_shop(app, slug, region, price, &[]).await
+}
+
+/// [`craft_shop`] whose rug names makers (`CreateMakerInput`s without the shop), created first.
+async fn makers_shop(
+    app: &TestApp,
+    slug: &str,
+    region: &str,
+    price: &str,
+    makers: &[Value],
+) -> (ShopFixture, String) {
     let shop = app.shop(slug, "MN").await;
     app.gql(
         Some(&shop.owner.access),
@@ -43,9 +54,24 @@ async fn craft_shop(app: &TestApp, slug: &str, region: &str, price: &str) -> (Sh
     )
     .await
     .expect_data();
+    let mut credits = Vec::new();
+    for maker in makers {
+        let mut input = maker.clone();
+        input["shopId"] = json!(shop.id);
+        let r = app
+            .gql(
+                Some(&shop.owner.access),
+                "mutation($i: CreateMakerInput!) { createMaker(input: $i) { maker { id } } }",
+                json!({ "i": input }),
+            )
+            .await;
+        credits.push(
+            json!({ "makerId": r.expect_data()["createMaker"]["maker"]["id"], "role": "felter" }),
+        );
+    }
     let sku = format!("{}-RUG", slug.to_uppercase());
     let product = app
-        .published(&shop, "rug", json!({ "price": price, "categoryId": FELT_RUGS, "variants": [{ "sku": sku, "stock": 50 }] }))
+        .published(&shop, "rug", json!({ "price": price, "categoryId": FELT_RUGS, "makers": credits, "variants": [{ "sku": sku, "stock": 50 }] }))
         .await;
     let variant = first_variant(app, &product).await;
     (shop, variant)
@@ -499,9 +525,10 @@ async fn gobi_owner_id(app: &TestApp, shop: &ShopFixture) -> Value {
     r.expect_data()["me"]["id"].clone()
 }
 
-/// Every cell and histogram row, as the database holds them, without ids or empty rows.
-async fn cube(app: &TestApp) -> (Vec<String>, Vec<String>) {
-    use darkhan::entities::{statistics_cells, statistics_days};
+/// Every cell, histogram row and maker cell, as the database holds them, without ids or
+/// empty rows.
+async fn cube(app: &TestApp) -> (Vec<String>, Vec<String>, Vec<String>) {
+    use darkhan::entities::{statistics_cells, statistics_days, statistics_maker_cells};
     use sea_orm::EntityTrait;
     let mut cells: Vec<String> = statistics_cells::Entity::find()
         .all(&app.state.db)
@@ -558,7 +585,30 @@ async fn cube(app: &TestApp) -> (Vec<String>, Vec<String>) {
         })
         .collect();
     days.sort();
-    (cells, days)
+    let mut makers: Vec<String> = statistics_maker_cells::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("maker cells")
+        .into_iter()
+        .filter(|m| [m.gross_mnt, m.gross_usd, m.share_mnt, m.share_usd] != [0; 4])
+        .map(|m| {
+            format!(
+                "{} {} {} {} {} {} | {} {} {} {}",
+                m.month,
+                m.shop_id,
+                m.category_id,
+                m.country,
+                m.method,
+                m.maker_id,
+                m.gross_mnt,
+                m.gross_usd,
+                m.share_mnt,
+                m.share_usd
+            )
+        })
+        .collect();
+    makers.sort();
+    (cells, days, makers)
 }
 
 #[tokio::test]
@@ -568,12 +618,19 @@ async fn the_incremental_cube_and_a_rebuild_agree_after_a_random_history() {
     let app = &w.app;
     app.set_rate(&w.admin, "USD", "MNT", "3450").await;
     let mut shops = Vec::new();
-    for (slug, region, price) in [
-        ("hist-a", "Khentii", "370000"),
-        ("hist-b", "Arkhangai", "125000"),
-        ("hist-c", "Ulaanbaatar", "999000"),
+    // Rugs by one maker, by two (their value split) and by none named.
+    let maker = |name: &str| json!({ "name": name, "region": "Khentii", "craft": "felt" });
+    for (slug, region, price, makers) in [
+        ("hist-a", "Khentii", "370000", vec![maker("Saran")]),
+        (
+            "hist-b",
+            "Arkhangai",
+            "125000",
+            vec![maker("Bat"), maker("Tsetseg")],
+        ),
+        ("hist-c", "Ulaanbaatar", "999000", vec![]),
     ] {
-        let (shop, variant) = craft_shop(app, slug, region, price).await;
+        let (shop, variant) = makers_shop(app, slug, region, price, &makers).await;
         shops.push((slug, shop, variant));
     }
     let (jp, jp_address) = buyer_in(app, "history-jp@example.jp", "JP").await;
@@ -626,6 +683,11 @@ async fn the_incremental_cube_and_a_rebuild_agree_after_a_random_history() {
     drained(app).await;
     let incremental = cube(app).await;
     assert!(!incremental.0.is_empty());
+    assert!(
+        incremental.2.len() > incremental.0.len(),
+        "{:?}",
+        incremental.2
+    );
     let r = app
         .gql(
             Some(&w.admin.access),
@@ -647,4 +709,166 @@ async fn the_incremental_cube_and_a_rebuild_agree_after_a_random_history() {
         )
         .await;
     assert_eq!(r.code(), "FORBIDDEN");
+}
+
+const MAKERS: &str = "query($s: String!) { shop(slug: $s) { makers { id statistics { consentedAt gender birthYear cooperativeMember } } } }";
+
+#[tokio::test]
+async fn makers_count_by_what_they_consented_to_and_only_in_aggregates() {
+    use chrono::Datelike;
+    let w = world("stats-makers@example.de").await;
+    let app = &w.app;
+    app.set_rate(&w.admin, "USD", "MNT", "3450").await;
+    let year = chrono::Utc::now().year();
+    let maker = |name: &str, stats: Value| json!({ "name": name, "region": "Khentii", "craft": "felt", "yearsPractising": 12, "statistics": stats });
+    // Three shops' makers are women in their early forties in cooperatives; two shops'
+    // makers did not consent; one rug is made by two makers, one of them a man of sixty.
+    let mut shops = Vec::new();
+    for (slug, born) in [("mk-a", 40), ("mk-b", 41), ("mk-c", 42)] {
+        let stats =
+            json!({ "gender": "FEMALE", "birthYear": year - born, "cooperativeMember": true });
+        shops.push(makers_shop(app, slug, "Khentii", "370000", &[maker(slug, stats)]).await);
+    }
+    for slug in ["mk-d", "mk-e"] {
+        shops.push(makers_shop(app, slug, "Khentii", "370000", &[maker(slug, Value::Null)]).await);
+    }
+    let pair = [
+        maker("mk-f1", Value::Null),
+        maker("mk-f2", json!({ "gender": "MALE", "birthYear": year - 60 })),
+    ];
+    shops.push(makers_shop(app, "mk-f", "Khentii", "370000", &pair).await);
+    let variants: Vec<&str> = shops.iter().map(|(_, v)| v.as_str()).collect();
+    buy(&w, &w.buyer.access, &w.address, &variants, "makers-1").await;
+    drained(app).await;
+
+    // What was declared is shown to the shop, and to nobody else.
+    let (a, _) = &shops[0];
+    let r = app
+        .gql(Some(&a.owner.access), MAKERS, json!({ "s": "mk-a" }))
+        .await;
+    let declared = r.expect_data()["shop"]["makers"][0].clone();
+    assert_eq!(declared["statistics"]["gender"], "FEMALE");
+    assert_eq!(declared["statistics"]["birthYear"], year - 40);
+    assert_eq!(declared["statistics"]["cooperativeMember"], true);
+    assert!(declared["statistics"]["consentedAt"].is_string());
+    for token in [None, Some(shops[1].0.owner.access.as_str())] {
+        let r = app.gql(token, MAKERS, json!({ "s": "mk-a" })).await;
+        assert!(r.expect_data()["shop"]["makers"][0]["statistics"].is_null());
+    }
+    let r = app
+        .gql(
+            Some(&a.owner.access),
+            "mutation($i: UpdateMakerInput!) { updateMaker(input: $i) { maker { id } } }",
+            json!({ "i": { "makerId": declared["id"], "statistics": { "birthYear": 1800 } } }),
+        )
+        .await;
+    assert_eq!(
+        (r.code(), r.field()),
+        ("BAD_USER_INPUT", "statistics.birthYear")
+    );
+
+    let researcher = app.register("makers@nso.mn", "BUYER").await;
+    let id = app
+        .gql(Some(&researcher.access), "{ me { id } }", json!({}))
+        .await
+        .expect_data()["me"]["id"]
+        .clone();
+    app.gql(Some(&w.admin.access), GRANT, json!({ "u": id, "g": true }))
+        .await
+        .expect_data();
+    let month = this_month();
+    let by = |d: Value, m: Value| json!({ "d": d, "m": m, "from": month, "to": month });
+    let values = json!(["GROSS_MNT", "ACTIVE_MAKERS", "ACTIVE_SHOPS"]);
+
+    // By gender: three shops' women are published; the lone man is withheld, and with him
+    // the undeclared, or the man's half of the shared rug would be their difference.
+    let r = stats(
+        app,
+        Some(&researcher.access),
+        by(json!(["MAKER_GENDER"]), values.clone()),
+    )
+    .await;
+    let t = r.expect_data()["marketStatistics"].clone();
+    let row = |t: &Value, v: &str| {
+        t["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|r| r["values"][0] == v)
+            .cloned()
+            .unwrap_or_else(|| panic!("{v} in {t}"))
+    };
+    let women = row(&t, "FEMALE");
+    assert_eq!(women["suppressed"], false);
+    assert_eq!(col(&t, &women, "gross_mnt"), "1110000.00");
+    assert_eq!(col(&t, &women, "active_makers"), "3");
+    assert_eq!(row(&t, "MALE")["suppressed"], true);
+    assert_eq!(row(&t, "UNDECLARED")["suppressed"], true);
+    assert_eq!(col(&t, &t["total"], "gross_mnt"), "1110000.00");
+    let r = stats(
+        app,
+        Some(&researcher.access),
+        by(
+            json!(["MAKER_AGE_BAND", "MAKER_COOPERATIVE"]),
+            values.clone(),
+        ),
+    )
+    .await;
+    let t = r.expect_data()["marketStatistics"].clone();
+    let forties = row(&t, "35-44");
+    assert_eq!(forties["values"][1], "MEMBER");
+    assert_eq!(col(&t, &forties, "active_makers"), "3");
+
+    // Active makers beside the orders: seven makers in six shops sold to Germany.
+    let r = stats(
+        app,
+        Some(&researcher.access),
+        by(
+            json!(["DESTINATION"]),
+            json!(["ORDERS", "ACTIVE_MAKERS", "ACTIVE_SHOPS"]),
+        ),
+    )
+    .await;
+    let t = r.expect_data()["marketStatistics"].clone();
+    let de = row(&t, "DE");
+    assert_eq!(
+        (
+            col(&t, &de, "orders"),
+            col(&t, &de, "active_makers"),
+            col(&t, &de, "active_shops")
+        ),
+        (&json!("6"), &json!("7"), &json!("6"))
+    );
+
+    // Per-order counts have no maker to belong to; the public does not break down by makers.
+    let r = stats(
+        app,
+        Some(&researcher.access),
+        by(json!(["MAKER_GENDER"]), json!(["ORDERS"])),
+    )
+    .await;
+    assert_eq!((r.code(), r.field()), ("BAD_USER_INPUT", "measures"));
+    let r = stats(app, None, by(json!(["MAKER_GENDER"]), json!(["GROSS_MNT"]))).await;
+    assert_eq!(r.code(), "FORBIDDEN");
+
+    // Consent withdrawn: the declaration is erased and the maker counts only in totals at
+    // once, so two shops' women are too few to publish.
+    let r = app
+        .gql(
+            Some(&a.owner.access),
+            "mutation($i: UpdateMakerInput!) { updateMaker(input: $i) { maker { statistics { gender } } } }",
+            json!({ "i": { "makerId": declared["id"], "statistics": null } }),
+        )
+        .await;
+    assert!(r.expect_data()["updateMaker"]["maker"]["statistics"].is_null());
+    let r = stats(
+        app,
+        Some(&researcher.access),
+        by(json!(["MAKER_GENDER"]), values),
+    )
+    .await;
+    let t = r.expect_data()["marketStatistics"].clone();
+    assert_eq!(row(&t, "FEMALE")["suppressed"], true);
+    let total = col(&t, &t["total"], "gross_mnt");
+    assert!(total.is_null() || total != "1110000.00", "{t}");
 }

@@ -1,6 +1,6 @@
 //! Input objects of catalogue mutations and filters.
 
-use async_graphql::{ID, InputObject, MaybeUndefined};
+use async_graphql::{Enum, ID, InputObject, MaybeUndefined};
 
 /// A text in one language.
 #[derive(InputObject, Clone)]
@@ -85,6 +85,43 @@ pub struct CreateMakerInput {
     pub biography: Vec<LocalizedTextInput>,
     /// An uploaded photo of the shop (purpose MAKER_PORTRAIT) as the maker's portrait.
     pub portrait_photo_id: Option<ID>,
+    /// Characteristics the maker consents to be counted by in the market statistics; giving
+    /// it records their consent.
+    pub statistics: Option<MakerStatisticsInput>,
+}
+
+/// A maker's self-declared gender.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(remote = "crate::catalog::shops::Gender")]
+pub enum MakerGender {
+    /// Female.
+    Female,
+    /// Male.
+    Male,
+    /// Another gender.
+    Other,
+}
+
+/// What a maker declares, with their consent, to be counted by in the market statistics
+/// (only ever in aggregates of at least the minimum number of shops). Every field optional.
+#[derive(InputObject, Clone, Copy)]
+pub struct MakerStatisticsInput {
+    /// Self-declared gender.
+    pub gender: Option<MakerGender>,
+    /// Year of birth (counted as an age band).
+    pub birth_year: Option<i32>,
+    /// Whether the maker belongs to a cooperative.
+    pub cooperative_member: Option<bool>,
+}
+
+impl From<MakerStatisticsInput> for crate::catalog::shops::MakerStatistics {
+    fn from(i: MakerStatisticsInput) -> Self {
+        Self {
+            gender: i.gender.map(Into::into),
+            birth_year: i.birth_year,
+            cooperative_member: i.cooperative_member,
+        }
+    }
 }
 
 /// Changes to a maker; omitted fields stay.
@@ -104,6 +141,9 @@ pub struct UpdateMakerInput {
     pub biography: Option<Vec<LocalizedTextInput>>,
     /// An uploaded photo (purpose MAKER_PORTRAIT) as the portrait; null removes it.
     pub portrait_photo_id: MaybeUndefined<ID>,
+    /// Replaces the characteristics the maker consents to be counted by (and records the
+    /// consent); null withdraws the consent and erases them.
+    pub statistics: MaybeUndefined<MakerStatisticsInput>,
 }
 
 /// A title and description in one language.

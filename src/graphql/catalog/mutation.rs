@@ -258,6 +258,7 @@ impl CatalogMutation {
                     .portrait_photo_id
                     .map(|id| uuid("portraitPhotoId", &id).map(Some))
                     .transpose()?,
+                statistics: input.statistics.map(|s| Some(s.into())),
             },
         )
         .await?;
@@ -282,6 +283,7 @@ impl CatalogMutation {
                 years_practising: input.years_practising,
                 biography: input.biography.map(pairs),
                 portrait: photo_change("portraitPhotoId", input.portrait_photo_id)?,
+                statistics: maybe(&input.statistics, |s| Ok((*s).into()))?,
             },
         )
         .await?;

@@ -39,6 +39,16 @@ pub enum StatisticsDimension {
     ShopSize,
     /// CARD or BANK_TRANSFER (researchers).
     PaymentMethod,
+    /// The maker's self-declared gender, with consent (researchers; values only).
+    MakerGender,
+    /// The maker's age band in the year of the sale, with consent (researchers; values only).
+    MakerAgeBand,
+    /// Cooperative membership, with consent (researchers; values only).
+    MakerCooperative,
+    /// The maker's own region, with consent (researchers; values only).
+    MakerRegion,
+    /// The maker's years practising, banded, with consent (researchers; values only).
+    MakerExperience,
 }
 
 /// What a statistics table measures; each column's description says exactly how.
@@ -65,6 +75,8 @@ pub enum StatisticsMeasure {
     AverageOrderUsd,
     /// Shops with a sale.
     ActiveShops,
+    /// Makers named on a product sold.
+    ActiveMakers,
     /// Buyers whose first paid order this is.
     NewBuyers,
     /// Orders by buyers who had bought before.

@@ -14,7 +14,7 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 
-use super::{Money, View, display, loaders, wants_total};
+use super::{Money, View, display, inputs::MakerGender, loaders, wants_total};
 use crate::graphql::{
     marketing::{Rating, Review},
     media::{Image, ImageSource},

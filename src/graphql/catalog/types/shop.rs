@@ -165,4 +165,35 @@ impl Maker {
             .pick(&self.2.languages, &self.1)
             .map(|(lang, _)| lang.to_owned())
     }
+    /// What the maker consented to be counted by in the market statistics; shown only to
+    /// whoever manages the shop (null for everyone else, and when the maker has not
+    /// consented).
+    async fn statistics(&self, ctx: &Context<'_>) -> Result<Option<MakerStatistics>> {
+        let Some(declared) = crate::catalog::shops::maker_statistics(&self.0) else {
+            return Ok(None);
+        };
+        let shop = crate::kit::loaders::one(&loaders(ctx)?.shops, self.0.shop_id).await?;
+        if !shop.is_some_and(|s| self.2.caller.manages(s.owner_id)) {
+            return Ok(None);
+        }
+        Ok(Some(MakerStatistics {
+            consented_at: self.0.statistics_consent_at.unwrap_or(self.0.created_at),
+            gender: declared.gender.map(Into::into),
+            birth_year: declared.birth_year,
+            cooperative_member: declared.cooperative_member,
+        }))
+    }
+}
+
+/// A maker's consented, self-declared characteristics.
+#[derive(SimpleObject)]
+pub struct MakerStatistics {
+    /// When the maker's consent was recorded.
+    pub consented_at: DateTime<Utc>,
+    /// Self-declared gender.
+    pub gender: Option<MakerGender>,
+    /// Year of birth.
+    pub birth_year: Option<i32>,
+    /// Whether the maker belongs to a cooperative.
+    pub cooperative_member: Option<bool>,
 }
