@@ -72,10 +72,7 @@ const MIGRATION_LOCK: i64 = 0x0044_4152_4b48_414e;
 /// does not know is refused, so an older server never runs against a newer schema.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     let txn = begin_write(db).await?;
-    if db.get_database_backend() == DbBackend::Postgres {
-        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-            .await?;
-    }
+    lock_until_commit(&txn, MIGRATION_LOCK).await?;
     Migrator::up(&txn, None).await.map_err(|err| match err {
         DbErr::Custom(why) if why.contains("missing") => DbErr::Custom(format!(
             "the database is ahead of this build ({why}); run the newer build or restore the database"
@@ -83,6 +80,17 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
         other => other,
     })?;
     txn.commit().await
+}
+
+/// Takes PostgreSQL's advisory lock `key` until the transaction ends, so transactions doing
+/// the same work take turns, each seeing what the one before committed. SQLite's one writer
+/// takes turns already.
+pub async fn lock_until_commit(txn: &impl ConnectionTrait, key: i64) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({key})"))
+            .await?;
+    }
+    Ok(())
 }
 
 /// The file path of a `sqlite:` URL, or `None` for other databases and in-memory SQLite.

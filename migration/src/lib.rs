@@ -21,6 +21,7 @@ mod m20261204_000014_attribution;
 mod m20261205_000015_analytics;
 mod m20261206_000016_statistics;
 mod m20261207_000017_maker_statistics;
+mod m20261207_000018_statistics_grids;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000015_analytics::Migration),
             Box::new(m20261206_000016_statistics::Migration),
             Box::new(m20261207_000017_maker_statistics::Migration),
+            Box::new(m20261207_000018_statistics_grids::Migration),
         ]
     }
 }

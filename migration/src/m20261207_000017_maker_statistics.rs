@@ -4,11 +4,10 @@
 //! region and years practising stay out of the statistics too). Each fact keeps how its value
 //! was split among the makers of its lines, and a second cube sums those shares per maker, so
 //! figures by makers' characteristics join the makers when read and follow every change of
-//! consent at once. Paid orders are queued, so the new cube fills in on existing databases.
+//! consent at once. The next migration queues every paid order, so the drain fills the new
+//! cube in on existing databases.
 
 use sea_orm_migration::prelude::*;
-
-use sea_orm_migration::sea_orm::{DbBackend, Statement};
 
 use crate::ddl::{
     add_column, big, drop_column, drop_tables, index, table, text, text_null, time_null, uuid_col,
@@ -84,26 +83,6 @@ impl MigrationTrait for Migration {
         )
         .await?;
         index(manager, "statistics_maker_cells", &KEY, true).await?;
-        let db = manager.get_connection();
-        let backend = db.get_database_backend();
-        let now = sea_orm_migration::sea_orm::prelude::ChronoUtc::now();
-        db.execute_raw(Statement::from_sql_and_values(
-            backend,
-            match backend {
-                DbBackend::Postgres => {
-                    "INSERT INTO statistics_queue (order_id, queued_at) \
-                     SELECT id, $1 FROM orders WHERE paid_at IS NOT NULL \
-                     ON CONFLICT (order_id) DO NOTHING"
-                }
-                _ => {
-                    "INSERT INTO statistics_queue (order_id, queued_at) \
-                     SELECT id, ? FROM orders WHERE paid_at IS NOT NULL \
-                     ON CONFLICT (order_id) DO NOTHING"
-                }
-            },
-            [now.into()],
-        ))
-        .await?;
         Ok(())
     }
 

@@ -64,7 +64,7 @@ pub struct Measures {
 }
 
 impl Measures {
-    fn fields(&mut self) -> [&mut i64; 9] {
+    pub(super) fn fields(&mut self) -> [&mut i64; 9] {
         [
             &mut self.orders,
             &mut self.units,
@@ -812,7 +812,9 @@ async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid]) -> AppResult<()> {
         .exec(txn)
         .await?;
     insert_facts(txn, &new).await?;
-    apply(txn, deltas).await
+    let touched = super::grid::touched(deltas.cells.keys());
+    apply(txn, deltas).await?;
+    super::grid::refresh(txn, Some(&touched)).await
 }
 
 /// What a rebuild did.
@@ -863,6 +865,7 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
     }
     report.cells = deltas.cells.len() as u64;
     apply(&txn, deltas).await?;
+    super::grid::refresh(&txn, None).await?;
     txn.commit().await?;
     Ok(report)
 }

@@ -10,6 +10,7 @@
 
 pub mod charts;
 pub mod facts;
+pub mod grid;
 pub mod open_data;
 pub mod query;
 
@@ -144,7 +145,7 @@ pub async fn shop_position(
     let mut crafts: BTreeMap<String, Sums> = BTreeMap::new();
     for row in rows {
         let craft: String = row.try_get("", "craft")?;
-        let shop = query::shop_id_of(backend, &row)?;
+        let shop = query::uuid_at(backend, &row, "shop_id")?;
         let (orders, units, gross): (i64, i64, i64) = (
             row.try_get("", "orders")?,
             row.try_get("", "units")?,

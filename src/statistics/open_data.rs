@@ -47,25 +47,16 @@ pub async fn quarter(state: &AppState, quarter: &str) -> AppResult<Table> {
 
 /// The quarters with paid orders, newest first.
 pub async fn quarters(state: &AppState) -> AppResult<Vec<String>> {
+    use crate::entities::statistics_open;
     use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    let months: Vec<String> = crate::entities::statistics_cells::Entity::find()
+    Ok(statistics_open::Entity::find()
         .select_only()
-        .column(crate::entities::statistics_cells::Column::Month)
+        .column(statistics_open::Column::Quarter)
         .distinct()
-        .order_by_desc(crate::entities::statistics_cells::Column::Month)
+        .order_by_desc(statistics_open::Column::Quarter)
         .into_tuple()
         .all(&state.db)
-        .await?;
-    let mut out: Vec<String> = Vec::new();
-    for m in months {
-        if let Ok(month) = Month::parse("month", &m) {
-            let q = month.quarter_text();
-            if out.last() != Some(&q) {
-                out.push(q);
-            }
-        }
-    }
-    Ok(out)
+        .await?)
 }
 
 /// The data dictionary as CSV: column, kind, English and Mongolian descriptions.

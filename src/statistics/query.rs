@@ -112,7 +112,7 @@ impl Dimension {
     /// parent (`kp`), the shop's maker count (`mk`) and, in the makers' cube, the maker
     /// (`m`). A maker's characteristics are read only with their consent (the declared
     /// fields are empty without it); anything else is `UNDECLARED`.
-    fn sql(self) -> &'static str {
+    pub(super) fn sql(self) -> &'static str {
         match self {
             Self::Month => "c.month",
             Self::Quarter => {
@@ -574,7 +574,7 @@ pub async fn answer(
 ) -> AppResult<Table> {
     match access {
         Access::Full => {
-            let cells = gather(db, &req.dimensions, req, false).await?;
+            let cells = gather(db, &req.dimensions, req).await?;
             let listed: Vec<(Vec<String>, Cell)> = cells.into_iter().collect();
             let hidden = protect(
                 &listed
@@ -595,7 +595,13 @@ pub async fn answer(
             Ok(tabulate(req, rows, k))
         }
         Access::Open => {
-            let base = gather(db, &OPEN_GRID, req, true).await?;
+            let base = super::grid::read_open(
+                db,
+                req,
+                req.measures.contains(&Measure::ActiveMakers),
+                req.measures.iter().any(|m| m.wants_days()),
+            )
+            .await?;
             Ok(tabulate(req, coarsen(req, base, k), k))
         }
     }
@@ -606,14 +612,6 @@ pub async fn public(db: &impl ConnectionTrait, req: Request, k: usize) -> AppRes
     let req = settle(req, Access::Open)?;
     answer(db, &req, Access::Open, k).await
 }
-
-/// The open grid: every public number is a sum of its published cells.
-pub const OPEN_GRID: [Dimension; 4] = [
-    Dimension::Quarter,
-    Dimension::Destination,
-    Dimension::Craft,
-    Dimension::CraftGroup,
-];
 
 /// A row being built from cells: what was published of it, and whether any was withheld.
 #[derive(Debug, Clone)]
@@ -677,10 +675,13 @@ fn coarsen(req: &Request, base: BTreeMap<Vec<String>, Cell>, k: usize) -> Vec<Pa
 /// Which cube a question reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Cube {
-    /// `statistics_cells`: every measure, per order and craft.
+    /// `statistics_cells`: every measure, per shop.
     Orders,
     /// `statistics_maker_cells`: values split among makers, joined to the makers (`m`).
     Makers,
+    /// `statistics_market`: every measure without the shop, its shops, makers and days listed
+    /// (see [`super::grid`]).
+    Market,
 }
 
 impl Cube {
@@ -688,12 +689,13 @@ impl Cube {
         match self {
             Self::Orders => "statistics_cells c",
             Self::Makers => "statistics_maker_cells c LEFT JOIN makers m ON m.id = c.maker_id",
+            Self::Market => "statistics_market c",
         }
     }
 
     fn sums(self) -> &'static [&'static str] {
         match self {
-            Self::Orders => &[
+            Self::Orders | Self::Market => &[
                 "orders",
                 "units",
                 "gross_mnt",
@@ -713,25 +715,57 @@ impl Cube {
         match self {
             Self::Orders => "(c.orders <> 0 OR c.units <> 0)",
             Self::Makers => "(c.gross_mnt <> 0 OR c.gross_usd <> 0 OR c.share_mnt <> 0)",
+            // Only live cells are kept there.
+            Self::Market => "1 = 1",
         }
     }
 }
 
+/// Whether a dimension or filter needs the shop: its region, country or size.
+fn of_shop(d: Dimension) -> bool {
+    matches!(
+        d,
+        Dimension::Region | Dimension::ArtisanCountry | Dimension::ShopSize
+    )
+}
+
+/// The dimensions a request's filters read.
+fn filtered(f: &Filter) -> Vec<Dimension> {
+    [
+        (f.craft.is_some(), Dimension::Craft),
+        (f.destination.is_some(), Dimension::Destination),
+        (f.region.is_some(), Dimension::Region),
+        (f.artisan_country.is_some(), Dimension::ArtisanCountry),
+        (f.shop_size.is_some(), Dimension::ShopSize),
+        (f.payment_method.is_some(), Dimension::PaymentMethod),
+    ]
+    .into_iter()
+    .filter_map(|(set, d)| set.then_some(d))
+    .collect()
+}
+
 /// The cells of a grid: from the makers' cube when it breaks down by makers'
-/// characteristics, else from the orders' cube, with the makers of each cell added from the
-/// makers' cube when active makers are asked for.
+/// characteristics; from the market grid when neither it nor the filters need the shop;
+/// else from the shops' cube, with the makers of each cell added from the makers' cube when
+/// active makers are asked for.
 async fn gather(
     db: &impl ConnectionTrait,
     grid: &[Dimension],
     req: &Request,
-    unfiltered: bool,
 ) -> AppResult<BTreeMap<Vec<String>, Cell>> {
     if grid.iter().any(|d| d.is_maker()) {
-        return cells(db, Cube::Makers, grid, req, unfiltered).await;
+        return cells(db, Cube::Makers, grid, req).await;
     }
-    let mut found = cells(db, Cube::Orders, grid, req, unfiltered).await?;
+    if !grid
+        .iter()
+        .chain(&filtered(&req.filter))
+        .any(|d| of_shop(*d))
+    {
+        return cells(db, Cube::Market, grid, req).await;
+    }
+    let mut found = cells(db, Cube::Orders, grid, req).await?;
     if req.measures.contains(&Measure::ActiveMakers) {
-        for (key, named) in cells(db, Cube::Makers, grid, req, unfiltered).await? {
+        for (key, named) in cells(db, Cube::Makers, grid, req).await? {
             if let Some(cell) = found.get_mut(&key) {
                 cell.makers = named.makers;
             }
@@ -741,7 +775,7 @@ async fn gather(
 }
 
 /// Reads a comma-separated list of ids as the databases print them.
-fn ids(list: &str) -> AppResult<BTreeSet<Uuid>> {
+pub(super) fn ids(list: &str) -> AppResult<BTreeSet<Uuid>> {
     list.split(',')
         .filter(|id| !id.trim().is_empty())
         .map(|id| Uuid::parse_str(id.trim()).map_err(|e| AppError::Internal(e.into())))
@@ -749,20 +783,18 @@ fn ids(list: &str) -> AppResult<BTreeSet<Uuid>> {
 }
 
 /// A cube summed over a grid of dimensions, per cell, within the request's range and
-/// filters (`unfiltered` for the open grid, which filters after suppression).
+/// filters.
 async fn cells(
     db: &impl ConnectionTrait,
     cube: Cube,
     grid: &[Dimension],
     req: &Request,
-    unfiltered: bool,
 ) -> AppResult<BTreeMap<Vec<String>, Cell>> {
     let backend = db.get_database_backend();
     let dims: Vec<&str> = grid.iter().map(|d| d.sql()).collect();
     let mut conditions = vec!["c.month >= ?".to_owned(), "c.month <= ?".to_owned()];
     let mut values: Vec<Value> = vec![req.from.text().into(), req.to.text().into()];
-    let none = Filter::default();
-    let f = if unfiltered { &none } else { &req.filter };
+    let f = &req.filter;
     let mut eq = |expr: &str, v: &Option<String>| {
         if let Some(v) = v {
             conditions.push(format!("{expr} = ?"));
@@ -791,15 +823,27 @@ async fn cells(
         values.push(craft.trim().to_owned().into());
         values.push(craft.trim().to_owned().into());
     }
-    let from = format!(
-        "FROM {} \
-         JOIN shops s ON s.id = c.shop_id \
-         LEFT JOIN categories k ON k.id = c.category_id \
-         LEFT JOIN categories kp ON kp.id = k.parent_id \
-         LEFT JOIN (SELECT shop_id, COUNT(*) AS n FROM makers GROUP BY shop_id) mk \
-         ON mk.shop_id = c.shop_id",
-        cube.from()
-    );
+    // Only the joins the question needs: each costs a lookup per row of the cube.
+    let read: Vec<Dimension> = grid.iter().copied().chain(filtered(f)).collect();
+    let mut from = format!("FROM {}", cube.from());
+    if read.iter().any(|d| of_shop(*d)) {
+        from.push_str(" JOIN shops s ON s.id = c.shop_id");
+    }
+    if read.contains(&Dimension::ShopSize) {
+        from.push_str(
+            " LEFT JOIN (SELECT shop_id, COUNT(*) AS n FROM makers GROUP BY shop_id) mk \
+             ON mk.shop_id = c.shop_id",
+        );
+    }
+    if read
+        .iter()
+        .any(|d| matches!(d, Dimension::Craft | Dimension::CraftGroup))
+    {
+        from.push_str(
+            " LEFT JOIN categories k ON k.id = c.category_id \
+             LEFT JOIN categories kp ON kp.id = k.parent_id",
+        );
+    }
     let select_dims: String = dims
         .iter()
         .enumerate()
@@ -813,15 +857,20 @@ async fn cells(
         .collect::<Vec<_>>()
         .join(", ");
     let where_sql = conditions.join(" AND ");
-    // One row per cell, its shops listed in it: a cell's row costs one hand-off from the
-    // database thread, where a row per cell and shop cost thousands per question.
-    let list = |col: &str| match backend {
-        DbBackend::Postgres => format!("string_agg(DISTINCT CAST(c.{col} AS TEXT), ',')"),
-        _ => format!("GROUP_CONCAT(DISTINCT hex(c.{col}))"),
-    };
+    let wants_makers = req.measures.contains(&Measure::ActiveMakers);
+    let wants_days = req.measures.iter().any(|m| m.wants_days());
     let makers = match cube {
-        Cube::Orders => String::new(),
-        Cube::Makers => format!("{} AS makers, ", list("maker_id")),
+        Cube::Makers => format!("{} AS makers, ", id_list(backend, "maker_id")),
+        Cube::Market if wants_makers => format!("{} AS makers, ", joined(backend, "makers", ",")),
+        _ => String::new(),
+    };
+    let days = match cube {
+        Cube::Market if wants_days => format!("{} AS days, ", joined(backend, "days", "|")),
+        _ => String::new(),
+    };
+    let shops = match cube {
+        Cube::Market => joined(backend, "shops", ","),
+        _ => id_list(backend, "shop_id"),
     };
     let cell_group = if dims.is_empty() {
         String::new()
@@ -829,9 +878,8 @@ async fn cells(
         format!("GROUP BY {}", group.trim_end_matches(", "))
     };
     let sql = format!(
-        "SELECT {select_dims}{} AS shops, {makers}{sums} {from} \
+        "SELECT {select_dims}{shops} AS shops, {makers}{days}{sums} {from} \
          WHERE {where_sql} AND {} {cell_group}",
-        list("shop_id"),
         cube.live(),
     );
     let rows = db
@@ -865,22 +913,36 @@ async fn cells(
                 *field = row.try_get("", name)?;
             }
         }
-        let mut makers = match cube {
-            Cube::Orders => BTreeSet::new(),
-            Cube::Makers => ids(&row
+        let mut makers = if makers.is_empty() {
+            BTreeSet::new()
+        } else {
+            ids(&row
                 .try_get::<Option<String>>("", "makers")?
-                .unwrap_or_default())?,
+                .unwrap_or_default())?
         };
         makers.remove(&Uuid::nil());
-        let cell = Cell {
+        let mut cell = Cell {
             measures,
             shops: ids(&shops)?,
             makers,
             days: HashMap::new(),
         };
+        if !days.is_empty() {
+            let lists: Option<String> = row.try_get("", "days")?;
+            for list in lists
+                .as_deref()
+                .unwrap_or_default()
+                .split('|')
+                .filter(|l| !l.is_empty())
+            {
+                for (d, n) in super::grid::parse_days(list)? {
+                    *cell.days.entry(d).or_default() += n;
+                }
+            }
+        }
         cells.insert(key, cell);
     }
-    if cube == Cube::Orders && req.measures.iter().any(|m| m.wants_days()) {
+    if cube == Cube::Orders && wants_days {
         let sql = format!(
             "SELECT {select_dims}c.kind AS kind, c.days AS days, \
              CAST(SUM(c.orders) AS BIGINT) AS n {} WHERE {where_sql} \
@@ -912,13 +974,36 @@ async fn cells(
     Ok(cells)
 }
 
-pub(crate) fn shop_id_of(backend: DbBackend, row: &sea_orm::QueryResult) -> AppResult<Uuid> {
+/// The distinct ids of a column of the cube (`c`) in a group, comma-separated: a cell's row
+/// with its shops listed costs one hand-off from the database thread, where a row per cell
+/// and shop cost thousands per question.
+pub(super) fn id_list(backend: DbBackend, col: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("string_agg(DISTINCT CAST(c.{col} AS TEXT), ',')"),
+        _ => format!("GROUP_CONCAT(DISTINCT hex(c.{col}))"),
+    }
+}
+
+/// A text column of a grid (`c`) joined over a group with `sep`.
+fn joined(backend: DbBackend, col: &str, sep: &str) -> String {
+    match backend {
+        DbBackend::Postgres => format!("string_agg(c.{col}, '{sep}')"),
+        _ => format!("GROUP_CONCAT(c.{col}, '{sep}')"),
+    }
+}
+
+/// A uuid column of a raw row (SQLite stores them as blobs).
+pub(super) fn uuid_at(
+    backend: DbBackend,
+    row: &sea_orm::QueryResult,
+    col: &str,
+) -> AppResult<Uuid> {
     Ok(match backend {
         DbBackend::Sqlite => {
-            let bytes: Vec<u8> = row.try_get("", "shop_id")?;
+            let bytes: Vec<u8> = row.try_get("", col)?;
             Uuid::from_slice(&bytes).map_err(|e| AppError::Internal(e.into()))?
         }
-        _ => row.try_get::<Uuid>("", "shop_id")?,
+        _ => row.try_get::<Uuid>("", col)?,
     })
 }
 

@@ -525,10 +525,13 @@ async fn gobi_owner_id(app: &TestApp, shop: &ShopFixture) -> Value {
     r.expect_data()["me"]["id"].clone()
 }
 
-/// Every cell, histogram row and maker cell, as the database holds them, without ids or
-/// empty rows.
-async fn cube(app: &TestApp) -> (Vec<String>, Vec<String>, Vec<String>) {
-    use darkhan::entities::{statistics_cells, statistics_days, statistics_maker_cells};
+/// Every cell, histogram row, maker cell and grid cell (open, then market), as the database
+/// holds them, without ids or empty rows.
+async fn cube(app: &TestApp) -> (Vec<String>, Vec<String>, Vec<String>, Vec<String>) {
+    use darkhan::entities::{
+        statistics_cells, statistics_days, statistics_maker_cells, statistics_market,
+        statistics_open,
+    };
     use sea_orm::EntityTrait;
     let mut cells: Vec<String> = statistics_cells::Entity::find()
         .all(&app.state.db)
@@ -608,7 +611,55 @@ async fn cube(app: &TestApp) -> (Vec<String>, Vec<String>, Vec<String>) {
         })
         .collect();
     makers.sort();
-    (cells, days, makers)
+    let mut open: Vec<String> = statistics_open::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("open cells")
+        .into_iter()
+        .map(|o| {
+            let mut shops: Vec<&str> = o.shops.split(',').collect();
+            shops.sort_unstable();
+            format!(
+                "{} {} {} {} {} {} {} {} {} {}",
+                o.quarter,
+                o.category_id,
+                o.country,
+                shops.join(","),
+                o.makers,
+                o.days,
+                o.orders,
+                o.units,
+                o.gross_mnt,
+                o.share_usd
+            )
+        })
+        .collect();
+    let market = statistics_market::Entity::find()
+        .all(&app.state.db)
+        .await
+        .expect("market cells")
+        .into_iter()
+        .map(|o| {
+            let mut shops: Vec<&str> = o.shops.split(',').collect();
+            shops.sort_unstable();
+            format!(
+                "M {} {} {} {} {} {} {} {} {} {} {}",
+                o.month,
+                o.category_id,
+                o.country,
+                o.method,
+                shops.join(","),
+                o.makers,
+                o.days,
+                o.orders,
+                o.units,
+                o.gross_mnt,
+                o.share_usd
+            )
+        });
+    open.extend(market);
+    open.sort();
+    (cells, days, makers, open)
 }
 
 #[tokio::test]
@@ -701,6 +752,33 @@ async fn the_incremental_cube_and_a_rebuild_agree_after_a_random_history() {
         "{rebuilt}"
     );
     assert_eq!(cube(app).await, incremental);
+    // The market grid (no shop dimension) and the shops' cube (asked through a filter every
+    // shop passes) answer alike.
+    let month = this_month();
+    let every = json!([
+        "ORDERS",
+        "UNITS",
+        "GROSS_USD",
+        "ARTISANS_SHARE_MNT",
+        "ACTIVE_SHOPS",
+        "ACTIVE_MAKERS",
+        "NEW_BUYERS",
+        "REPEAT_BUYER_ORDERS",
+        "MEDIAN_DAYS_TO_SHIP",
+        "MEDIAN_DAYS_TO_DELIVER",
+        "REFUND_RATE"
+    ]);
+    let ask = |f: Value| json!({ "d": ["DESTINATION", "PAYMENT_METHOD"], "m": every, "from": month, "to": month, "f": f });
+    let market = stats(app, Some(&w.admin.access), ask(Value::Null)).await;
+    let shops_cube = stats(
+        app,
+        Some(&w.admin.access),
+        ask(json!({ "artisanCountry": "MN" })),
+    )
+    .await;
+    let market = market.expect_data()["marketStatistics"]["rows"].clone();
+    assert!(market.as_array().is_some_and(|r| !r.is_empty()));
+    assert_eq!(market, shops_cube.expect_data()["marketStatistics"]["rows"]);
     let r = app
         .gql(
             Some(&shops[0].1.owner.access),
