@@ -6,6 +6,8 @@
 //! - `statistics_market`: per month, craft, destination and payment method: researchers'
 //!   questions that do not break down by the shop's region, country or size.
 //!
+//! Grid cells list shops by a number each (`statistics_shop_numbers`), not by id.
+//!
 //! Every paid order is queued, so the drain fills these and the makers' cube (000017) in on
 //! existing databases.
 
@@ -18,11 +20,6 @@ use crate::ddl::{big, drop_tables, index, long_text, table, text, uuid_col, uuid
 pub struct Migration;
 
 const GRIDS: [&str; 2] = ["statistics_open", "statistics_market"];
-const CUBES: [&str; 3] = [
-    "statistics_cells",
-    "statistics_maker_cells",
-    "statistics_days",
-];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -67,11 +64,22 @@ impl MigrationTrait for Migration {
             )
             .await?;
         }
-        // The drain refreshes the grid cells an order touched from the cubes' rows of that
-        // craft and destination.
-        for cube in CUBES {
-            index(manager, cube, &["category_id", "country", "month"], false).await?;
-        }
+        // Grid cells list shops by these small numbers, not their ids: a year's answer then
+        // carries a tenth of the text.
+        table(
+            manager,
+            "statistics_shop_numbers",
+            vec![
+                uuid_pk("shop_id"),
+                ColumnDef::new(Alias::new("number"))
+                    .integer()
+                    .not_null()
+                    .unique_key()
+                    .to_owned(),
+            ],
+            vec![],
+        )
+        .await?;
         let db = manager.get_connection();
         let backend = db.get_database_backend();
         let sql = match backend {
@@ -93,16 +101,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for cube in CUBES {
-            manager
-                .drop_index(
-                    Index::drop()
-                        .name(format!("{cube}_category_id_country_month_idx"))
-                        .table(Alias::new(cube))
-                        .to_owned(),
-                )
-                .await?;
-        }
+        drop_tables(manager, &["statistics_shop_numbers"]).await?;
         drop_tables(manager, &GRIDS).await
     }
 }

@@ -113,6 +113,7 @@ const REFRESH_LOCK: i64 = 0x0053_5441_5447_5244;
 pub async fn refresh(db: &impl ConnectionTrait, touched: Option<&Touched>) -> AppResult<()> {
     let backend = db.get_database_backend();
     crate::db::lock_until_commit(db, REFRESH_LOCK).await?;
+    number_shops(db).await?;
     let Some(touched) = touched else {
         for grid in [Grid::Open, Grid::Market] {
             db.execute_raw(Statement::from_string(
@@ -164,6 +165,40 @@ pub async fn refresh(db: &impl ConnectionTrait, touched: Option<&Touched>) -> Ap
         }
     }
     Ok(())
+}
+
+/// Gives every shop without one the next number (refreshes take turns, so two never pick the
+/// same).
+async fn number_shops(db: &impl ConnectionTrait) -> AppResult<()> {
+    db.execute_unprepared(
+        "INSERT INTO statistics_shop_numbers (shop_id, number) \
+         SELECT s.id, (SELECT COALESCE(MAX(number), 0) FROM statistics_shop_numbers) \
+         + ROW_NUMBER() OVER (ORDER BY s.id) FROM shops s \
+         WHERE NOT EXISTS (SELECT 1 FROM statistics_shop_numbers n WHERE n.shop_id = s.id)",
+    )
+    .await?;
+    Ok(())
+}
+
+/// The distinct numbers of a group's shops, comma-separated.
+fn number_list(backend: sea_orm::DbBackend) -> &'static str {
+    match backend {
+        sea_orm::DbBackend::Postgres => "string_agg(DISTINCT CAST(n.number AS TEXT), ',')",
+        _ => "GROUP_CONCAT(DISTINCT n.number)",
+    }
+}
+
+/// Shops as a grid lists them: each number stands for one shop (the same within any answer).
+pub(super) fn numbered(list: &str) -> AppResult<BTreeSet<Uuid>> {
+    list.split(',')
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| {
+            n.trim()
+                .parse::<u128>()
+                .map(Uuid::from_u128)
+                .map_err(|e| AppError::Internal(e.into()))
+        })
+        .collect()
 }
 
 fn key_list(keys: &[&(Uuid, String, String)]) -> (String, Vec<Value>) {
@@ -248,8 +283,9 @@ async fn compute(
     let mut out: BTreeMap<Key, Computed> = BTreeMap::new();
     for row in run(format!(
         "{head}, {} AS shops, {sums} FROM statistics_cells c \
+         JOIN statistics_shop_numbers n ON n.shop_id = c.shop_id \
          WHERE {condition} AND (c.orders <> 0 OR c.units <> 0) {group}",
-        id_list(backend, "shop_id")
+        number_list(backend)
     ))
     .await?
     {
@@ -384,9 +420,15 @@ pub async fn read_open(
         .map(|c| format!("c.{c} AS {c}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let extra = match (makers, days) {
+        (true, true) => "c.makers AS makers, c.days AS days, ",
+        (true, false) => "c.makers AS makers, ",
+        (false, true) => "c.days AS days, ",
+        (false, false) => "",
+    };
     let sql = format!(
         "SELECT c.quarter AS quarter, c.country AS country, {} AS craft, {} AS craft_group, \
-         c.shops AS shops, c.makers AS makers, c.days AS days, {sums} \
+         c.shops AS shops, {extra}{sums} \
          FROM statistics_open c \
          LEFT JOIN categories k ON k.id = c.category_id \
          LEFT JOIN categories kp ON kp.id = k.parent_id \
@@ -409,7 +451,7 @@ pub async fn read_open(
         }
         let mut cell = Cell {
             measures,
-            shops: ids(&row.try_get::<String>("", "shops")?)?,
+            shops: numbered(&row.try_get::<String>("", "shops")?)?,
             ..Cell::default()
         };
         if makers {

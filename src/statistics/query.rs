@@ -923,7 +923,10 @@ async fn cells(
         makers.remove(&Uuid::nil());
         let mut cell = Cell {
             measures,
-            shops: ids(&shops)?,
+            shops: match cube {
+                Cube::Market => super::grid::numbered(&shops)?,
+                _ => ids(&shops)?,
+            },
             makers,
             days: HashMap::new(),
         };
