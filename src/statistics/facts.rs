@@ -63,6 +63,20 @@ pub struct Measures {
     pub repeat_orders: i64,
 }
 
+/// The columns of [`Measures`] in facts, cubes and grids, in the order of
+/// [`Measures::fields`].
+pub const MEASURE_COLUMNS: [&str; 9] = [
+    "orders",
+    "units",
+    "gross_mnt",
+    "gross_usd",
+    "share_mnt",
+    "share_usd",
+    "refunded_orders",
+    "new_buyers",
+    "repeat_orders",
+];
+
 impl Measures {
     pub(super) fn fields(&mut self) -> [&mut i64; 9] {
         [
@@ -571,7 +585,7 @@ async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
         _ => "randomblob(16)",
     };
     const KEY: &str = "month, shop_id, category_id, country, method";
-    let sums: Vec<String> = statistics_facts_measures()
+    let sums: Vec<String> = MEASURE_COLUMNS
         .iter()
         .map(|m| format!("SUM({m})"))
         .collect();
@@ -579,7 +593,7 @@ async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
         .execute_unprepared(&format!(
             "INSERT INTO statistics_cells (id, {KEY}, {}) \
              SELECT {id}, {KEY}, {} FROM statistics_facts GROUP BY {KEY} HAVING {}",
-            statistics_facts_measures().join(", "),
+            MEASURE_COLUMNS.join(", "),
             sums.join(", "),
             sums.iter()
                 .map(|s| format!("{s} <> 0"))
@@ -601,21 +615,6 @@ async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
     ))
     .await?;
     Ok(cells)
-}
-
-/// The measures a fact and a cell share, by column.
-fn statistics_facts_measures() -> [&'static str; 9] {
-    [
-        "orders",
-        "units",
-        "gross_mnt",
-        "gross_usd",
-        "share_mnt",
-        "share_usd",
-        "refunded_orders",
-        "new_buyers",
-        "repeat_orders",
-    ]
 }
 
 fn stored(f: statistics_facts::Model) -> Fact {

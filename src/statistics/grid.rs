@@ -222,17 +222,7 @@ struct Scope {
     values: Vec<Value>,
 }
 
-const SUMS: [&str; 9] = [
-    "orders",
-    "units",
-    "gross_mnt",
-    "gross_usd",
-    "share_mnt",
-    "share_usd",
-    "refunded_orders",
-    "new_buyers",
-    "repeat_orders",
-];
+const SUMS: [&str; 9] = super::facts::MEASURE_COLUMNS;
 
 /// The grid's cells in scope (every one without a scope), summed from the cubes with the same
 /// rule for live rows as the questions that read the cubes.

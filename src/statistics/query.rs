@@ -695,17 +695,7 @@ impl Cube {
 
     fn sums(self) -> &'static [&'static str] {
         match self {
-            Self::Orders | Self::Market => &[
-                "orders",
-                "units",
-                "gross_mnt",
-                "gross_usd",
-                "share_mnt",
-                "share_usd",
-                "refunded_orders",
-                "new_buyers",
-                "repeat_orders",
-            ],
+            Self::Orders | Self::Market => &super::facts::MEASURE_COLUMNS,
             Self::Makers => &["gross_mnt", "gross_usd", "share_mnt", "share_usd"],
         }
     }
@@ -898,17 +888,10 @@ async fn cells(
             .map(|i| row.try_get::<String>("", &format!("d{i}")))
             .collect::<Result<Vec<_>, _>>()?;
         let mut measures = Measures::default();
-        for (name, field) in [
-            ("orders", &mut measures.orders),
-            ("units", &mut measures.units),
-            ("gross_mnt", &mut measures.gross_mnt),
-            ("gross_usd", &mut measures.gross_usd),
-            ("share_mnt", &mut measures.share_mnt),
-            ("share_usd", &mut measures.share_usd),
-            ("refunded_orders", &mut measures.refunded_orders),
-            ("new_buyers", &mut measures.new_buyers),
-            ("repeat_orders", &mut measures.repeat_orders),
-        ] {
+        for (name, field) in super::facts::MEASURE_COLUMNS
+            .into_iter()
+            .zip(measures.fields())
+        {
             if cube.sums().contains(&name) {
                 *field = row.try_get("", name)?;
             }
