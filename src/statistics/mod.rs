@@ -4,9 +4,10 @@
 //! and for each shop beside its market. Every published figure is k-protected
 //! ([`query::protect`]); no output names a shop or a person.
 //!
-//! Builds on orders and catalog: [`facts`] turns paid orders into a monthly cube, kept
-//! current from the queue the orders domain fills, [`query`] reads it, [`open_data`] writes
-//! the public files.
+//! Builds on orders and catalog: [`facts`] turns paid orders into monthly cubes (per shop and
+//! per maker), kept current from the queue the orders domain fills, [`grid`] keeps the
+//! shop-free grids most questions read, [`query`] reads them, [`open_data`] writes the
+//! public files.
 
 pub mod charts;
 pub mod facts;
