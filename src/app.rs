@@ -120,7 +120,7 @@ fn spawn_statistics_drain(state: AppState) -> tokio::task::JoinHandle<()> {
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if let Err(e) = crate::statistics::facts::drain(&state).await {
+            if let Err(e) = crate::statistics::cube::drain(&state).await {
                 tracing::warn!(error = ?e, "recomputing market statistics failed; retried");
             }
         }

@@ -118,7 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     h.buyers, h.orders, h.lines
                 );
                 let state = app::build_state(settings).await?;
-                let r = darkhan::statistics::facts::rebuild(&state)
+                let r = darkhan::statistics::cube::rebuild(&state)
                     .await
                     .map_err(darkhan::error::AppError::into_anyhow)?;
                 println!("market statistics: {} facts, {} cells", r.facts, r.cells);
@@ -128,7 +128,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::RebuildStatistics => {
             let state = app::build_state(settings).await?;
             let started = std::time::Instant::now();
-            let r = darkhan::statistics::facts::rebuild(&state)
+            let r = darkhan::statistics::cube::rebuild(&state)
                 .await
                 .map_err(darkhan::error::AppError::into_anyhow)?;
             println!(

@@ -88,14 +88,26 @@ impl Gender {
     }
 }
 
-/// The declared characteristics of a maker who consented, `None` otherwise.
-pub fn maker_statistics(maker: &makers::Model) -> Option<MakerStatistics> {
-    maker.statistics_consent_at?;
-    Some(MakerStatistics {
-        gender: maker.gender.as_deref().and_then(Gender::parse),
-        birth_year: maker.birth_year,
-        cooperative_member: maker.cooperative_member,
-    })
+/// What a maker consented to be counted by, when they consented, as `caller` may see it:
+/// only whoever manages the maker's shop, and only with consent. The one place this rule is
+/// written.
+pub fn maker_statistics(
+    maker: &makers::Model,
+    shop: &shops::Model,
+    caller: Caller,
+) -> Option<(chrono::DateTime<Utc>, MakerStatistics)> {
+    let consented_at = maker.statistics_consent_at?;
+    if maker.shop_id != shop.id || !caller.manages(shop.owner_id) {
+        return None;
+    }
+    Some((
+        consented_at,
+        MakerStatistics {
+            gender: maker.gender.as_deref().and_then(Gender::parse),
+            birth_year: maker.birth_year,
+            cooperative_member: maker.cooperative_member,
+        },
+    ))
 }
 
 /// Records or withdraws a maker's consent: no characteristic is kept without it.

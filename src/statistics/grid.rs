@@ -13,7 +13,7 @@ use sea_orm::{ConnectionTrait, Statement, Value};
 use uuid::Uuid;
 
 use super::{
-    facts::{CellKey, Measures},
+    facts::{CellKey, MEASURE_COLUMNS, Measures},
     query::{Cell, Dimension, Month, Request, id_list, ids, uuid_at},
 };
 use crate::error::{AppError, AppResult};
@@ -222,8 +222,6 @@ struct Scope {
     values: Vec<Value>,
 }
 
-const SUMS: [&str; 9] = super::facts::MEASURE_COLUMNS;
-
 /// The grid's cells in scope (every one without a scope), summed from the cubes with the same
 /// rule for live rows as the questions that read the cubes.
 async fn compute(
@@ -265,7 +263,7 @@ async fn compute(
         Grid::Open => "GROUP BY 1, 2, 3",
         Grid::Market => "GROUP BY 1, 2, 3, 4",
     };
-    let sums = SUMS
+    let sums = MEASURE_COLUMNS
         .iter()
         .map(|c| format!("CAST(SUM(c.{c}) AS BIGINT) AS {c}"))
         .collect::<Vec<_>>()
@@ -280,7 +278,7 @@ async fn compute(
     .await?
     {
         let mut measures = Measures::default();
-        for (name, field) in SUMS.iter().zip(measures.fields()) {
+        for (name, field) in MEASURE_COLUMNS.iter().zip(measures.fields()) {
             *field = row.try_get("", name)?;
         }
         out.insert(
@@ -331,7 +329,7 @@ async fn compute(
     Ok(out)
 }
 
-const COLUMNS: usize = 8 + SUMS.len();
+const COLUMNS: usize = 8 + MEASURE_COLUMNS.len();
 
 async fn store(
     db: &impl ConnectionTrait,
@@ -367,7 +365,7 @@ async fn store(
     let columns = format!(
         "id, {}, category_id, country, method, shops, makers, days, {}",
         grid.period_column(),
-        SUMS.join(", ")
+        MEASURE_COLUMNS.join(", ")
     );
     let one = format!("({})", vec!["?"; COLUMNS].join(", "));
     for chunk in rows.chunks(500) {
@@ -405,7 +403,7 @@ pub async fn read_open(
     days: bool,
 ) -> AppResult<BTreeMap<Vec<String>, Cell>> {
     let backend = db.get_database_backend();
-    let sums = SUMS
+    let sums = MEASURE_COLUMNS
         .iter()
         .map(|c| format!("c.{c} AS {c}"))
         .collect::<Vec<_>>()
@@ -436,7 +434,7 @@ pub async fn read_open(
     let mut cells = BTreeMap::new();
     for row in rows {
         let mut measures = Measures::default();
-        for (name, field) in SUMS.iter().zip(measures.fields()) {
+        for (name, field) in MEASURE_COLUMNS.iter().zip(measures.fields()) {
             *field = row.try_get("", name)?;
         }
         let mut cell = Cell {

@@ -4,12 +4,15 @@
 //! and for each shop beside its market. Every published figure is k-protected
 //! ([`query::protect`]); no output names a shop or a person.
 //!
-//! Builds on orders and catalog: [`facts`] turns paid orders into monthly cubes (per shop and
-//! per maker), kept current from the queue the orders domain fills, [`grid`] keeps the
+//! Builds on orders and catalog: [`facts`] turns paid orders into facts, [`cube`] sums them
+//! into monthly cubes (per shop and per maker), kept current from the queue the orders domain
+//! fills, [`grid`] keeps the
 //! shop-free grids most questions read, [`query`] reads them, [`open_data`] writes the
 //! public files.
 
 pub mod charts;
+pub mod cube;
+pub mod dictionary;
 pub mod facts;
 pub mod grid;
 pub mod open_data;
@@ -188,7 +191,7 @@ pub async fn shop_position(
 
 /// Recomputes the statistics from the orders (after a data repair, or to check them).
 /// Admins; `darkhan rebuild-statistics` does the same from the command line.
-pub async fn rebuild(state: &AppState, caller: CurrentUser) -> AppResult<facts::Rebuilt> {
+pub async fn rebuild(state: &AppState, caller: CurrentUser) -> AppResult<cube::Rebuilt> {
     caller.require_role(&[Role::Admin])?;
-    facts::rebuild(state).await
+    cube::rebuild(state).await
 }

@@ -109,7 +109,7 @@ async fn buy(w: &World, token: &str, address: &str, variants: &[&str], key: &str
 async fn drained(app: &TestApp) {
     use sea_orm::{EntityTrait, PaginatorTrait};
     for _ in 0..100 {
-        darkhan::statistics::facts::drain(&app.state)
+        darkhan::statistics::cube::drain(&app.state)
             .await
             .expect("drain");
         let left = darkhan::entities::statistics_queue::Entity::find()

@@ -169,19 +169,23 @@ impl Maker {
     /// whoever manages the shop (null for everyone else, and when the maker has not
     /// consented).
     async fn statistics(&self, ctx: &Context<'_>) -> Result<Option<MakerStatistics>> {
-        let Some(declared) = crate::catalog::shops::maker_statistics(&self.0) else {
-            return Ok(None);
-        };
-        let shop = crate::kit::loaders::one(&loaders(ctx)?.shops, self.0.shop_id).await?;
-        if !shop.is_some_and(|s| self.2.caller.manages(s.owner_id)) {
+        if self.0.statistics_consent_at.is_none() {
             return Ok(None);
         }
-        Ok(Some(MakerStatistics {
-            consented_at: self.0.statistics_consent_at.unwrap_or(self.0.created_at),
-            gender: declared.gender.map(Into::into),
-            birth_year: declared.birth_year,
-            cooperative_member: declared.cooperative_member,
-        }))
+        let Some(shop) = crate::kit::loaders::one(&loaders(ctx)?.shops, self.0.shop_id).await?
+        else {
+            return Ok(None);
+        };
+        Ok(
+            crate::catalog::shops::maker_statistics(&self.0, &shop, self.2.caller).map(
+                |(consented_at, declared)| MakerStatistics {
+                    consented_at,
+                    gender: declared.gender.map(Into::into),
+                    birth_year: declared.birth_year,
+                    cooperative_member: declared.cooperative_member,
+                },
+            ),
+        )
     }
 }
 
