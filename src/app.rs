@@ -191,16 +191,16 @@ fn spawn_cache_listener(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(crate::events::DomainEvent::CatalogueChanged { origin })
                     if origin != state.server_id =>
                 {
-                    state.response_cache.invalidate()
+                    state.forget_catalogue()
                 }
                 Ok(crate::events::DomainEvent::StockChanged { origin, products })
                     if origin != state.server_id =>
                 {
-                    state.response_cache.invalidate_products(&products)
+                    state.forget_stock(&products)
                 }
                 Ok(_) => {}
                 // Missed events may have been changes: forget, to be safe.
-                Err(RecvError::Lagged(_)) => state.response_cache.invalidate(),
+                Err(RecvError::Lagged(_)) => state.forget_catalogue(),
                 Err(RecvError::Closed) => return,
             }
         }

@@ -181,12 +181,6 @@ impl ResponseCache {
         }
     }
 
-    /// Counts whole-catalogue changes (not stock moves): what other per-server copies of
-    /// catalogue data, such as exchange rates, are checked against.
-    pub fn catalogue_generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
-    }
-
     /// Forgets the responses that showed any of `products`, or listed products by stock: their
     /// stock changed. Everything else stays.
     pub fn invalidate_products(&self, products: &[Uuid]) {
@@ -207,6 +201,80 @@ impl ResponseCache {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+    }
+}
+
+/// What changed, and when, for the per-server copies of catalogue data that live longer than
+/// a response (the catalogue's product cards, exchange rates): a copy takes a [`Stamp`] before
+/// it reads the database and is shown again only while nothing it showed has changed since.
+/// Whole-catalogue changes count in one generation; stock changes are logged by product, so a
+/// checkout outdates only the copies of the products it sold.
+#[derive(Default)]
+pub struct Changes {
+    catalogue: AtomicU64,
+    stock: AtomicU64,
+    /// The latest stock changes, oldest first: each with the `stock` count it took.
+    log: Mutex<std::collections::VecDeque<(u64, Vec<Uuid>)>>,
+}
+
+/// The moment a copy was read at, as [`Changes`] counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    pub catalogue: u64,
+    stock: u64,
+}
+
+/// Stock changes remembered; a copy older than all of them is read again.
+const STOCK_LOG: usize = 4096;
+
+impl Changes {
+    /// Now, for a copy about to be read.
+    pub fn stamp(&self) -> Stamp {
+        // Stock first: a change between the two reads then makes the copy look older, never
+        // newer, than it is.
+        let stock = self.stock.load(Ordering::Acquire);
+        Stamp {
+            catalogue: self.catalogue.load(Ordering::Acquire),
+            stock,
+        }
+    }
+
+    pub fn catalogue_changed(&self) {
+        self.catalogue.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn stock_changed(&self, products: &[Uuid]) {
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let count = self.stock.fetch_add(1, Ordering::AcqRel) + 1;
+        log.push_back((count, products.to_vec()));
+        while log.len() > STOCK_LOG {
+            log.pop_front();
+        }
+    }
+
+    /// Whether a copy of `product` read at `stamp` is still current: the stamp it is current
+    /// at now (to keep, so the next check is quick), or `None` when it must be read again.
+    pub fn current(&self, stamp: Stamp, product: Uuid) -> Option<Stamp> {
+        let now = self.stamp();
+        if now.catalogue != stamp.catalogue {
+            return None;
+        }
+        if now.stock == stamp.stock {
+            return Some(stamp);
+        }
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        // Forgotten changes might have touched it.
+        if log
+            .front()
+            .is_none_or(|(count, _)| *count > stamp.stock + 1)
+        {
+            return None;
+        }
+        let touched = log
+            .iter()
+            .filter(|(count, _)| *count > stamp.stock && *count <= now.stock)
+            .any(|(_, products)| products.contains(&product));
+        (!touched).then_some(now)
     }
 }
 
@@ -304,5 +372,30 @@ mod tests {
             response("a"),
         );
         assert!(cache.get("k").is_none());
+    }
+
+    #[test]
+    fn a_copy_is_current_until_what_it_showed_changes() {
+        let changes = Changes::default();
+        let (rug, ring) = (Uuid::now_v7(), Uuid::now_v7());
+        let read = changes.stamp();
+        assert_eq!(changes.current(read, rug), Some(read));
+        changes.stock_changed(&[ring]);
+        let later = changes.current(read, rug).expect("the rug did not change");
+        assert_ne!(
+            later, read,
+            "the stamp moves on, so the next check is quick"
+        );
+        assert_eq!(changes.current(read, ring), None, "the ring's stock moved");
+        assert_eq!(changes.current(later, rug), Some(later));
+        changes.catalogue_changed();
+        assert_eq!(changes.current(later, rug), None);
+        // Older than every remembered stock change: read again.
+        let old = changes.stamp();
+        for _ in 0..=STOCK_LOG {
+            changes.stock_changed(&[ring]);
+        }
+        assert_eq!(changes.current(old, rug), None);
+        assert!(changes.current(changes.stamp(), rug).is_some());
     }
 }

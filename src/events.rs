@@ -83,10 +83,14 @@ impl EventBus {
                         }
                         Err(e) => tracing::warn!(error = %e, "unreadable event"),
                     },
-                    // The listener reconnects on the next recv; events sent meanwhile are lost,
-                    // which subscribers tolerate because they re-read state.
+                    // The listener reconnects on the next recv; events sent meanwhile are lost.
+                    // Subscribers re-read state, but copies of the catalogue kept here might
+                    // have missed a change: they are forgotten, as if one came from elsewhere.
                     Err(e) => {
                         tracing::warn!(error = %e, "event listener lost its connection");
+                        let _ = sender.send(DomainEvent::CatalogueChanged {
+                            origin: Uuid::nil(),
+                        });
                         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                     }
                 }

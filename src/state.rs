@@ -11,7 +11,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::TokenKeys,
-    cache::ResponseCache,
+    cache::{Changes, ResponseCache},
     config::Settings,
     error::{AppError, AppResult},
     events::EventBus,
@@ -58,6 +58,33 @@ pub struct AppState {
     pub storage: Arc<crate::storage::Storage>,
     /// Image processing and other CPU-heavy jobs, bounded so they cannot starve requests.
     pub cpu: Arc<crate::workpool::WorkPool>,
+    /// What changed when, for the copies of data kept here beyond one request.
+    pub changes: Arc<Changes>,
+    /// Such copies, kept by the domains that own them (the catalogue's product cards).
+    pub read_models: Arc<ReadModels>,
+}
+
+/// Per-server read models, one of each type, made on first use. Core keeps them without
+/// knowing what they hold; each is checked against [`Changes`] by its owner.
+#[derive(Default)]
+pub struct ReadModels(
+    std::sync::Mutex<
+        std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>,
+    >,
+);
+
+impl ReadModels {
+    pub fn get<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut models = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let model = models
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        // The entry was made for T, under T's TypeId.
+        model
+            .downcast::<T>()
+            .unwrap_or_else(|_| Arc::new(T::default()))
+    }
 }
 
 impl AppState {
@@ -72,6 +99,8 @@ impl AppState {
             tally: Arc::default(),
             rates: Arc::default(),
             server_id: uuid::Uuid::now_v7(),
+            changes: Arc::default(),
+            read_models: Arc::default(),
             stripe: Gateway::from_settings(&settings.stripe)
                 .context("configuring Stripe")?
                 .map(Arc::new),
@@ -101,7 +130,7 @@ impl AppState {
     /// coalesced (`app::spawn_cache_broadcaster`): under a burst of checkouts one PostgreSQL
     /// `NOTIFY` a tick serves them all, since every `NOTIFY` takes a global lock at commit.
     pub fn catalogue_changed(&self) {
-        self.response_cache.invalidate();
+        self.forget_catalogue();
         self.catalogue_dirty
             .store(true, std::sync::atomic::Ordering::Release);
     }
@@ -114,18 +143,31 @@ impl AppState {
         if products.is_empty() {
             return;
         }
-        self.response_cache.invalidate_products(&products);
+        self.forget_stock(&products);
         self.stock_dirty
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(products);
     }
 
+    /// What this server keeps of the catalogue is outdated (a change here, or news of one
+    /// from another server): cached responses, product cards and rates.
+    pub fn forget_catalogue(&self) {
+        self.changes.catalogue_changed();
+        self.response_cache.invalidate();
+    }
+
+    /// What this server keeps of these products' stock is outdated.
+    pub fn forget_stock(&self, products: &[uuid::Uuid]) {
+        self.changes.stock_changed(products);
+        self.response_cache.invalidate_products(products);
+    }
+
     /// The exchange rates for showing prices: read once and shared by this server's requests
     /// until a catalogue change (rates are set through the catalogue) or 10 s have passed,
     /// instead of one query per request. Checkout reads its own rates, in its transaction.
     pub async fn exchange_rates(&self) -> AppResult<Arc<crate::money::Rates>> {
-        let generation = self.response_cache.catalogue_generation();
+        let generation = self.changes.stamp().catalogue;
         {
             let shared = self.rates.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(s) = shared.as_ref()

@@ -12,7 +12,13 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{rates, search, taxonomy};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Instant,
+};
+
+use super::{cards, rates, search, taxonomy};
 use crate::{
     auth::Caller,
     entities::users::Role,
@@ -24,6 +30,7 @@ use crate::{
     error::{AppError, AppResult},
     kit::pagination::size_and_direction,
     money::{Currency, Money, Rates},
+    state::AppState,
 };
 
 /// What to narrow the catalogue to. Prices are in `price_currency`.
@@ -341,14 +348,62 @@ async fn filtered(
     Ok(select)
 }
 
+/// The ranked matches of `search` that pass every other filter in `select`, in rank order.
+async fn ranked_matches(
+    db: &impl ConnectionTrait,
+    select: Select<products::Entity>,
+    search: &str,
+) -> AppResult<Vec<Uuid>> {
+    let hits = search::ranked(db, search).await?;
+    let passing: std::collections::HashSet<Uuid> = select
+        .filter(products::Column::Id.is_in(hits.iter().map(|h| h.0).collect::<Vec<_>>()))
+        .select_only()
+        .column(products::Column::Id)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(hits
+        .iter()
+        .map(|h| h.0)
+        .filter(|id| passing.contains(id))
+        .collect())
+}
+
+/// Ranked searches this server answered, by search and filter, each with the catalogue
+/// generation it was read in: ranking scores every match, and the same searches come often.
+#[derive(Default)]
+pub struct Rankings(Mutex<HashMap<String, (u64, Instant, Arc<Vec<Uuid>>)>>);
+
+/// Searches remembered; beyond this the store empties rather than grows.
+const MAX_RANKINGS: usize = 2_000;
+
+impl Rankings {
+    fn get(&self, key: &str, generation: u64) -> Option<Arc<Vec<Uuid>>> {
+        let rankings = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, read_at, ranked) = rankings.get(key)?;
+        (*at == generation && read_at.elapsed() < cards::MAX_AGE).then(|| ranked.clone())
+    }
+
+    fn keep(&self, key: String, generation: u64, ranked: Arc<Vec<Uuid>>) {
+        let mut rankings = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if rankings.len() >= MAX_RANKINGS {
+            rankings.clear();
+        }
+        rankings.insert(key, (generation, Instant::now(), ranked));
+    }
+}
+
 /// A page of products matching `filter` in `sort` order.
 pub async fn list(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     caller: Caller,
     filter: &ProductFilter,
     sort: ProductSort,
     page: PageRequest,
 ) -> AppResult<ProductPage> {
+    let db = &state.db;
     if filter.include_unpublished {
         may_see_unpublished(db, caller, filter.shop_id).await?;
     }
@@ -377,23 +432,26 @@ pub async fn list(
     }
 
     if sort == ProductSort::Relevance {
-        let hits = search::ranked(db, search.unwrap_or_default()).await?;
-        // The ranked matches that pass every other filter, in rank order.
-        let passing: std::collections::HashSet<Uuid> = select
-            .filter(products::Column::Id.is_in(hits.iter().map(|h| h.0).collect::<Vec<_>>()))
-            .select_only()
-            .column(products::Column::Id)
-            .into_tuple::<Uuid>()
-            .all(db)
-            .await?
-            .into_iter()
-            .collect();
-        let ranked: Vec<Uuid> = hits
-            .iter()
-            .map(|h| h.0)
-            .filter(|id| passing.contains(id))
-            .collect();
-        return relevance_page(db, sort, &ranked, after, before, size, backward).await;
+        let search = search.unwrap_or_default();
+        let rankings = state.read_models.get::<Rankings>();
+        // Which products match depends on stock only through `inStock`; everything else
+        // changes with the catalogue.
+        let key = filter
+            .in_stock
+            .is_none()
+            .then(|| format!("{search}\u{0}{filter:?}"));
+        let stamp = state.changes.stamp();
+        let ranked = match key.as_ref().and_then(|k| rankings.get(k, stamp.catalogue)) {
+            Some(ranked) => ranked,
+            None => {
+                let ranked = Arc::new(ranked_matches(db, select, search).await?);
+                if let Some(key) = key {
+                    rankings.keep(key, stamp.catalogue, ranked.clone());
+                }
+                ranked
+            }
+        };
+        return relevance_page(state, sort, &ranked, after, before, size, backward).await;
     }
 
     let total_count = if page.want_total {
@@ -492,7 +550,7 @@ pub async fn list(
 }
 
 async fn relevance_page(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     sort: ProductSort,
     ranked: &[Uuid],
     after: Option<Mark>,
@@ -512,13 +570,11 @@ async fn relevance_page(
         .get(start as usize..end.max(start) as usize)
         .unwrap_or_default()
         .to_vec();
-    let mut models = products::Entity::find()
-        .filter(products::Column::Id.is_in(window.clone()))
-        .all(db)
-        .await?;
-    models.sort_by_key(|m| window.iter().position(|id| *id == m.id));
-    let items = models
-        .into_iter()
+    let mut cards = cards::cards(state, &window).await?;
+    let items = window
+        .iter()
+        .filter_map(|id| cards.remove(id))
+        .map(|card| card.product.clone())
         .enumerate()
         .map(|(i, p)| {
             let mark = Mark {

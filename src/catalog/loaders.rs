@@ -8,65 +8,54 @@ use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
-use super::{sales, taxonomy};
+use super::{
+    cards::{self, Card},
+    sales, taxonomy,
+};
 use crate::{
-    entities::{
-        categories, makers, product_images, product_makers, product_translations, product_variants,
-        sale_items, shops,
-    },
-    error::AppResult,
+    entities::{categories, makers, sale_items, shops},
+    error::{AppError, AppResult},
     kit::loaders::{Batch, by_column},
+    state::AppState,
 };
 
 /// The catalogue's loaders of one request.
 pub struct Loaders {
     db: DatabaseConnection,
+    /// The moment the request's prices are for.
+    now: chrono::DateTime<chrono::Utc>,
     pub shops: Batch<shops::Entity>,
-    pub makers: Batch<makers::Entity>,
     pub shop_makers: Batch<makers::Entity>,
-    pub translations: Batch<product_translations::Entity>,
-    pub variants: Batch<product_variants::Entity>,
-    pub images: Batch<product_images::Entity>,
-    pub product_makers: Batch<product_makers::Entity>,
-    /// Each product's live sale offers.
-    pub sale_offers: DataLoader<SaleOffers, HashMapCache>,
+    /// Products as browsing shows them, from this server's cards (`cards`).
+    cards: DataLoader<CardLoader, HashMapCache>,
     /// Each sale's items, for the shop managing it.
     pub sale_items: Batch<sale_items::Entity>,
     categories: OnceCell<Vec<categories::Model>>,
 }
 
-/// Live sale offers by product, read at the moment of the request.
-pub struct SaleOffers {
-    db: DatabaseConnection,
-    now: chrono::DateTime<chrono::Utc>,
-}
+/// Product cards, batched.
+pub struct CardLoader(AppState);
 
-impl Loader<Uuid> for SaleOffers {
-    type Value = Vec<sales::Offer>;
+impl Loader<Uuid> for CardLoader {
+    type Value = Arc<Card>;
     type Error = Arc<crate::error::AppError>;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        sales::live_offers(&self.db, keys, self.now)
-            .await
-            .map_err(Arc::new)
+        cards::cards(&self.0, keys).await.map_err(Arc::new)
     }
 }
 
 impl Loaders {
-    pub fn new(db: &DatabaseConnection) -> Self {
+    pub fn new(state: &AppState) -> Self {
+        let db = &state.db;
         Self {
             db: db.clone(),
+            now: chrono::Utc::now(),
             shops: by_column(
                 db,
                 shops::Column::Id,
                 shops::Column::Id,
                 |s: &shops::Model| s.id,
-            ),
-            makers: by_column(
-                db,
-                makers::Column::Id,
-                makers::Column::Id,
-                |m: &makers::Model| m.id,
             ),
             shop_makers: by_column(
                 db,
@@ -74,41 +63,14 @@ impl Loaders {
                 makers::Column::Id,
                 |m: &makers::Model| m.shop_id,
             ),
-            translations: by_column(
-                db,
-                product_translations::Column::ProductId,
-                product_translations::Column::Language,
-                |t: &product_translations::Model| t.product_id,
-            ),
-            variants: by_column(
-                db,
-                product_variants::Column::ProductId,
-                product_variants::Column::Position,
-                |v: &product_variants::Model| v.product_id,
-            ),
-            images: by_column(
-                db,
-                product_images::Column::ProductId,
-                product_images::Column::Position,
-                |i: &product_images::Model| i.product_id,
-            ),
-            product_makers: by_column(
-                db,
-                product_makers::Column::ProductId,
-                product_makers::Column::Position,
-                |pm: &product_makers::Model| pm.product_id,
-            ),
             sale_items: by_column(
                 db,
                 sale_items::Column::SaleId,
                 sale_items::Column::Id,
                 |i: &sale_items::Model| i.sale_id,
             ),
-            sale_offers: DataLoader::with_cache(
-                SaleOffers {
-                    db: db.clone(),
-                    now: chrono::Utc::now(),
-                },
+            cards: DataLoader::with_cache(
+                CardLoader(state.clone()),
                 tokio::spawn,
                 HashMapCache::default(),
             ),
@@ -116,14 +78,25 @@ impl Loaders {
         }
     }
 
-    /// A product's live sale offers (empty when none).
-    pub async fn offers(&self, product: Uuid) -> AppResult<Vec<sales::Offer>> {
-        Ok(self
-            .sale_offers
+    /// A product's card.
+    pub async fn card(&self, product: Uuid) -> AppResult<Arc<Card>> {
+        self.cards
             .load_one(product)
             .await
-            .map_err(|e| crate::error::AppError::Internal(anyhow::anyhow!("{e:?}")))?
-            .unwrap_or_default())
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("loading a card: {e:?}")))?
+            .ok_or_else(|| AppError::NotFound("product missing".into()))
+    }
+
+    /// Cards already read (a page's, read at once), so fields find them without a batch.
+    pub async fn know(&self, cards: impl IntoIterator<Item = Arc<Card>>) {
+        self.cards
+            .feed_many(cards.into_iter().map(|c| (c.product.id, c)))
+            .await;
+    }
+
+    /// A product's sale offers live at the moment of the request (empty when none).
+    pub async fn offers(&self, product: Uuid) -> AppResult<Vec<sales::Offer>> {
+        Ok(self.card(product).await?.offers_at(self.now))
     }
 
     /// Every category, read once per request.

@@ -1,6 +1,7 @@
 //! The catalogue: shops and makers, products with variants, images and translations,
 //! categories, collections, exchange rates and search.
 
+pub mod cards;
 pub mod listing;
 pub mod loaders;
 pub mod products;

@@ -138,6 +138,20 @@ pub async fn live_offers(
     product_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> AppResult<HashMap<Uuid, Vec<Offer>>> {
+    let mut offers = upcoming_offers(db, product_ids, now).await?;
+    for list in offers.values_mut() {
+        list.retain(|o| o.starts_at <= now);
+    }
+    offers.retain(|_, list| !list.is_empty());
+    Ok(offers)
+}
+
+/// The offers of each product that have not ended at `now`: live ones and those to come.
+pub async fn upcoming_offers(
+    db: &impl ConnectionTrait,
+    product_ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> AppResult<HashMap<Uuid, Vec<Offer>>> {
     let items = sale_items::Entity::find()
         .filter(sale_items::Column::ProductId.is_in(product_ids.to_vec()))
         .all(db)
@@ -146,9 +160,8 @@ pub async fn live_offers(
         return Ok(HashMap::new());
     }
     let sale_ids: Vec<Uuid> = items.iter().map(|i| i.sale_id).collect();
-    let live: HashMap<Uuid, sales::Model> = sales::Entity::find()
+    let open: HashMap<Uuid, sales::Model> = sales::Entity::find()
         .filter(sales::Column::Id.is_in(sale_ids))
-        .filter(sales::Column::StartsAt.lte(now))
         .filter(sales::Column::EndsAt.gt(now))
         .all(db)
         .await?
@@ -157,7 +170,7 @@ pub async fn live_offers(
         .collect();
     let mut out: HashMap<Uuid, Vec<Offer>> = HashMap::new();
     for item in items {
-        if let Some(sale) = live.get(&item.sale_id) {
+        if let Some(sale) = open.get(&item.sale_id) {
             out.entry(item.product_id).or_default().push(Offer {
                 sale_id: sale.id,
                 title: sale.title.clone(),

@@ -110,7 +110,7 @@ pub async fn per_request(
         }
     }
     request
-        .data(Loaders::new(&state.db))
+        .data(Loaders::new(state))
         .data(crate::media::loaders::MediaLoaders::new(&state.db))
         .data(crate::marketing::MarketingLoaders::new(&state.db))
         .data(crate::orders::loaders::OrderLoaders::new(&state.db))

@@ -363,6 +363,11 @@ pub(super) async fn execute(
         .data(crate::kit::UserAgent::from_headers(headers))
         .data(executed.clone())
         .data(read.clone());
+    if changes {
+        // Copies of the catalogue read while the mutation runs (its own answer, say) must
+        // not outlive it: they count as read before the change, which is announced below.
+        state.app.forget_catalogue();
+    }
     let response = state.schema_for(introspection).execute(request).await;
     if changes {
         state.app.catalogue_changed();

@@ -312,6 +312,10 @@ async fn run_operation(
     out: mpsc::Sender<String>,
     changes: Option<AppState>,
 ) {
+    if let Some(state) = &changes {
+        // As over HTTP: what is read while a mutation runs counts as read before it.
+        state.forget_catalogue();
+    }
     let mut stream = schema.execute_stream(request);
     let mut first = true;
     while let Some(response) = stream.next().await {

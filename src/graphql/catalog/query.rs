@@ -14,7 +14,7 @@ use super::{
 };
 use crate::{
     auth::CallerExt,
-    catalog::{listing::ProductFilter, products, shops, taxonomy},
+    catalog::{cards, listing::ProductFilter, shops, taxonomy},
     entities::{
         collections,
         shops::{self as shop_rows},
@@ -122,15 +122,15 @@ impl CatalogQuery {
         let state = ctx.data::<AppState>()?;
         let view = View::priced(ctx, language, currency).await?;
         let caller = ctx.caller();
-        let product = match (id, shop_slug, slug) {
-            (Some(id), _, _) => {
-                products::product_by_id(&state.db, caller, uuid("id", &id)?).await?
-            }
+        let card = match (id, shop_slug, slug) {
+            (Some(id), _, _) => cards::card_by_id(state, caller, uuid("id", &id)?).await?,
             (None, Some(shop), Some(slug)) => {
-                products::product_by_slug(&state.db, caller, &shop, &slug).await?
+                cards::card_by_address(state, caller, &shop, &slug).await?
             }
             _ => return Err(AppError::invalid("id", "give id, or shopSlug and slug").into()),
         };
+        let product = card.product.clone();
+        loaders(ctx)?.know([card]).await;
         if let Some(read) = ctx.data_opt::<crate::cache::ReadSet>() {
             read.products([product.id], false);
         }

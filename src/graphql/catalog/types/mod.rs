@@ -149,17 +149,14 @@ pub async fn list_products(
     };
     let caller = crate::auth::CallerExt::caller(ctx);
     let by_stock = filter.in_stock.is_some();
-    let page = listing::list(
-        &state.db,
-        caller,
-        filter,
-        sort.unwrap_or_default().into(),
-        page,
-    )
-    .await?;
+    let page = listing::list(state, caller, filter, sort.unwrap_or_default().into(), page).await?;
+    let ids: Vec<uuid::Uuid> = page.items.iter().map(|(p, _)| p.id).collect();
     if let Some(read) = ctx.data_opt::<crate::cache::ReadSet>() {
-        read.products(page.items.iter().map(|(p, _)| p.id), by_stock);
+        read.products(ids.iter().copied(), by_stock);
     }
+    // The page's cards at once, so its fields find them without waiting for a batch.
+    let cards = crate::catalog::cards::cards(state, &ids).await?;
+    loaders(ctx)?.know(cards.into_values()).await;
     Ok(product_connection(page, view))
 }
 

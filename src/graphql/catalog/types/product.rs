@@ -1,7 +1,12 @@
 //! Products, variants, images and credits.
 
+use std::sync::Arc;
+
 use super::*;
-use crate::catalog::sales;
+use crate::{
+    catalog::{cards::Card, sales},
+    entities::product_translations,
+};
 
 /// A maker's part in a product.
 #[derive(SimpleObject)]
@@ -36,26 +41,29 @@ pub struct VariantOption {
 pub struct Product(pub products::Model, pub View);
 
 impl Product {
-    async fn shop_model(&self, ctx: &Context<'_>) -> Result<shops::Model> {
-        Ok(
-            crate::kit::loaders::one(&loaders(ctx)?.shops, self.0.shop_id)
-                .await?
-                .ok_or_else(|| AppError::NotFound("shop missing".into()))?,
-        )
+    async fn card(&self, ctx: &Context<'_>) -> Result<Arc<Card>> {
+        Ok(loaders(ctx)?.card(self.0.id).await?)
     }
 
-    async fn text(&self, ctx: &Context<'_>) -> Result<Option<(String, String, String)>> {
-        let shop = self.shop_model(ctx).await?;
-        let translations =
-            crate::kit::loaders::many(&loaders(ctx)?.translations, self.0.id).await?;
-        let available: Vec<&str> = translations.iter().map(|t| t.language.as_str()).collect();
+    /// The translation read in the view's language.
+    async fn text<T>(
+        &self,
+        ctx: &Context<'_>,
+        part: impl FnOnce(&product_translations::Model) -> T,
+    ) -> Result<Option<T>> {
+        let card = self.card(ctx).await?;
+        let available: Vec<&str> = card
+            .translations
+            .iter()
+            .map(|t| t.language.as_str())
+            .collect();
         let chosen =
-            crate::i18n::pick_language(&available, &self.1.languages, &shop.default_language);
+            crate::i18n::pick_language(&available, &self.1.languages, &card.shop.default_language);
         Ok(chosen.and_then(|lang| {
-            translations
+            card.translations
                 .iter()
                 .find(|t| t.language == lang)
-                .map(|t| (t.language.clone(), t.title.clone(), t.description.clone()))
+                .map(part)
         }))
     }
 
@@ -114,30 +122,32 @@ impl Product {
     }
     /// The shop selling it.
     async fn shop(&self, ctx: &Context<'_>) -> Result<Shop> {
-        Ok(Shop(self.shop_model(ctx).await?, self.1.clone()))
+        Ok(Shop(self.card(ctx).await?.shop.clone(), self.1.clone()))
     }
     /// Title in the reader's language (see `language`).
     async fn title(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(self.text(ctx).await?.map(|t| t.1))
+        self.text(ctx, |t| t.title.clone()).await
     }
     /// Description in the reader's language (see `language`).
     async fn description(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(self.text(ctx).await?.map(|t| t.2))
+        self.text(ctx, |t| t.description.clone()).await
     }
     /// The language `title` and `description` are in: the one asked for when written, else
     /// the shop's, else English.
     async fn language(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(self.text(ctx).await?.map(|t| t.0))
+        self.text(ctx, |t| t.language.clone()).await
     }
     /// Every translation, for editing.
     async fn translations(&self, ctx: &Context<'_>) -> Result<Vec<ProductTranslation>> {
-        let rows = crate::kit::loaders::many(&loaders(ctx)?.translations, self.0.id).await?;
-        Ok(rows
-            .into_iter()
+        Ok(self
+            .card(ctx)
+            .await?
+            .translations
+            .iter()
             .map(|t| ProductTranslation {
-                language: t.language,
-                title: t.title,
-                description: t.description,
+                language: t.language.clone(),
+                title: t.title.clone(),
+                description: t.description.clone(),
             })
             .collect())
     }
@@ -212,12 +222,14 @@ impl Product {
     }
     /// Buyable versions, each with SKU, options, price and stock.
     async fn variants(&self, ctx: &Context<'_>) -> Result<Vec<Variant>> {
-        let rows = crate::kit::loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
-        Ok(rows
-            .into_iter()
+        Ok(self
+            .card(ctx)
+            .await?
+            .variants
+            .iter()
             .map(|v| {
                 Variant(
-                    v,
+                    v.clone(),
                     self.0.currency.clone(),
                     self.0.price_minor,
                     self.1.clone(),
@@ -227,8 +239,7 @@ impl Product {
     }
     /// Whether any variant has stock.
     async fn in_stock(&self, ctx: &Context<'_>) -> Result<bool> {
-        let rows = crate::kit::loaders::many(&loaders(ctx)?.variants, self.0.id).await?;
-        Ok(rows.iter().any(|v| v.stock > 0))
+        Ok(self.card(ctx).await?.variants.iter().any(|v| v.stock > 0))
     }
     /// How buyers rated it, from its visible reviews.
     async fn rating(&self, ctx: &Context<'_>) -> Result<Rating> {
@@ -259,19 +270,18 @@ impl Product {
     }
     /// Photos in display order.
     async fn images(&self, ctx: &Context<'_>) -> Result<Vec<Image>> {
-        let shop = self.shop_model(ctx).await?;
-        let rows = crate::kit::loaders::many(&loaders(ctx)?.images, self.0.id).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+        let card = self.card(ctx).await?;
+        let mut out = Vec::with_capacity(card.images.len());
+        for row in &card.images {
             let alt = Texts::from_json(&row.alt)
-                .pick(&self.1.languages, &shop.default_language)
+                .pick(&self.1.languages, &card.shop.default_language)
                 .map(|(_, t)| t.to_owned());
             let source = match row.image_id {
                 Some(id) => match photo(ctx, id).await? {
                     Some(image) => ImageSource::Uploaded(image),
                     None => continue,
                 },
-                None => ImageSource::External(row.url),
+                None => ImageSource::External(row.url.clone()),
             };
             out.push(Image {
                 id: row.id,
@@ -284,23 +294,17 @@ impl Product {
     }
     /// Who made it, and how.
     async fn makers(&self, ctx: &Context<'_>) -> Result<Vec<ProductMaker>> {
-        let loaders = loaders(ctx)?;
-        let links = crate::kit::loaders::many(&loaders.product_makers, self.0.id).await?;
-        let ids: Vec<uuid::Uuid> = links.iter().map(|l| l.maker_id).collect();
-        let makers = loaders
+        let card = self.card(ctx).await?;
+        Ok(card
             .makers
-            .load_many(ids)
-            .await
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("loading makers: {e}")))?;
-        let shop = self.shop_model(ctx).await?;
-        Ok(links
-            .into_iter()
-            .filter_map(|link| {
-                let maker = makers.get(&link.maker_id)?.first()?.clone();
-                Some(ProductMaker {
-                    maker: Maker(maker, shop.default_language.clone(), self.1.clone()),
-                    role: link.role,
-                })
+            .iter()
+            .map(|(link, maker)| ProductMaker {
+                maker: Maker(
+                    maker.clone(),
+                    card.shop.default_language.clone(),
+                    self.1.clone(),
+                ),
+                role: link.role.clone(),
             })
             .collect())
     }
