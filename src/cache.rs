@@ -278,6 +278,45 @@ impl Changes {
     }
 }
 
+/// One copy of data that changes only with the catalogue (exchange rates, the category
+/// tree), shared by a server's requests: current while the catalogue generation it was read in
+/// lasts, and for at most [`SNAPSHOT_MAX_AGE`] in case news of a change was missed.
+pub struct Snapshot<T>(Mutex<Option<(u64, Instant, std::sync::Arc<T>)>>);
+
+/// How long a snapshot is trusted without news of a change.
+pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(10);
+
+impl<T> Default for Snapshot<T> {
+    fn default() -> Self {
+        Self(Mutex::new(None))
+    }
+}
+
+impl<T> Snapshot<T> {
+    /// The current copy, or a new one from `read`.
+    pub async fn get_or_read<E, F>(
+        &self,
+        changes: &Changes,
+        read: impl FnOnce() -> F,
+    ) -> Result<std::sync::Arc<T>, E>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        // Taken before reading: a change committed meanwhile outdates what is read.
+        let generation = changes.stamp().catalogue;
+        if let Some((at, read_at, copy)) = self.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && *at == generation
+            && read_at.elapsed() < SNAPSHOT_MAX_AGE
+        {
+            return Ok(copy.clone());
+        }
+        let copy = std::sync::Arc::new(read().await?);
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((generation, Instant::now(), copy.clone()));
+        Ok(copy)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

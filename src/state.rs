@@ -11,22 +11,12 @@ use sea_orm::DatabaseConnection;
 
 use crate::{
     auth::TokenKeys,
-    cache::{Changes, ResponseCache},
+    cache::{Changes, ResponseCache, Snapshot},
     config::Settings,
     error::{AppError, AppResult},
     events::EventBus,
     stripe::Gateway,
 };
-
-/// Exchange rates shared by the requests of this server.
-pub struct RatesSnapshot {
-    generation: u64,
-    read_at: std::time::Instant,
-    rates: Arc<crate::money::Rates>,
-}
-
-/// How long shared rates are trusted even without news of a change (a missed event).
-const RATES_MAX_AGE: Duration = Duration::from_secs(10);
 
 /// Everything a request needs, cheap to clone.
 #[derive(Clone)]
@@ -44,8 +34,8 @@ pub struct AppState {
     pub closing: Arc<tokio::sync::watch::Sender<bool>>,
     /// Set when the catalogue changed here and other servers have not been told yet.
     pub catalogue_dirty: Arc<std::sync::atomic::AtomicBool>,
-    /// The exchange rates as last read, with the cache generation they were read in.
-    pub rates: Arc<std::sync::Mutex<Option<RatesSnapshot>>>,
+    /// The exchange rates as last read.
+    pub rates: Arc<Snapshot<crate::money::Rates>>,
     /// This process, as the origin of the cache events it broadcasts: it ignores its own.
     pub server_id: uuid::Uuid,
     /// Products whose stock changed here that other servers have not been told of yet.
@@ -167,23 +157,9 @@ impl AppState {
     /// until a catalogue change (rates are set through the catalogue) or 10 s have passed,
     /// instead of one query per request. Checkout reads its own rates, in its transaction.
     pub async fn exchange_rates(&self) -> AppResult<Arc<crate::money::Rates>> {
-        let generation = self.changes.stamp().catalogue;
-        {
-            let shared = self.rates.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(s) = shared.as_ref()
-                && s.generation == generation
-                && s.read_at.elapsed() < RATES_MAX_AGE
-            {
-                return Ok(s.rates.clone());
-            }
-        }
-        let rates = Arc::new(crate::money::Rates::load(&self.db).await?);
-        *self.rates.lock().unwrap_or_else(|e| e.into_inner()) = Some(RatesSnapshot {
-            generation,
-            read_at: std::time::Instant::now(),
-            rates: rates.clone(),
-        });
-        Ok(rates)
+        self.rates
+            .get_or_read(&self.changes, || crate::money::Rates::load(&self.db))
+            .await
     }
 
     /// The Stripe gateway, or `PAYMENT_METHOD_UNAVAILABLE` when no keys are configured.

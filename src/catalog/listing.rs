@@ -149,7 +149,7 @@ async fn may_see_unpublished(
 
 /// Converts a price bound in the display currency into MNT minor units for `sort_price`.
 async fn bound(
-    db: &impl ConnectionTrait,
+    state: &AppState,
     field: &'static str,
     amount: &str,
     currency: Currency,
@@ -160,7 +160,7 @@ async fn bound(
     })?;
     let home = Currency::parse(rates::HOME)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("home currency unknown")))?;
-    let rates = Rates::load(db).await?;
+    let rates = state.exchange_rates().await?;
     home_bound(&rates, money, home, upper).ok_or_else(|| {
         AppError::invalid(field, format!("no exchange rate for {}", currency.code()))
     })
@@ -240,10 +240,7 @@ pub fn in_stock_condition() -> Condition {
 }
 
 /// The filtered query, before sorting and paging.
-async fn filtered(
-    db: &impl ConnectionTrait,
-    filter: &ProductFilter,
-) -> AppResult<Select<products::Entity>> {
+async fn filtered(state: &AppState, filter: &ProductFilter) -> AppResult<Select<products::Entity>> {
     let mut select = if filter.include_unpublished {
         products::Entity::find()
     } else {
@@ -253,7 +250,7 @@ async fn filtered(
         select = select.filter(products::Column::ShopId.eq(shop));
     }
     if let Some(category) = filter.category_id {
-        let all = taxonomy::all_categories(db).await?;
+        let all = taxonomy::categories(state).await?;
         if !all.iter().any(|c| c.id == category) {
             return Err(AppError::invalid("categoryId", "no such category"));
         }
@@ -316,12 +313,12 @@ async fn filtered(
     };
     if let Some(min) = &filter.min_price {
         select = select.filter(
-            products::Column::SortPrice.gte(bound(db, "minPrice", min, currency, false).await?),
+            products::Column::SortPrice.gte(bound(state, "minPrice", min, currency, false).await?),
         );
     }
     if let Some(max) = &filter.max_price {
         select = select.filter(
-            products::Column::SortPrice.lte(bound(db, "maxPrice", max, currency, true).await?),
+            products::Column::SortPrice.lte(bound(state, "maxPrice", max, currency, true).await?),
         );
     }
     if let Some(min) = filter.min_rating {
@@ -419,7 +416,7 @@ pub async fn list(
     };
     let after = decode("after", page.after.as_deref(), sort)?;
     let before = decode("before", page.before.as_deref(), sort)?;
-    let mut select = filtered(db, filter).await?;
+    let mut select = filtered(state, filter).await?;
 
     // Under relevance the ranked matches are the search: their ids narrow the listing below,
     // so the engine is asked once, not again as a condition.

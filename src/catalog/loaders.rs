@@ -4,7 +4,6 @@
 use std::{collections::HashMap, sync::Arc};
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use sea_orm::DatabaseConnection;
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
@@ -21,7 +20,7 @@ use crate::{
 
 /// The catalogue's loaders of one request.
 pub struct Loaders {
-    db: DatabaseConnection,
+    state: AppState,
     /// The moment the request's prices are for.
     now: chrono::DateTime<chrono::Utc>,
     pub shops: Batch<shops::Entity>,
@@ -30,7 +29,7 @@ pub struct Loaders {
     cards: DataLoader<CardLoader, HashMapCache>,
     /// Each sale's items, for the shop managing it.
     pub sale_items: Batch<sale_items::Entity>,
-    categories: OnceCell<Vec<categories::Model>>,
+    categories: OnceCell<Arc<Vec<categories::Model>>>,
 }
 
 /// Product cards, batched.
@@ -49,7 +48,7 @@ impl Loaders {
     pub fn new(state: &AppState) -> Self {
         let db = &state.db;
         Self {
-            db: db.clone(),
+            state: state.clone(),
             now: chrono::Utc::now(),
             shops: by_column(
                 db,
@@ -99,11 +98,11 @@ impl Loaders {
         Ok(self.card(product).await?.offers_at(self.now))
     }
 
-    /// Every category, read once per request.
+    /// Every category, the same throughout the request.
     pub async fn categories(&self) -> AppResult<&[categories::Model]> {
         self.categories
-            .get_or_try_init(|| taxonomy::all_categories(&self.db))
+            .get_or_try_init(|| taxonomy::categories(&self.state))
             .await
-            .map(Vec::as_slice)
+            .map(|all| all.as_slice())
     }
 }

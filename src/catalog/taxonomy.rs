@@ -26,6 +26,20 @@ pub async fn all_categories(db: &impl ConnectionTrait) -> AppResult<Vec<categori
         .await?)
 }
 
+/// The category tree as this server last read it: categories change only with the catalogue.
+#[derive(Default)]
+pub struct CategoryTree(crate::cache::Snapshot<Vec<categories::Model>>);
+
+/// Every category, from this server's copy while it is current.
+pub async fn categories(state: &AppState) -> AppResult<std::sync::Arc<Vec<categories::Model>>> {
+    state
+        .read_models
+        .get::<CategoryTree>()
+        .0
+        .get_or_read(&state.changes, || all_categories(&state.db))
+        .await
+}
+
 /// The category and everything below it.
 pub fn subtree(all: &[categories::Model], root: Uuid) -> Vec<Uuid> {
     let mut out = vec![root];

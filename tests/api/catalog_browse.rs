@@ -284,13 +284,94 @@ async fn a_page_costs_the_same_few_queries_whatever_its_size() {
         }
         counts.push(least);
     }
-    // One count, one page, and one batch per relation (live sale offers among them): eleven
-    // statements. A loader's batch may split in two when its keys arrive in two ticks, which
-    // depends on timing, never on the page size.
+    // Asked again, a page costs a count and the page itself: every product's card (shop,
+    // texts, variants, makers, photos, offers), the categories and the rates are kept by the
+    // server until they change.
     assert!(
-        counts.iter().all(|&c| c <= 13),
-        "statements for 5 and 20 products: {counts:?}"
+        counts.iter().all(|&c| c <= 2),
+        "statements for 5 and 20 products asked again: {counts:?}"
     );
+}
+
+/// The least number of SQL statements one of three asks of `query` cost: a background
+/// statement can only add to a count.
+async fn statements(app: &TestApp, query: &str) -> (u64, Value) {
+    let mut least = u64::MAX;
+    let mut last = Value::Null;
+    for _ in 0..3 {
+        let before = app.state.queries.load(Ordering::SeqCst);
+        last = app.gql(None, query, json!({})).await.expect_data().clone();
+        least = least.min(app.state.queries.load(Ordering::SeqCst) - before);
+    }
+    (least, last)
+}
+
+#[tokio::test]
+async fn product_cards_are_kept_until_what_they_show_changes() {
+    // No response cache: what is measured is the server's own copy of the catalogue.
+    let app = TestApp::spawn_with(|f| {
+        f.merge(Serialized::default("graphql.response_cache_ttl_ms", 0))
+            .merge(Serialized::default("notifications.poll_interval_ms", 1_000))
+            .merge(Serialized::default("orders.expiry_sweep_secs", 3_600))
+    })
+    .await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, rug) = crate::helpers::orders::stocked_shop(&app, "carded", "37000", 5).await;
+    let (other_shop, _) = crate::helpers::orders::stocked_shop(&app, "kept", "37000", 5).await;
+    let page = |shop: &str| {
+        format!(
+            "{{ product(shopSlug: \"{shop}\", slug: \"item\", language: \"en\", currency: \"EUR\") {{ title price {{ amount }} shop {{ name }} variants {{ sku stock }} }} }}"
+        )
+    };
+    let (rug_q, other_q) = (page("carded"), page("kept"));
+    let (cost, _) = statements(&app, &other_q).await;
+    assert_eq!(cost, 0, "a product page read before costs no SQL");
+
+    // A sale takes stock from the rug: its page shows it at once, the other keeps its card.
+    let (buyer, address) = crate::helpers::orders::buyer_in(&app, "carded@example.de", "DE").await;
+    app.gql(
+        Some(&buyer.access),
+        "mutation($v: ID!) { addToCart(input: { variantId: $v, quantity: 2 }) { cart { currency } } }",
+        json!({ "v": rug }),
+    )
+    .await
+    .expect_data();
+    app.gql(
+        Some(&buyer.access),
+        "mutation($a: ID!) { placeOrder(input: { addressId: $a, currency: \"EUR\", paymentMethod: BANK_TRANSFER, idempotencyKey: \"carded\" }) { checkoutId } }",
+        json!({ "a": address }),
+    )
+    .await
+    .expect_data();
+    let rug_now = app.gql(None, &rug_q, json!({})).await;
+    assert_eq!(rug_now.expect_data()["product"]["variants"][0]["stock"], 3);
+    let (cost, _) = statements(&app, &other_q).await;
+    assert_eq!(cost, 0, "a stock change elsewhere leaves this card alone");
+
+    // A change to the catalogue shows in the change's own answer and in every read after.
+    let other_id = app
+        .gql(None, &other_q.replace("title", "id title"), json!({}))
+        .await
+        .expect_data()["product"]["id"]
+        .clone();
+    let changed = app
+        .gql(
+            Some(&other_shop.owner.access),
+            "mutation($id: ID!) { updateProduct(input: { productId: $id, price: \"74000\", translations: [{ language: \"mn\", title: \"Шинэ\", description: \"d\" }, { language: \"en\", title: \"Renamed\", description: \"d\" }] }) { product { title price { amount } variants { stock } } } }",
+            json!({ "id": other_id }),
+        )
+        .await;
+    let answer = &changed.expect_data()["updateProduct"]["product"];
+    assert_eq!(
+        answer["title"], "Шинэ",
+        "in the shop's language: none was asked for"
+    );
+    assert_eq!(answer["price"]["amount"], "74000.00");
+    let (_, read) = statements(&app, &other_q).await;
+    assert_eq!(read["product"]["title"], "Renamed");
+    assert_eq!(read["product"]["price"]["amount"], "20.00");
+    assert_eq!(read["product"]["variants"][0]["stock"], 5);
 }
 
 #[tokio::test]
