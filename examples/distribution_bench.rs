@@ -191,7 +191,7 @@ async fn pages_per_second(base: &str, counted: bool, seconds: u64) -> Result<f64
         ""
     };
     let query = format!(
-        "{{ product(shopSlug: \"khentii-1\", slug: \"morin-khuur-38\", language: \"en\", currency: \"USD\"{count}) {{ id title description price {{ amount currencyCode }} variants {{ sku stock price {{ amount }} }} images {{ url }} }} }}"
+        "{{ product(shopSlug: \"khentii-1\", slug: \"morin-khuur-37\", language: \"en\", currency: \"USD\"{count}) {{ id title description price {{ amount currencyCode }} variants {{ sku stock price {{ amount }} }} images {{ url }} }} }}"
     );
     let page = reqwest::Url::parse_with_params(&format!("{base}/graphql"), [("query", query)])?;
     let until = Instant::now() + Duration::from_secs(seconds);

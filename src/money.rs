@@ -47,10 +47,11 @@ impl Currency {
 
     /// Accepts any case; rejects codes that are not active ISO 4217 currencies.
     pub fn parse(input: &str) -> Option<Self> {
-        let wanted = input.trim().to_ascii_uppercase();
+        // Prices are shown field by field, each parsing its currency: no allocation here.
+        let wanted = input.trim().as_bytes();
         CURRENCIES
             .iter()
-            .find(|(code, _)| *code == wanted)
+            .find(|(code, _)| code.as_bytes().eq_ignore_ascii_case(wanted))
             .map(|&(code, exponent)| Self { code, exponent })
     }
 

@@ -89,9 +89,9 @@ impl Mark {
     }
 }
 
-/// One page of products with cursors.
+/// One page of products, as cards, with cursors.
 pub struct ProductPage {
-    pub items: Vec<(products::Model, String)>,
+    pub items: Vec<(Arc<cards::Card>, String)>,
     pub has_previous_page: bool,
     pub has_next_page: bool,
     pub total_count: i64,
@@ -464,10 +464,6 @@ pub async fn list(
     };
     let keyed = key.is_some();
     let key_column = key.unwrap_or(products::Column::SortPrice);
-    let key_of = |p: &products::Model| match sort {
-        ProductSort::RatingDesc => i64::from(p.rating_score),
-        _ => p.sort_price,
-    };
     let ascending = sort == ProductSort::PriceAsc;
     // Keyset conditions: strictly past `after`, strictly before `before`, in sort order.
     let beyond = |mark: &Mark, forward: bool| -> Condition {
@@ -515,22 +511,37 @@ pub async fn list(
     } else {
         select.order_by_desc(products::Column::Id)
     };
-    let mut rows = select.limit(size + 1).all(db).await?;
+    // The page's ids and sort keys; everything else comes from the products' cards.
+    let mut rows: Vec<(Uuid, i64, i32)> = select
+        .select_only()
+        .column(products::Column::Id)
+        .column(products::Column::SortPrice)
+        .column(products::Column::RatingScore)
+        .limit(size + 1)
+        .into_tuple()
+        .all(db)
+        .await?;
     let more = rows.len() as u64 > size;
     rows.truncate(size as usize);
     if backward {
         rows.reverse();
     }
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+    let mut cards = cards::cards(state, &ids).await?;
     let items = rows
         .into_iter()
-        .map(|p| {
+        // A product deleted since the page was chosen is left out.
+        .filter_map(|(id, price, rating)| {
             let mark = Mark {
                 s: sort.tag(),
-                p: keyed.then(|| key_of(&p)),
-                i: p.id,
+                p: keyed.then_some(match sort {
+                    ProductSort::RatingDesc => i64::from(rating),
+                    _ => price,
+                }),
+                i: id,
                 o: None,
             };
-            (p, mark.encode())
+            Some((cards.remove(&id)?, mark.encode()))
         })
         .collect();
     let (has_previous_page, has_next_page) = if backward {
@@ -571,16 +582,15 @@ async fn relevance_page(
     let items = window
         .iter()
         .filter_map(|id| cards.remove(id))
-        .map(|card| card.product.clone())
         .enumerate()
-        .map(|(i, p)| {
+        .map(|(i, card)| {
             let mark = Mark {
                 s: sort.tag(),
                 p: None,
-                i: p.id,
+                i: card.product.id,
                 o: Some(start + i as u64),
             };
-            (p, mark.encode())
+            (card, mark.encode())
         })
         .collect();
     Ok(ProductPage {

@@ -1,4 +1,4 @@
-//! The demo catalogue seeds, and the benchmark's three queries answer on it.
+//! The demo catalogue seeds, and the benchmarks' queries answer on it.
 
 use serde_json::json;
 
@@ -57,6 +57,15 @@ async fn seed_demo_builds_a_browsable_catalogue() {
         featured.expect_data()["collections"]["edges"][0]["node"]["products"]["totalCount"],
         12
     );
+    // The product the benchmarks (scripts/bench, examples/distribution_bench.rs) read.
+    let benched = app
+        .gql(
+            None,
+            "{ product(shopSlug: \"khentii-1\", slug: \"morin-khuur-37\") { variants { sku } } }",
+            json!({}),
+        )
+        .await;
+    assert!(!benched.expect_data()["product"]["variants"][0]["sku"].is_null());
     let login = app
         .login("artisan1@demo.darkhan.mn", darkhan::demo::DEMO_PASSWORD)
         .await;

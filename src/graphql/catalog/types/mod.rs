@@ -150,13 +150,12 @@ pub async fn list_products(
     let caller = crate::auth::CallerExt::caller(ctx);
     let by_stock = filter.in_stock.is_some();
     let page = listing::list(state, caller, filter, sort.unwrap_or_default().into(), page).await?;
-    let ids: Vec<uuid::Uuid> = page.items.iter().map(|(p, _)| p.id).collect();
     if let Some(read) = ctx.data_opt::<crate::cache::ReadSet>() {
-        read.products(ids.iter().copied(), by_stock);
+        read.products(page.items.iter().map(|(c, _)| c.product.id), by_stock);
     }
-    // The page's cards at once, so its fields find them without waiting for a batch.
-    let cards = crate::catalog::cards::cards(state, &ids).await?;
-    loaders(ctx)?.know(cards.into_values()).await;
+    // The fields find the page's cards without waiting for a batch.
+    let cards: Vec<_> = page.items.iter().map(|(c, _)| c.clone()).collect();
+    loaders(ctx)?.know(cards).await;
     Ok(product_connection(page, view))
 }
 
@@ -172,7 +171,7 @@ pub fn product_connection(page: ProductPage, view: &View) -> ProductConnection {
     connection.edges = page
         .items
         .into_iter()
-        .map(|(model, cursor)| Edge::new(cursor, Product(model, view.clone())))
+        .map(|(card, cursor)| Edge::new(cursor, Product(card.product.clone(), view.clone())))
         .collect();
     connection
 }
