@@ -47,12 +47,17 @@ impl Currency {
 
     /// Accepts any case; rejects codes that are not active ISO 4217 currencies.
     pub fn parse(input: &str) -> Option<Self> {
-        // Prices are shown field by field, each parsing its currency: no allocation here.
-        let wanted = input.trim().as_bytes();
+        // Prices are shown field by field, each parsing its currency: no allocation, and a
+        // binary search of the sorted list.
+        let wanted: [u8; 3] = input.trim().as_bytes().try_into().ok()?;
+        let wanted = wanted.map(|b| b.to_ascii_uppercase());
         CURRENCIES
-            .iter()
-            .find(|(code, _)| code.as_bytes().eq_ignore_ascii_case(wanted))
-            .map(|&(code, exponent)| Self { code, exponent })
+            .binary_search_by(|(code, _)| code.as_bytes().cmp(&wanted[..]))
+            .ok()
+            .map(|i| {
+                let (code, exponent) = CURRENCIES[i];
+                Self { code, exponent }
+            })
     }
 
     pub fn code(self) -> &'static str {
@@ -332,6 +337,20 @@ mod tests {
 
     fn c(code: &str) -> Currency {
         Currency::parse(code).expect("currency")
+    }
+
+    #[test]
+    fn every_currency_is_found_in_any_case() {
+        // `parse` searches the list by halves: it must stay sorted.
+        assert!(super::CURRENCIES.windows(2).all(|w| w[0].0 < w[1].0));
+        for (code, _) in super::CURRENCIES {
+            assert_eq!(c(code).code(), *code);
+            assert_eq!(c(&code.to_ascii_lowercase()).code(), *code);
+        }
+        assert_eq!(c(" usd ").code(), "USD");
+        assert!(Currency::parse("US").is_none());
+        assert!(Currency::parse("USDX").is_none());
+        assert!(Currency::parse("ZZZ").is_none());
     }
 
     #[test]

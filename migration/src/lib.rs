@@ -22,6 +22,7 @@ mod m20261205_000015_analytics;
 mod m20261206_000016_statistics;
 mod m20261207_000017_maker_statistics;
 mod m20261207_000018_statistics_grids;
+mod m20261208_000019_browse_indexes;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000016_statistics::Migration),
             Box::new(m20261207_000017_maker_statistics::Migration),
             Box::new(m20261207_000018_statistics_grids::Migration),
+            Box::new(m20261208_000019_browse_indexes::Migration),
         ]
     }
 }

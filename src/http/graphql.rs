@@ -470,34 +470,31 @@ pub(crate) fn operation_kind(
 /// Renders a GraphQL response. Request errors (nothing executed) omit `data` and, under
 /// `application/graphql-response+json`, answer 400.
 fn render(media: Media, response: GqlResponse, executed: bool) -> Cached {
-    let mut body = Map::new();
-    if !response.errors.is_empty() {
-        for err in &response.errors {
-            let code = err
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .map(|c| c.to_string().trim_matches('"').to_owned())
-                .unwrap_or_else(|| "NONE".into());
-            metrics::counter!("graphql_errors_total", "code" => code).increment(1);
-        }
-        body.insert(
-            "errors".into(),
-            serde_json::to_value(&response.errors).unwrap_or(Value::Null),
-        );
+    for err in &response.errors {
+        let code = err
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .map(|c| c.to_string().trim_matches('"').to_owned())
+            .unwrap_or_else(|| "NONE".into());
+        metrics::counter!("graphql_errors_total", "code" => code).increment(1);
     }
-    if executed {
-        body.insert(
-            "data".into(),
-            serde_json::to_value(&response.data).unwrap_or(Value::Null),
-        );
+    /// The answer as written: straight from async-graphql's values, with no copy between.
+    #[derive(serde::Serialize)]
+    struct Body<'a> {
+        #[serde(skip_serializing_if = "<[_]>::is_empty")]
+        errors: &'a [async_graphql::ServerError],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        data: Option<&'a async_graphql::Value>,
+        #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
     }
-    if !response.extensions.is_empty() {
-        body.insert(
-            "extensions".into(),
-            serde_json::to_value(&response.extensions).unwrap_or(Value::Null),
-        );
-    }
+    let body = serde_json::to_vec(&Body {
+        errors: &response.errors,
+        data: executed.then_some(&response.data),
+        extensions: &response.extensions,
+    })
+    .unwrap_or_else(|_| br#"{"errors":[{"message":"internal server error"}]}"#.to_vec());
     let status = if !executed && media == Media::GraphqlResponseJson {
         StatusCode::BAD_REQUEST
     } else {
@@ -506,7 +503,7 @@ fn render(media: Media, response: GqlResponse, executed: bool) -> Cached {
     Cached {
         status: status.as_u16(),
         content_type: media.content_type_str(),
-        body: Value::Object(body).to_string().into(),
+        body: body.into(),
     }
 }
 
