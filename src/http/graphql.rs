@@ -286,7 +286,7 @@ pub(super) async fn execute(
     let checked = state
         .persisted
         .resolve(&mut request)
-        .and_then(|()| guard::check(&mut request));
+        .and_then(|()| guard::check(&state.documents, &mut request));
     let document = match checked {
         Ok(document) => document,
         Err(error) => {

@@ -48,6 +48,8 @@ pub struct HttpState {
     pub schemas: Schemas,
     pub persisted: std::sync::Arc<persisted::PersistedQueries>,
     pub media_cache: std::sync::Arc<media::ServeCache>,
+    /// Documents parsed and checked before, by their text.
+    pub documents: std::sync::Arc<crate::kit::guard::Documents>,
 }
 
 impl HttpState {
@@ -105,6 +107,7 @@ pub fn router(app: AppState, schemas: Schemas) -> anyhow::Result<Router> {
         schemas,
         persisted,
         media_cache,
+        documents: Default::default(),
     };
     // Direct uploads are for slow and flaky connections: they get as long as their address
     // lasts, not the request timeout of everything else.

@@ -236,7 +236,7 @@ impl Connection {
                     }] });
                     return self.send(refused).await;
                 }
-                let document = match guard::check(&mut request) {
+                let document = match guard::check(&self.state.documents, &mut request) {
                     Ok(document) => document,
                     Err(error) => {
                         let refused = json!({ "type": "error", "id": id, "payload": [error] });

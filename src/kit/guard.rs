@@ -24,20 +24,57 @@ use super::errors::{BAD_USER_INPUT, NESTING_TOO_DEEP, PARSE_FAILED, VALIDATION_F
 /// overflow needs thousands.
 pub const MAX_NESTING: usize = 64;
 
+/// Documents that passed the checks, by their text: clients send the same few documents again
+/// and again, and parsing one costs more than copying it.
+#[derive(Default)]
+pub struct Documents(std::sync::Mutex<std::collections::HashMap<String, ExecutableDocument>>);
+
+/// Documents kept; beyond this the store empties rather than grows.
+const MAX_DOCUMENTS: usize = 1_000;
+/// Longer documents are parsed every time rather than kept.
+const MAX_KEPT_LENGTH: usize = 16 * 1024;
+
+impl Documents {
+    /// The checked document of `query`, parsed now or found.
+    fn parsed(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
+        if let Some(document) = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(query)
+        {
+            return Ok(document.clone());
+        }
+        if let Some(depth) = exceeds_nesting(query, MAX_NESTING) {
+            return Err(coded(
+                format!("the document nests deeper than {MAX_NESTING} levels (at least {depth})"),
+                NESTING_TOO_DEEP,
+            ));
+        }
+        let mut document = parse_query(query).map_err(|err| {
+            let mut error = ServerError::new(err.to_string(), err.positions().next());
+            set(&mut error, "code", PARSE_FAILED);
+            error
+        })?;
+        clean_document(&mut document)?;
+        if query.len() <= MAX_KEPT_LENGTH {
+            let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            if kept.len() >= MAX_DOCUMENTS {
+                kept.clear();
+            }
+            kept.insert(query.to_owned(), document.clone());
+        }
+        Ok(document)
+    }
+}
+
 /// Runs every check and returns the parsed document (variables normalised in place). The
 /// error is a request error: nothing ran.
-pub fn check(request: &mut Request) -> Result<ExecutableDocument, ServerError> {
-    if let Some(depth) = exceeds_nesting(&request.query, MAX_NESTING) {
-        return Err(coded(
-            format!("the document nests deeper than {MAX_NESTING} levels (at least {depth})"),
-            NESTING_TOO_DEEP,
-        ));
-    }
-    let mut document = parse_query(&request.query).map_err(|err| {
-        let mut error = ServerError::new(err.to_string(), err.positions().next());
-        set(&mut error, "code", PARSE_FAILED);
-        error
-    })?;
+pub fn check(
+    documents: &Documents,
+    request: &mut Request,
+) -> Result<ExecutableDocument, ServerError> {
+    let document = documents.parsed(&request.query)?;
     let operation = selected(&document, request.operation_name.as_deref())?;
     for definition in &operation.variable_definitions {
         let definition = &definition.node;
@@ -57,7 +94,6 @@ pub fn check(request: &mut Request) -> Result<ExecutableDocument, ServerError> {
     for (name, value) in request.variables.iter_mut() {
         clean_const(value, name.as_str(), 0)?;
     }
-    clean_document(&mut document)?;
     Ok(document)
 }
 
@@ -387,16 +423,35 @@ mod tests {
             .variables(async_graphql::Variables::from_json(serde_json::json!({
                 "input": { "email": "a\u{0}b@x.example" }
             })));
-        let err = check(&mut request).expect_err("refused");
+        let err = check(&Documents::default(), &mut request).expect_err("refused");
         let ext = err.extensions.expect("extensions");
         assert_eq!(ext.get("field"), Some(&ConstValue::from("email")));
 
         let mut request = Request::new("{ a }").variables(async_graphql::Variables::from_json(
             serde_json::json!({ "input": { "name": "Cafe\u{301}", "story": "line\nbreak\t" } }),
         ));
-        assert!(check(&mut request).is_ok());
+        assert!(check(&Documents::default(), &mut request).is_ok());
         let input = serde_json::to_value(&request.variables).expect("json");
         assert_eq!(input["input"]["name"], "Caf\u{e9}");
+    }
+
+    #[test]
+    fn a_kept_document_still_has_its_variables_checked() {
+        let documents = Documents::default();
+        let query = "query($n: Int!) { a(n: $n) }";
+        let given = |n: serde_json::Value| {
+            Request::new(query).variables(async_graphql::Variables::from_json(
+                serde_json::json!({ "n": n }),
+            ))
+        };
+        assert!(check(&documents, &mut given(serde_json::json!(1))).is_ok());
+        assert_eq!(documents.0.lock().map(|d| d.len()).unwrap_or(0), 1);
+        let err = check(&documents, &mut given(serde_json::Value::Null)).expect_err("null");
+        let ext = err.extensions.expect("extensions");
+        assert_eq!(ext.get("code"), Some(&ConstValue::from(BAD_USER_INPUT)));
+        // Refused documents are not kept.
+        assert!(check(&documents, &mut Request::new("{ a(")).is_err());
+        assert_eq!(documents.0.lock().map(|d| d.len()).unwrap_or(0), 1);
     }
 
     #[test]
