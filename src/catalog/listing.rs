@@ -371,7 +371,10 @@ async fn ranked_matches(
 /// Ranked searches this server answered, by search and filter, each with the catalogue
 /// generation it was read in: ranking scores every match, and the same searches come often.
 #[derive(Default)]
-pub struct Rankings(Mutex<HashMap<String, (u64, Instant, Arc<Vec<Uuid>>)>>);
+pub struct Rankings(Mutex<HashMap<String, Ranking>>);
+
+/// The catalogue generation a ranking was read in, when, and the ranked ids.
+type Ranking = (u64, Instant, Arc<Vec<Uuid>>);
 
 /// Searches remembered; beyond this the store empties rather than grows.
 const MAX_RANKINGS: usize = 2_000;

@@ -37,12 +37,7 @@ const MAX_KEPT_LENGTH: usize = 16 * 1024;
 impl Documents {
     /// The checked document of `query`, parsed now or found.
     fn parsed(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
-        if let Some(document) = self
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(query)
-        {
+        if let Some(document) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(query) {
             return Ok(document.clone());
         }
         if let Some(depth) = exceeds_nesting(query, MAX_NESTING) {
