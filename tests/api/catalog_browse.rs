@@ -235,16 +235,22 @@ const PAGE: &str = "query($n: Int) { products(first: $n, language: \"en\", curre
   images { url alt }
   translations { language title } } } } }";
 
-#[tokio::test]
-async fn a_page_costs_the_same_few_queries_whatever_its_size() {
-    // The counter is the server's, so background work is slowed down to stay out of the
-    // window, and the response cache is off so that a page can be asked for again.
-    let app = TestApp::spawn_with(|f| {
+/// A server whose SQL statements are counted by the tests: the counter is the server's, so
+/// background work is slowed down to stay out of the window, and the response cache is off so
+/// that a page asked again runs again (what is measured is the server's own copy of the
+/// catalogue).
+async fn counted_app() -> TestApp {
+    TestApp::spawn_with(|f| {
         f.merge(Serialized::default("graphql.response_cache_ttl_ms", 0))
             .merge(Serialized::default("notifications.poll_interval_ms", 1_000))
             .merge(Serialized::default("orders.expiry_sweep_secs", 3_600))
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn a_page_costs_the_same_few_queries_whatever_its_size() {
+    let app = counted_app().await;
     let admin = app.admin().await;
     app.set_rate(&admin, "USD", "MNT", "3450").await;
     let mut shops = Vec::new();
@@ -308,13 +314,7 @@ async fn statements(app: &TestApp, query: &str) -> (u64, Value) {
 
 #[tokio::test]
 async fn product_cards_are_kept_until_what_they_show_changes() {
-    // No response cache: what is measured is the server's own copy of the catalogue.
-    let app = TestApp::spawn_with(|f| {
-        f.merge(Serialized::default("graphql.response_cache_ttl_ms", 0))
-            .merge(Serialized::default("notifications.poll_interval_ms", 1_000))
-            .merge(Serialized::default("orders.expiry_sweep_secs", 3_600))
-    })
-    .await;
+    let app = counted_app().await;
     let admin = app.admin().await;
     app.set_rate(&admin, "EUR", "MNT", "3700").await;
     let (_, rug) = crate::helpers::orders::stocked_shop(&app, "carded", "37000", 5).await;
@@ -329,21 +329,7 @@ async fn product_cards_are_kept_until_what_they_show_changes() {
     assert_eq!(cost, 0, "a product page read before costs no SQL");
 
     // A sale takes stock from the rug: its page shows it at once, the other keeps its card.
-    let (buyer, address) = crate::helpers::orders::buyer_in(&app, "carded@example.de", "DE").await;
-    app.gql(
-        Some(&buyer.access),
-        "mutation($v: ID!) { addToCart(input: { variantId: $v, quantity: 2 }) { cart { currency } } }",
-        json!({ "v": rug }),
-    )
-    .await
-    .expect_data();
-    app.gql(
-        Some(&buyer.access),
-        "mutation($a: ID!) { placeOrder(input: { addressId: $a, currency: \"EUR\", paymentMethod: BANK_TRANSFER, idempotencyKey: \"carded\" }) { checkoutId } }",
-        json!({ "a": address }),
-    )
-    .await
-    .expect_data();
+    crate::helpers::orders::ordered_by_transfer(&app, "carded@example.de", &rug, 2).await;
     let rug_now = app.gql(None, &rug_q, json!({})).await;
     assert_eq!(rug_now.expect_data()["product"]["variants"][0]["stock"], 3);
     let (cost, _) = statements(&app, &other_q).await;

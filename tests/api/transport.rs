@@ -633,21 +633,7 @@ async fn a_stock_change_forgets_only_the_answers_that_showed_that_product() {
         cache_header(&app, None, q).await;
         assert_eq!(cache_header(&app, None, q).await.0, "hit", "{q}");
     }
-    let (buyer, address) = crate::helpers::orders::buyer_in(&app, "tagged@example.de", "DE").await;
-    app.gql(
-        Some(&buyer.access),
-        "mutation($v: ID!) { addToCart(input: { variantId: $v, quantity: 2 }) { cart { currency } } }",
-        json!({ "v": rug }),
-    )
-    .await
-    .expect_data();
-    app.gql(
-        Some(&buyer.access),
-        "mutation($a: ID!) { placeOrder(input: { addressId: $a, currency: \"EUR\", paymentMethod: BANK_TRANSFER, idempotencyKey: \"tagged\" }) { checkoutId } }",
-        json!({ "a": address }),
-    )
-    .await
-    .expect_data();
+    crate::helpers::orders::ordered_by_transfer(&app, "tagged@example.de", &rug, 2).await;
     // The rug's page shows its new stock at once; what did not show it stays cached.
     let (source, body) = cache_header(&app, None, rug_q).await;
     assert_ne!(source, "hit");

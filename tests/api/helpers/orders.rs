@@ -50,6 +50,26 @@ pub async fn first_variant(app: &TestApp, product: &str) -> String {
         .to_owned()
 }
 
+/// A new buyer in Germany orders `quantity` of `variant` by bank transfer, in EUR (the rate
+/// must be set): the stock is taken at once.
+pub async fn ordered_by_transfer(app: &TestApp, email: &str, variant: &str, quantity: i32) {
+    let (buyer, address) = buyer_in(app, email, "DE").await;
+    app.gql(
+        Some(&buyer.access),
+        "mutation($v: ID!, $q: Int!) { addToCart(input: { variantId: $v, quantity: $q }) { cart { currency } } }",
+        json!({ "v": variant, "q": quantity }),
+    )
+    .await
+    .expect_data();
+    app.gql(
+        Some(&buyer.access),
+        "mutation($a: ID!, $k: String!) { placeOrder(input: { addressId: $a, currency: \"EUR\", paymentMethod: BANK_TRANSFER, idempotencyKey: $k }) { checkoutId } }",
+        json!({ "a": address, "k": email }),
+    )
+    .await
+    .expect_data();
+}
+
 pub async fn buyer_in(app: &TestApp, email: &str, country: &str) -> (Session, String) {
     let buyer = app.register(email, "BUYER").await;
     let r = app
