@@ -33,8 +33,9 @@ use crate::{
 
 /// A card is read again after this long, whatever the events said.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
-/// Cards beyond this empty the store rather than grow it (about 2 KB each).
-const MAX_CARDS: usize = 50_000;
+/// Cards beyond this empty the store rather than grow it: about 2 KB each, so at most some
+/// 20 MB; a catalogue larger than this keeps its most browsed products by reading them again.
+const MAX_CARDS: usize = 10_000;
 
 /// One product as browsing shows it.
 #[derive(Debug)]
