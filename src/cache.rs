@@ -56,13 +56,6 @@ impl ReadSet {
     }
 }
 
-/// Which cache state a response about to be computed belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Generation {
-    all: u64,
-    stock: u64,
-}
-
 /// Entries beyond this clear the cache rather than grow it.
 const MAX_ENTRIES: usize = 10_000;
 /// Larger responses are not kept.
@@ -79,6 +72,7 @@ pub struct Cached {
 struct Entry {
     response: Cached,
     stored: Instant,
+    /// The catalogue generation it was computed in.
     generation: u64,
     /// Sorted product ids the response showed.
     products: Vec<Uuid>,
@@ -89,18 +83,16 @@ struct Entry {
 
 pub struct ResponseCache {
     ttl: Duration,
-    generation: AtomicU64,
-    /// Counts stock changes, so a response computed across one is not kept.
-    stock_generation: AtomicU64,
+    /// The server's change log, which tells whether a response is still current.
+    changes: std::sync::Arc<Changes>,
     entries: Mutex<HashMap<String, Entry>>,
 }
 
 impl ResponseCache {
-    pub fn new(ttl: Duration) -> Self {
+    pub fn new(ttl: Duration, changes: std::sync::Arc<Changes>) -> Self {
         Self {
             ttl,
-            generation: AtomicU64::new(0),
-            stock_generation: AtomicU64::new(0),
+            changes,
             entries: Mutex::new(HashMap::new()),
         }
     }
@@ -116,7 +108,7 @@ impl ResponseCache {
         if !self.enabled() {
             return None;
         }
-        let generation = self.generation.load(Ordering::Acquire);
+        let generation = self.changes.stamp().catalogue;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let entry = entries.get_mut(key)?;
         if entry.generation != generation {
@@ -130,9 +122,9 @@ impl ResponseCache {
         None
     }
 
-    /// Keeps a response computed while the cache was at `generation`, with what it read; if
-    /// data it may show changed since, the response may be stale already and is dropped.
-    pub fn put(&self, key: String, generation: Generation, read: &ReadSet, response: Cached) {
+    /// Keeps a response computed from a read at `stamp` (taken before it), with what it read;
+    /// if data it shows changed since, the response may be stale already and is dropped.
+    pub fn put(&self, key: String, stamp: Stamp, read: &ReadSet, response: Cached) {
         if !self.enabled() || response.body.len() > MAX_BODY {
             return;
         }
@@ -147,11 +139,14 @@ impl ResponseCache {
         products.sort_unstable();
         products.dedup();
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if generation.all != self.generation.load(Ordering::Acquire) {
+        let now = self.changes.stamp();
+        if now.catalogue != stamp.catalogue || (by_stock && now.stock != stamp.stock) {
             return;
         }
-        let stock_moved = generation.stock != self.stock_generation.load(Ordering::Acquire);
-        if stock_moved && (by_stock || !products.is_empty()) {
+        if !products
+            .iter()
+            .all(|p| self.changes.current(stamp, *p).is_some())
+        {
             return;
         }
         if entries.len() >= MAX_ENTRIES {
@@ -162,23 +157,12 @@ impl ResponseCache {
             Entry {
                 response,
                 stored: Instant::now(),
-                generation: generation.all,
+                generation: stamp.catalogue,
                 products,
                 by_stock,
                 refreshing: false,
             },
         );
-    }
-
-    /// The generation a response about to be computed belongs to.
-    pub fn generation(&self) -> Generation {
-        // Stock first: a change between the two reads then makes the response look older,
-        // never newer, than it is.
-        let stock = self.stock_generation.load(Ordering::Acquire);
-        Generation {
-            all: self.generation.load(Ordering::Acquire),
-            stock,
-        }
     }
 
     /// Forgets the responses that showed any of `products`, or listed products by stock: their
@@ -188,15 +172,14 @@ impl ResponseCache {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        self.stock_generation.fetch_add(1, Ordering::AcqRel);
         entries.retain(|_, e| {
             !e.by_stock && !products.iter().any(|p| e.products.binary_search(p).is_ok())
         });
     }
 
-    /// Forgets everything: data has changed.
+    /// Forgets everything: data has changed (and `Changes` has counted it, so nothing computed
+    /// before is kept after).
     pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -284,7 +267,7 @@ impl Changes {
 pub struct Snapshot<T>(Mutex<Option<(u64, Instant, std::sync::Arc<T>)>>);
 
 /// How long a snapshot is trusted without news of a change.
-pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(10);
+const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(10);
 
 impl<T> Default for Snapshot<T> {
     fn default() -> Self {
@@ -321,6 +304,13 @@ impl<T> Snapshot<T> {
 mod tests {
     use super::*;
 
+    /// A cache and the change log it reads, told of changes as `AppState::forget_*` tells
+    /// them.
+    fn cache(ttl: Duration) -> (ResponseCache, std::sync::Arc<Changes>) {
+        let changes = std::sync::Arc::new(Changes::default());
+        (ResponseCache::new(ttl, changes.clone()), changes)
+    }
+
     fn response(body: &'static str) -> Cached {
         Cached {
             status: 200,
@@ -331,13 +321,14 @@ mod tests {
 
     #[test]
     fn serves_until_invalidated_or_expired() {
-        let cache = ResponseCache::new(Duration::from_millis(50));
-        let g = cache.generation();
+        let (cache, changes) = cache(Duration::from_millis(50));
+        let g = changes.stamp();
         cache.put("k".into(), g, &ReadSet::default(), response("a"));
         assert_eq!(
             cache.get("k").map(|c| c.body),
             Some(Bytes::from_static(b"a"))
         );
+        changes.catalogue_changed();
         cache.invalidate();
         assert!(cache.get("k").is_none());
         // A response computed before a write is not stored after it.
@@ -345,7 +336,7 @@ mod tests {
         assert!(cache.get("k").is_none());
         cache.put(
             "k".into(),
-            cache.generation(),
+            changes.stamp(),
             &ReadSet::default(),
             response("b"),
         );
@@ -364,14 +355,14 @@ mod tests {
 
     #[test]
     fn a_stock_change_forgets_only_what_showed_the_product() {
-        let cache = ResponseCache::new(Duration::from_secs(60));
+        let (cache, changes) = cache(Duration::from_secs(60));
         let (rug, ring) = (Uuid::now_v7(), Uuid::now_v7());
         let read = |ids: Vec<Uuid>, by_stock| {
             let r = ReadSet::default();
             r.products(ids, by_stock);
             r
         };
-        let g = cache.generation();
+        let g = changes.stamp();
         cache.put("rug".into(), g, &read(vec![rug], false), response("rug"));
         cache.put("ring".into(), g, &read(vec![ring], false), response("ring"));
         cache.put(
@@ -381,6 +372,7 @@ mod tests {
             response("list"),
         );
         cache.put("rates".into(), g, &ReadSet::default(), response("rates"));
+        changes.stock_changed(&[rug]);
         cache.invalidate_products(&[rug]);
         assert!(cache.get("rug").is_none());
         assert!(
@@ -403,10 +395,10 @@ mod tests {
 
     #[test]
     fn zero_ttl_disables() {
-        let cache = ResponseCache::new(Duration::ZERO);
+        let (cache, changes) = cache(Duration::ZERO);
         cache.put(
             "k".into(),
-            cache.generation(),
+            changes.stamp(),
             &ReadSet::default(),
             response("a"),
         );

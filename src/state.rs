@@ -27,7 +27,7 @@ pub struct AppState {
     pub events: EventBus,
     /// SQL statements run since start; tests use it to prove queries are batched.
     pub queries: Arc<AtomicU64>,
-    /// Anonymous query responses, emptied by every mutation.
+    /// Anonymous query responses, checked against `changes` like every other copy.
     pub response_cache: Arc<ResponseCache>,
     /// Turns true when the server begins shutting down, so long-lived WebSockets close
     /// instead of holding the graceful shutdown open forever.
@@ -79,6 +79,7 @@ impl ReadModels {
 
 impl AppState {
     pub fn new(db: DatabaseConnection, settings: Settings) -> anyhow::Result<Self> {
+        let changes = Arc::new(Changes::default());
         Ok(Self {
             keys: TokenKeys::new(&settings.auth).context("loading the JWT secret")?,
             events: EventBus::local(),
@@ -89,7 +90,6 @@ impl AppState {
             tally: Arc::default(),
             rates: Arc::default(),
             server_id: uuid::Uuid::now_v7(),
-            changes: Arc::default(),
             read_models: Arc::default(),
             stripe: Gateway::from_settings(&settings.stripe)
                 .context("configuring Stripe")?
@@ -105,9 +105,11 @@ impl AppState {
                 },
                 settings.media.processing_queue,
             ),
-            response_cache: Arc::new(ResponseCache::new(Duration::from_millis(
-                settings.graphql.response_cache_ttl_ms,
-            ))),
+            response_cache: Arc::new(ResponseCache::new(
+                Duration::from_millis(settings.graphql.response_cache_ttl_ms),
+                changes.clone(),
+            )),
+            changes,
             settings: Arc::new(settings),
             db,
         })

@@ -148,7 +148,6 @@ pub async fn card_by_address(
     shop_slug: &str,
     slug: &str,
 ) -> AppResult<Arc<Card>> {
-    let not_found = || AppError::NotFound("no such product".into());
     let store = state.read_models.get::<Cards>();
     let address = (texts::slug_key(shop_slug), texts::slug_key(slug));
     let generation = state.changes.stamp().catalogue;
@@ -173,13 +172,7 @@ pub async fn card_by_address(
             id
         }
     };
-    let card = cards(state, &[id])
-        .await?
-        .remove(&id)
-        .ok_or_else(not_found)?;
-    product_visible(&card.product, &card.shop, caller)
-        .then_some(card)
-        .ok_or_else(not_found)
+    card_by_id(state, caller, id).await
 }
 
 /// The card of product `id`, if the caller may see it.

@@ -352,7 +352,7 @@ pub(super) async fn execute(
     {
         return policy(hit, "hit", true);
     }
-    let generation = cache.generation();
+    let stamp = state.app.changes.stamp();
     let read = crate::cache::ReadSet::default();
 
     let executed = Executed::default();
@@ -380,7 +380,7 @@ pub(super) async fn execute(
     }
     match cache_key {
         Some(key) if ok => {
-            cache.put(key, generation, &read, rendered.clone());
+            cache.put(key, stamp, &read, rendered.clone());
             policy(rendered, "miss", true)
         }
         _ => policy(rendered, "bypass", ok),
