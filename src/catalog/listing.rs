@@ -368,33 +368,6 @@ async fn ranked_matches(
         .collect())
 }
 
-/// Ranked searches this server answered, by search and filter, each with the catalogue
-/// generation it was read in: ranking scores every match, and the same searches come often.
-#[derive(Default)]
-pub struct Rankings(Mutex<HashMap<String, Ranking>>);
-
-/// The catalogue generation a ranking was read in, when, and the ranked ids.
-type Ranking = (u64, Instant, Arc<Vec<Uuid>>);
-
-/// Searches remembered; beyond this the store empties rather than grows.
-const MAX_RANKINGS: usize = 2_000;
-
-impl Rankings {
-    fn get(&self, key: &str, generation: u64) -> Option<Arc<Vec<Uuid>>> {
-        let rankings = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (at, read_at, ranked) = rankings.get(key)?;
-        (*at == generation && read_at.elapsed() < cards::MAX_AGE).then(|| ranked.clone())
-    }
-
-    fn keep(&self, key: String, generation: u64, ranked: Arc<Vec<Uuid>>) {
-        let mut rankings = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if rankings.len() >= MAX_RANKINGS {
-            rankings.clear();
-        }
-        rankings.insert(key, (generation, Instant::now(), ranked));
-    }
-}
-
 /// A page of products matching `filter` in `sort` order.
 pub async fn list(
     state: &AppState,
@@ -433,7 +406,8 @@ pub async fn list(
 
     if sort == ProductSort::Relevance {
         let search = search.unwrap_or_default();
-        let rankings = state.read_models.get::<Rankings>();
+        // Ranking scores every match, and the same searches come often.
+        let rankings = state.read_models.get::<Kept<Vec<Uuid>>>();
         // Which products match depends on stock only through `inStock`; everything else
         // changes with the catalogue.
         let key = filter
@@ -454,29 +428,79 @@ pub async fn list(
         return relevance_page(state, sort, &ranked, after, before, size, backward).await;
     }
 
-    let total_count = if page.want_total {
-        select.clone().count(db).await? as i64
-    } else {
-        0
-    };
     // Price and rating sorts page by (key, id); the others by id alone.
     let key = match sort {
         ProductSort::PriceAsc | ProductSort::PriceDesc => Some(products::Column::SortPrice),
         ProductSort::RatingDesc => Some(products::Column::RatingScore),
         _ => None,
     };
-    let keyed = key.is_some();
-    let key_column = key.unwrap_or(products::Column::SortPrice);
-    let ascending = sort == ProductSort::PriceAsc;
+    let order = Order {
+        sort,
+        key,
+        ascending: sort == ProductSort::PriceAsc,
+    };
+
+    // Which products a listing holds, and in what order, changes only with the catalogue,
+    // except through `inStock`; drafts are left to SQL.
+    let listing_key = (filter.in_stock.is_none() && !filter.include_unpublished)
+        .then(|| format!("{sort:?}\u{0}{filter:?}"));
+    if let Some(listing_key) = listing_key {
+        let listings = state.read_models.get::<Kept<Listing>>();
+        let stamp = state.changes.stamp();
+        let listing = match listings.get(&listing_key, stamp.catalogue) {
+            Some(listing) => listing,
+            None => {
+                let mut rows: Vec<Row> = order
+                    .apply(select.clone(), false)
+                    .limit(LISTED + 1)
+                    .into_tuple()
+                    .all(db)
+                    .await?;
+                let complete = rows.len() as u64 <= LISTED;
+                rows.truncate(LISTED as usize);
+                let listing = Arc::new(Listing { rows, complete });
+                listings.keep(listing_key, stamp.catalogue, listing.clone());
+                listing
+            }
+        };
+        if let Some(window) =
+            listing.window(&order, after.as_ref(), before.as_ref(), size, backward)
+        {
+            let total_count = match (page.want_total, listing.complete) {
+                (false, _) => 0,
+                (true, true) => listing.rows.len() as i64,
+                (true, false) => select.count(db).await? as i64,
+            };
+            let rows = listing.rows[window.start..window.end].to_vec();
+            return keyset_page(
+                state,
+                &order,
+                rows,
+                after.is_some(),
+                before.is_some(),
+                window.more,
+                backward,
+                total_count,
+            )
+            .await;
+        }
+    }
+
+    let total_count = if page.want_total {
+        select.clone().count(db).await? as i64
+    } else {
+        0
+    };
+    let key_column = order.column();
     // Keyset conditions: strictly past `after`, strictly before `before`, in sort order.
     let beyond = |mark: &Mark, forward: bool| -> Condition {
-        let later = forward == ascending;
+        let later = forward == order.ascending;
         let id_cond = if later {
             products::Column::Id.gt(mark.i)
         } else {
             products::Column::Id.lt(mark.i)
         };
-        match (keyed, mark.p) {
+        match (order.key.is_some(), mark.p) {
             (true, Some(p)) => {
                 let price_cond = if later {
                     key_column.gt(p)
@@ -496,30 +520,8 @@ pub async fn list(
     if let Some(mark) = &before {
         select = select.filter(beyond(mark, false));
     }
-    // Newest sorts by id descending: UUIDv7 ids grow with creation time.
-    let forward_asc = ascending;
-    let order_asc = forward_asc != backward;
-    select = if keyed {
-        if order_asc {
-            select
-                .order_by_asc(key_column)
-                .order_by_asc(products::Column::Id)
-        } else {
-            select
-                .order_by_desc(key_column)
-                .order_by_desc(products::Column::Id)
-        }
-    } else if order_asc {
-        select.order_by_asc(products::Column::Id)
-    } else {
-        select.order_by_desc(products::Column::Id)
-    };
-    // The page's ids and sort keys; everything else comes from the products' cards.
-    let mut rows: Vec<(Uuid, i64, i32)> = select
-        .select_only()
-        .column(products::Column::Id)
-        .column(products::Column::SortPrice)
-        .column(products::Column::RatingScore)
+    let mut rows: Vec<Row> = order
+        .apply(select, backward)
         .limit(size + 1)
         .into_tuple()
         .all(db)
@@ -529,28 +531,92 @@ pub async fn list(
     if backward {
         rows.reverse();
     }
+    keyset_page(
+        state,
+        &order,
+        rows,
+        after.is_some(),
+        before.is_some(),
+        more,
+        backward,
+        total_count,
+    )
+    .await
+}
+
+/// A listing's row: the product's id and its sort keys (price, rating).
+type Row = (Uuid, i64, i32);
+
+/// How a keyset listing is ordered: by `key` (price or rating) then id, or by id alone.
+struct Order {
+    sort: ProductSort,
+    key: Option<products::Column>,
+    ascending: bool,
+}
+
+impl Order {
+    fn column(&self) -> products::Column {
+        self.key.unwrap_or(products::Column::SortPrice)
+    }
+
+    /// The listing's ids and sort keys in sort order, or reversed for paging backwards.
+    /// Newest sorts by id descending: UUIDv7 ids grow with creation time.
+    fn apply(&self, select: Select<products::Entity>, backward: bool) -> Select<products::Entity> {
+        let asc = self.ascending != backward;
+        let direction = if asc {
+            sea_orm::Order::Asc
+        } else {
+            sea_orm::Order::Desc
+        };
+        let select = match self.key {
+            Some(key) => select.order_by(key, direction.clone()),
+            None => select,
+        };
+        select
+            .order_by(products::Column::Id, direction)
+            .select_only()
+            .column(products::Column::Id)
+            .column(products::Column::SortPrice)
+            .column(products::Column::RatingScore)
+    }
+
+    /// The cursor of a row.
+    fn mark(&self, (id, price, rating): Row) -> Mark {
+        Mark {
+            s: self.sort.tag(),
+            p: self.key.map(|_| match self.sort {
+                ProductSort::RatingDesc => i64::from(rating),
+                _ => price,
+            }),
+            i: id,
+            o: None,
+        }
+    }
+}
+
+/// Builds a keyset page from its rows (in sort order) and the products' cards.
+#[allow(clippy::too_many_arguments)]
+async fn keyset_page(
+    state: &AppState,
+    order: &Order,
+    rows: Vec<Row>,
+    after: bool,
+    before: bool,
+    more: bool,
+    backward: bool,
+    total_count: i64,
+) -> AppResult<ProductPage> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
     let mut cards = cards::cards(state, &ids).await?;
     let items = rows
         .into_iter()
         // A product deleted since the page was chosen is left out.
-        .filter_map(|(id, price, rating)| {
-            let mark = Mark {
-                s: sort.tag(),
-                p: keyed.then_some(match sort {
-                    ProductSort::RatingDesc => i64::from(rating),
-                    _ => price,
-                }),
-                i: id,
-                o: None,
-            };
-            Some((cards.remove(&id)?, mark.encode()))
-        })
+        .filter_map(|row| Some((cards.remove(&row.0)?, order.mark(row).encode())))
         .collect();
     let (has_previous_page, has_next_page) = if backward {
-        (more, before.is_some())
+        (more, before)
     } else {
-        (after.is_some(), more)
+        (after, more)
     };
     Ok(ProductPage {
         items,
@@ -558,6 +624,110 @@ pub async fn list(
         has_next_page,
         total_count,
     })
+}
+
+/// The first rows of a keyset listing, in sort order, as SQL gave them: pages within them
+/// cost no SQL. `complete` when these are all of the listing's rows.
+struct Listing {
+    rows: Vec<Row>,
+    complete: bool,
+}
+
+/// Rows kept per listing: the first pages, which are most of what is browsed.
+const LISTED: u64 = 400;
+
+/// The rows of a page found within a listing: `start..end`, and whether more follow it
+/// (towards the end when paging forward, towards the start when paging backward).
+struct Window {
+    start: usize,
+    end: usize,
+    more: bool,
+}
+
+impl Listing {
+    /// Where a cursor's row is: found by its id, with the sort key the cursor was made
+    /// with. `None` when it is not among the rows, or moved since (SQL then decides).
+    fn position(&self, order: &Order, mark: &Mark) -> Option<usize> {
+        let at = self.rows.iter().position(|row| row.0 == mark.i)?;
+        (order.mark(self.rows[at]).p == mark.p).then_some(at)
+    }
+
+    /// The rows a page takes, exactly as the keyset SQL would choose them, or `None` when
+    /// the answer lies beyond the rows kept.
+    fn window(
+        &self,
+        order: &Order,
+        after: Option<&Mark>,
+        before: Option<&Mark>,
+        size: u64,
+        backward: bool,
+    ) -> Option<Window> {
+        let size = size as usize;
+        let low = match after {
+            Some(mark) => self.position(order, mark)? + 1,
+            None => 0,
+        };
+        let high = match before {
+            Some(mark) => self.position(order, mark)?,
+            None if self.complete => self.rows.len(),
+            // Where the listing ends is unknown: enough to go forward, not backward.
+            None if backward => return None,
+            None => usize::MAX,
+        };
+        let high = high.max(low);
+        if backward {
+            let start = high.saturating_sub(size).max(low);
+            return Some(Window {
+                start,
+                end: high,
+                more: high - low > size,
+            });
+        }
+        // One row past the page tells whether there are more.
+        if high == usize::MAX && low + size + 1 > self.rows.len() {
+            return None;
+        }
+        let end = (low + size).min(high).min(self.rows.len());
+        Some(Window {
+            start: low,
+            end,
+            more: high.min(self.rows.len()) > end,
+        })
+    }
+}
+
+/// Answers this server read from the catalogue by key (a search or a listing with its
+/// filter), each with the catalogue generation it was read in and when: good until the
+/// catalogue changes, and never longer than a card. A store of `T` is a read model of its own.
+pub struct Kept<T>(Mutex<HashMap<String, KeptCopy<T>>>);
+
+/// A kept answer: the catalogue generation it was read in, when, and the answer.
+type KeptCopy<T> = (u64, Instant, Arc<T>);
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+/// Answers kept per store (a listing is at most about 13 KB); beyond this the store empties
+/// rather than grows.
+const MAX_KEPT: usize = 1_000;
+
+impl<T> Kept<T> {
+    fn get(&self, key: &str, generation: u64) -> Option<Arc<T>> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let (at, read_at, value) = kept.get(key)?;
+        (*at == generation && read_at.elapsed() < cards::MAX_AGE).then(|| value.clone())
+    }
+
+    fn keep(&self, key: String, generation: u64, value: Arc<T>) {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if kept.len() >= MAX_KEPT {
+            kept.clear();
+        }
+        kept.insert(key, (generation, Instant::now(), value));
+    }
 }
 
 async fn relevance_page(
@@ -606,8 +776,94 @@ async fn relevance_page(
 
 #[cfg(test)]
 mod tests {
-    use super::home_bound;
-    use crate::money::{Currency, Money, Rate, Rates};
+    use super::{Listing, Mark, Order, ProductSort, Row, home_bound};
+    use crate::{
+        entities::products,
+        money::{Currency, Money, Rate, Rates},
+    };
+    use uuid::Uuid;
+
+    /// What the keyset SQL answers on the whole listing: the rows strictly between the
+    /// cursors' rows, the first (or last) `size` of them, and whether more are left.
+    fn by_sql(
+        all: &[Row],
+        low: usize,
+        high: usize,
+        size: usize,
+        backward: bool,
+    ) -> (Vec<Row>, bool) {
+        let between = &all[low.min(high)..high];
+        let more = between.len() > size;
+        let page = if backward {
+            &between[between.len().saturating_sub(size)..]
+        } else {
+            &between[..size.min(between.len())]
+        };
+        (page.to_vec(), more)
+    }
+
+    #[test]
+    fn pages_within_a_kept_listing_are_what_sql_would_answer() {
+        let order = Order {
+            sort: ProductSort::PriceAsc,
+            key: Some(products::Column::SortPrice),
+            ascending: true,
+        };
+        // Prices with ties, ids growing within a price, as SQL orders them.
+        let all: Vec<Row> = (0..30u128)
+            .map(|i| (Uuid::from_u128(i + 1), (i / 3) as i64 * 100, 0))
+            .collect();
+        let mark = |at: usize| order.mark(all[at]);
+        let mut checked = 0;
+        for kept in [0, 1, 7, 12, 29, 30] {
+            let listing = Listing {
+                rows: all[..kept].to_vec(),
+                complete: kept == all.len(),
+            };
+            for size in [0, 1, 2, 5, 40] {
+                for backward in [false, true] {
+                    for after in [None, Some(0), Some(4), Some(11), Some(28)] {
+                        for before in [None, Some(3), Some(12), Some(29)] {
+                            let low = after.map_or(0, |a| a + 1);
+                            let high = before.unwrap_or(all.len());
+                            let expected = by_sql(&all, low, high, size as usize, backward);
+                            let (a, b) = (after.map(mark), before.map(mark));
+                            let Some(w) =
+                                listing.window(&order, a.as_ref(), b.as_ref(), size, backward)
+                            else {
+                                assert!(!listing.complete, "a whole listing answers every page");
+                                continue;
+                            };
+                            let got = (listing.rows[w.start..w.end].to_vec(), w.more);
+                            assert_eq!(
+                                got, expected,
+                                "kept {kept}, size {size}, backward {backward}, after {after:?}, before {before:?}"
+                            );
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            checked > 200,
+            "only {checked} pages came from the kept rows"
+        );
+        // A cursor made before its product's price changed is left to SQL.
+        let listing = Listing {
+            rows: all.clone(),
+            complete: true,
+        };
+        let moved = Mark {
+            p: Some(12345),
+            ..mark(4)
+        };
+        assert!(
+            listing
+                .window(&order, Some(&moved), None, 5, false)
+                .is_none()
+        );
+    }
 
     #[test]
     fn price_bounds_keep_what_is_shown_at_the_bound() {

@@ -155,7 +155,6 @@ pub fn build_schema(settings: &GraphqlSettings, state: Option<AppState>) -> AppS
     )
     .limit_depth(settings.max_depth)
     .limit_complexity(settings.max_complexity)
-    .extension(crate::kit::errors::ErrorCodes)
     .override_output_type_description::<async_graphql::ID>(
         "An opaque, stable identifier. Clients must not parse it.",
     )

@@ -21,7 +21,7 @@ use super::{HttpState, client_address};
 use crate::cache::Cached;
 use crate::{
     auth::Caller,
-    kit::{ClientAddress, errors::Executed, guard},
+    kit::{ClientAddress, errors, guard},
 };
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -355,25 +355,24 @@ pub(super) async fn execute(
     let stamp = state.app.changes.stamp();
     let read = crate::cache::ReadSet::default();
 
-    let executed = Executed::default();
     let caller = Caller::from_bearer(&state.app.keys, authorization);
     let request = crate::graphql::per_request(request, &state.app, accept_language, caller)
         .await
         .data(ClientAddress(client))
         .data(crate::kit::UserAgent::from_headers(headers))
-        .data(executed.clone())
         .data(read.clone());
     if changes {
         // Copies of the catalogue read while the mutation runs (its own answer, say) must
         // not outlive it: they count as read before the change, which is announced below.
         state.app.forget_catalogue();
     }
-    let response = state.schema_for(introspection).execute(request).await;
+    let mut response = state.schema_for(introspection).execute(request).await;
     if changes {
         state.app.catalogue_changed();
     }
-    let ok = response.errors.is_empty() && executed.get();
-    let rendered = render(media, response, executed.get());
+    let executed = errors::label_response(&mut response);
+    let ok = response.errors.is_empty();
+    let rendered = render(media, response, executed);
     if read.is_private() {
         // One person's answer (a guest cart by its token): neither kept nor public.
         return with_cache_policy(headers, rendered, "bypass", None);

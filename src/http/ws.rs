@@ -318,14 +318,11 @@ async fn run_operation(
     }
     let mut stream = schema.execute_stream(request);
     let mut first = true;
-    while let Some(response) = stream.next().await {
+    while let Some(mut response) = stream.next().await {
         if let Some(state) = &changes {
             state.catalogue_changed();
         }
-        let request_error = first
-            && response.data == async_graphql::Value::Null
-            && !response.errors.is_empty()
-            && response.errors.iter().all(|e| e.path.is_empty());
+        let request_error = !crate::kit::errors::label_response(&mut response) && first;
         first = false;
         let message = if request_error {
             json!({ "type": "error", "id": id, "payload": response.errors })
