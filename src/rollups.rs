@@ -8,7 +8,7 @@
 //! kept the same way: a change to an order queues it ([`statistics_due`]) in its own
 //! transaction, and the statistics domain recomputes its facts from the queue.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
@@ -34,7 +34,7 @@ pub fn channel(source: Option<&str>, referrer: Option<&str>) -> String {
 pub const DIRECT: &str = "direct";
 
 /// A rollup row's identity.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Key {
     pub shop_id: Uuid,
     /// `Uuid::nil()` for whole orders.
@@ -75,7 +75,7 @@ pub fn day_text(day: NaiveDate) -> String {
 }
 
 /// The breakdowns a rollup row can belong to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dim {
     /// The shop's whole day.
     Total,
@@ -120,10 +120,12 @@ fn spread(key: Key) -> Vec<(Dim, Key)> {
 }
 
 /// Adds `rows` to the rollups, creating rows as needed. Safe under concurrent writers: each
-/// row is one `INSERT … ON CONFLICT DO UPDATE` adding to what is there.
+/// row is one `INSERT … ON CONFLICT DO UPDATE` adding to what is there, and every writer
+/// reaches the rows in one order (by key). In any other order two payments for one shop's
+/// day each locked a row the other wanted next, and PostgreSQL cancelled one as a deadlock.
 pub async fn add(db: &impl ConnectionTrait, rows: Vec<(Key, Counts)>) -> AppResult<()> {
     use analytics_daily::Column as C;
-    let mut merged: HashMap<(Dim, Key), Counts> = HashMap::new();
+    let mut merged: BTreeMap<(Dim, Key), Counts> = BTreeMap::new();
     for (key, counts) in rows {
         for target in spread(key) {
             *merged.entry(target).or_default() += counts;
