@@ -60,6 +60,11 @@ impl ReadSet {
 const MAX_ENTRIES: usize = 10_000;
 /// Larger responses are not kept.
 const MAX_BODY: usize = 256 * 1024;
+/// Longer keys (the document with its variables) are not kept: anyone may send a megabyte
+/// of variables, and ten thousand such keys would hold ten gigabytes.
+const MAX_KEY: usize = 16 * 1024;
+/// Keys and bodies beyond this many bytes in all clear the cache rather than grow it.
+const MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// A stored response.
 #[derive(Clone)]
@@ -85,7 +90,25 @@ pub struct ResponseCache {
     ttl: Duration,
     /// The server's change log, which tells whether a response is still current.
     changes: std::sync::Arc<Changes>,
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Store>,
+}
+
+/// The kept responses, and the bytes their keys and bodies take.
+#[derive(Default)]
+struct Store {
+    map: HashMap<String, Entry>,
+    bytes: usize,
+}
+
+impl Store {
+    fn clear(&mut self) {
+        self.map.clear();
+        self.bytes = 0;
+    }
+}
+
+fn size(key: &str, entry: &Entry) -> usize {
+    key.len() + entry.response.body.len()
 }
 
 impl ResponseCache {
@@ -93,7 +116,7 @@ impl ResponseCache {
         Self {
             ttl,
             changes,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::default(),
         }
     }
 
@@ -110,7 +133,7 @@ impl ResponseCache {
         }
         let generation = self.changes.stamp().catalogue;
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = entries.get_mut(key)?;
+        let entry = entries.map.get_mut(key)?;
         if entry.generation != generation {
             return None;
         }
@@ -125,7 +148,7 @@ impl ResponseCache {
     /// Keeps a response computed from a read at `stamp` (taken before it), with what it read;
     /// if data it shows changed since, the response may be stale already and is dropped.
     pub fn put(&self, key: String, stamp: Stamp, read: &ReadSet, response: Cached) {
-        if !self.enabled() || response.body.len() > MAX_BODY {
+        if !self.enabled() || response.body.len() > MAX_BODY || key.len() > MAX_KEY {
             return;
         }
         let Read {
@@ -149,20 +172,24 @@ impl ResponseCache {
         {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
+        let entry = Entry {
+            response,
+            stored: Instant::now(),
+            generation: stamp.catalogue,
+            products,
+            by_stock,
+            refreshing: false,
+        };
+        // A response replacing its own older copy gives back that copy's bytes.
+        let replaced = entries.map.get(&key).map_or(0, |old| size(&key, old));
+        let bytes = entries.bytes.saturating_sub(replaced) + size(&key, &entry);
+        if entries.map.len() >= MAX_ENTRIES || bytes > MAX_BYTES {
             entries.clear();
+            entries.bytes = size(&key, &entry);
+        } else {
+            entries.bytes = bytes;
         }
-        entries.insert(
-            key,
-            Entry {
-                response,
-                stored: Instant::now(),
-                generation: stamp.catalogue,
-                products,
-                by_stock,
-                refreshing: false,
-            },
-        );
+        entries.map.insert(key, entry);
     }
 
     /// Forgets the responses that showed any of `products`, or listed products by stock: their
@@ -172,9 +199,10 @@ impl ResponseCache {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, e| {
+        entries.map.retain(|_, e| {
             !e.by_stock && !products.iter().any(|p| e.products.binary_search(p).is_ok())
         });
+        entries.bytes = entries.map.iter().map(|(k, e)| size(k, e)).sum();
     }
 
     /// Forgets everything: data has changed (and `Changes` has counted it, so nothing computed
@@ -391,6 +419,34 @@ mod tests {
             response("no products"),
         );
         assert!(cache.get("about").is_some());
+    }
+
+    #[test]
+    fn what_the_cache_holds_is_bounded_in_bytes() {
+        let (cache, changes) = cache(Duration::from_secs(60));
+        let put = |key: String, body: Bytes| {
+            let response = Cached {
+                status: 200,
+                content_type: "application/json",
+                body,
+            };
+            cache.put(key, changes.stamp(), &ReadSet::default(), response);
+        };
+        // A megabyte of variables makes a key that is answered but never kept.
+        let long = "v".repeat(MAX_KEY + 1);
+        put(long.clone(), Bytes::from_static(b"a"));
+        assert!(cache.get(&long).is_none());
+        let body = Bytes::from(vec![b'x'; MAX_BODY]);
+        let fit = MAX_BYTES / (MAX_BODY + 8);
+        for i in 0..fit {
+            put(format!("k{i:06}"), body.clone());
+        }
+        assert!(cache.get("k000000").is_some(), "{fit} bodies fit");
+        // Replacing an entry counts its bytes once.
+        put("k000000".into(), body.clone());
+        put(format!("k{fit:06}"), body.clone());
+        assert!(cache.get("k000000").is_none(), "over the budget: emptied");
+        assert!(cache.get(&format!("k{fit:06}")).is_some());
     }
 
     #[test]

@@ -713,6 +713,9 @@ impl<T> Default for Kept<T> {
 /// Answers kept per store (a listing is at most about 13 KB); beyond this the store empties
 /// rather than grows.
 const MAX_KEPT: usize = 1_000;
+/// Longer keys (a search or filter of that length) are answered but not kept, so a client
+/// cannot fill the store with megabyte-long searches.
+const MAX_KEPT_KEY: usize = 1_024;
 
 impl<T> Kept<T> {
     fn get(&self, key: &str, generation: u64) -> Option<Arc<T>> {
@@ -722,6 +725,9 @@ impl<T> Kept<T> {
     }
 
     fn keep(&self, key: String, generation: u64, value: Arc<T>) {
+        if key.len() > MAX_KEPT_KEY {
+            return;
+        }
         let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if kept.len() >= MAX_KEPT {
             kept.clear();
@@ -776,11 +782,12 @@ async fn relevance_page(
 
 #[cfg(test)]
 mod tests {
-    use super::{Listing, Mark, Order, ProductSort, Row, home_bound};
+    use super::{Kept, Listing, MAX_KEPT_KEY, Mark, Order, ProductSort, Row, home_bound};
     use crate::{
         entities::products,
         money::{Currency, Money, Rate, Rates},
     };
+    use std::sync::Arc;
     use uuid::Uuid;
 
     /// What the keyset SQL answers on the whole listing: the rows strictly between the
@@ -800,6 +807,17 @@ mod tests {
             &between[..size.min(between.len())]
         };
         (page.to_vec(), more)
+    }
+
+    #[test]
+    fn long_searches_are_answered_but_not_kept() {
+        let kept = Kept::<Vec<Uuid>>::default();
+        let long = "felt ".repeat(MAX_KEPT_KEY);
+        kept.keep(long.clone(), 1, Arc::new(vec![Uuid::nil()]));
+        assert!(kept.get(&long, 1).is_none());
+        kept.keep("felt".into(), 1, Arc::new(vec![Uuid::nil()]));
+        assert!(kept.get("felt", 1).is_some());
+        assert!(kept.get("felt", 2).is_none(), "the catalogue changed since");
     }
 
     #[test]
