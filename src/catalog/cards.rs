@@ -33,15 +33,17 @@ use crate::{
 
 /// A card is read again after this long, whatever the events said.
 pub const MAX_AGE: Duration = Duration::from_secs(60);
-/// Cards beyond this empty the store rather than grow it: about 2 KB each, so at most some
-/// 20 MB; a catalogue larger than this keeps its most browsed products by reading them again.
-const MAX_CARDS: usize = 10_000;
+/// Cards beyond this empty the store rather than grow it: about 9 KB each on the demo
+/// catalogue (reading all 2,000 grows the heap by 19 MB), so at most some 45 MB; a catalogue
+/// larger than this keeps its most browsed products by reading them again.
+const MAX_CARDS: usize = 5_000;
 
 /// One product as browsing shows it.
 #[derive(Debug)]
 pub struct Card {
     pub product: products::Model,
-    pub shop: shops::Model,
+    /// Shared by the cards of one read: a shop's story is not copied per product.
+    pub shop: Arc<shops::Model>,
     /// Ordered by language.
     pub translations: Vec<product_translations::Model>,
     /// Ordered by position.
@@ -49,7 +51,7 @@ pub struct Card {
     /// Ordered by position.
     pub images: Vec<product_images::Model>,
     /// Each maker's part, in credit order, with the maker.
-    pub makers: Vec<(product_makers::Model, makers::Model)>,
+    pub makers: Vec<(product_makers::Model, Arc<makers::Model>)>,
     /// Sale offers live now or starting later (see [`Card::offers_at`]).
     offers: Vec<sales::Offer>,
 }
@@ -234,7 +236,7 @@ async fn read_cards(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<Ar
         sales::upcoming_offers(db, ids, Utc::now()),
     )?;
     let maker_ids: Vec<Uuid> = links.iter().map(|l| l.maker_id).collect();
-    let makers: HashMap<Uuid, makers::Model> = if maker_ids.is_empty() {
+    let makers: HashMap<Uuid, Arc<makers::Model>> = if maker_ids.is_empty() {
         HashMap::new()
     } else {
         makers::Entity::find()
@@ -242,10 +244,11 @@ async fn read_cards(db: &impl ConnectionTrait, ids: &[Uuid]) -> AppResult<Vec<Ar
             .all(db)
             .await?
             .into_iter()
-            .map(|m| (m.id, m))
+            .map(|m| (m.id, Arc::new(m)))
             .collect()
     };
-    let shops: HashMap<Uuid, shops::Model> = shops.into_iter().map(|s| (s.id, s)).collect();
+    let shops: HashMap<Uuid, Arc<shops::Model>> =
+        shops.into_iter().map(|s| (s.id, Arc::new(s))).collect();
     let mut translations = group(translations, |t| t.product_id);
     let mut variants = group(variants, |v| v.product_id);
     let mut images = group(images, |i| i.product_id);

@@ -122,7 +122,7 @@ impl Product {
     }
     /// The shop selling it.
     async fn shop(&self, ctx: &Context<'_>) -> Result<Shop> {
-        Ok(Shop(self.card(ctx).await?.shop.clone(), self.1.clone()))
+        Ok(Shop((*self.card(ctx).await?.shop).clone(), self.1.clone()))
     }
     /// Title in the reader's language (see `language`).
     async fn title(&self, ctx: &Context<'_>) -> Result<Option<String>> {
@@ -300,7 +300,7 @@ impl Product {
             .iter()
             .map(|(link, maker)| ProductMaker {
                 maker: Maker(
-                    maker.clone(),
+                    (**maker).clone(),
                     card.shop.default_language.clone(),
                     self.1.clone(),
                 ),
