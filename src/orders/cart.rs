@@ -107,6 +107,18 @@ pub struct PricedCart {
 }
 
 impl PricedCart {
+    /// A cart in `currency` with nothing priced: for an answer that shows only its currency.
+    pub fn unpriced(currency: Currency) -> Self {
+        Self {
+            currency,
+            shops: Vec::new(),
+            subtotal: 0,
+            discount: 0,
+            shipping: None,
+            promotion: None,
+        }
+    }
+
     pub fn total(&self) -> Option<i64> {
         self.shipping.map(|s| self.subtotal - self.discount + s)
     }
@@ -425,15 +437,20 @@ pub async fn clear(db: &impl ConnectionTrait, owner: CartOwner) -> AppResult<()>
 /// under the country the buyer is shown prices for and the channel they came from.
 async fn count_addition(
     state: &AppState,
+    variant: Option<product_variants::Model>,
     variant_id: Uuid,
     country: Option<&str>,
     channel: Option<&super::attribution::Attribution>,
 ) -> AppResult<()> {
-    let Some(variant) = product_variants::Entity::find_by_id(variant_id)
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(());
+    let variant = match variant {
+        Some(variant) => variant,
+        None => match product_variants::Entity::find_by_id(variant_id)
+            .one(&state.db)
+            .await?
+        {
+            Some(variant) => variant,
+            None => return Ok(()),
+        },
     };
     let country = country
         .and_then(crate::i18n::CountryCode::parse)
@@ -562,6 +579,8 @@ pub async fn set_quantity(
             format!("at most {MAX_QUANTITY} of one item"),
         ));
     }
+    // The variant, when a new line had to read it.
+    let mut read = None;
     match (existing, quantity) {
         (Some(item), 0) => {
             cart_items::Entity::delete_by_id(item.id)
@@ -601,6 +620,7 @@ pub async fn set_quantity(
             }
             .insert(&state.db)
             .await?;
+            read = Some(variant);
         }
     }
     // Only once the cart changed: a refused change leaves nothing behind.
@@ -608,7 +628,7 @@ pub async fn set_quantity(
         super::attribution::remember(&state.db, owner, channel).await?;
     }
     if add {
-        count_addition(state, variant_id, country, channel).await?;
+        count_addition(state, read, variant_id, country, channel).await?;
     }
     Ok(())
 }

@@ -889,3 +889,35 @@ async fn a_checkout_is_paid_whole_or_not_at_all() {
         ("BAD_USER_INPUT", "reference")
     );
 }
+
+/// A cart change answered with only the cart's currency does not price the cart; asked for
+/// its lines, fragments included, the answer is priced as before.
+#[tokio::test]
+async fn a_cart_answer_is_priced_only_when_prices_are_asked_for() {
+    use std::sync::atomic::Ordering;
+    let app = TestApp::spawn().await;
+    let admin = app.admin().await;
+    app.set_rate(&admin, "EUR", "MNT", "3700").await;
+    let (_, rug) = stocked_shop(&app, "felt", "370000", 9).await;
+    let (anna, _) = buyer_in(&app, "anna@example.de", "DE").await;
+    let statements = |query: &'static str| {
+        let (app, anna, rug) = (&app, &anna, &rug);
+        async move {
+            let before = app.state.queries.load(Ordering::SeqCst);
+            let r = app
+                .gql(Some(&anna.access), query, json!({ "v": rug }))
+                .await;
+            let cart = r.expect_data()["setCartQuantity"]["cart"].clone();
+            (app.state.queries.load(Ordering::SeqCst) - before, cart)
+        }
+    };
+    let (bare, cart) = statements("mutation($v: ID!) { setCartQuantity(input: { variantId: $v, quantity: 1, currency: \"EUR\" }) { cart { currency __typename } } }").await;
+    assert_eq!(cart["currency"], "EUR");
+    let (priced, cart) = statements("mutation($v: ID!) { setCartQuantity(input: { variantId: $v, quantity: 2, currency: \"EUR\" }) { cart { currency ...Lines } } } fragment Lines on Cart { shops { lines { quantity } } subtotal { amount } }").await;
+    assert_eq!(cart["shops"][0]["lines"][0]["quantity"], 2);
+    assert_eq!(cart["subtotal"]["amount"], "200.00");
+    assert!(
+        bare + 5 <= priced,
+        "an unpriced answer costs {bare} statements, a priced one {priced}"
+    );
+}

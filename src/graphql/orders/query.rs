@@ -17,7 +17,7 @@ use crate::{
     kit::{View, uuid},
     state::AppState,
 };
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, SelectionField};
 
 /// The languages to read in: the `language` argument first, then the request's (see
 /// `graphql::per_request`).
@@ -49,10 +49,20 @@ pub(crate) async fn cart_owner(
     }
 }
 
+/// Whether a selection of a `Cart` asks for anything that needs the cart priced: its
+/// currency and destination are known without reading a line.
+fn needs_prices(cart: SelectionField<'_>) -> bool {
+    cart.selection_set()
+        .any(|f| !matches!(f.name(), "currency" | "destination" | "__typename"))
+}
+
+/// The cart as `shown`, priced only when `priced` (pricing reads every line's variant,
+/// product, shop, texts, offers and the rates).
 pub(super) async fn cart_of(
     ctx: &Context<'_>,
     owner: cart::CartOwner,
     shown: CartShown,
+    priced: bool,
 ) -> Result<Cart> {
     let CartShown {
         currency,
@@ -66,6 +76,15 @@ pub(super) async fn cart_of(
             crate::i18n::CountryCode::parse_field("country", &c).map(|c| c.as_str().to_owned())
         })
         .transpose()?;
+    let languages = languages(ctx, language.clone())?;
+    let view = View::new(ctx, language, None)?;
+    if !priced {
+        return Ok(cart_view(
+            cart::PricedCart::unpriced(currency),
+            country,
+            &view,
+        ));
+    }
     let items = cart::items(&state.db, owner).await?;
     let code = cart::applied_code(&state.db, owner).await?;
     let priced = cart::price(
@@ -74,13 +93,13 @@ pub(super) async fn cart_of(
         cart::PriceFor {
             currency,
             country: country.as_deref(),
-            languages: &languages(ctx, language.clone())?,
+            languages: &languages,
             code: code.as_ref(),
             buyer: cart::buyer_of(owner),
         },
     )
     .await?;
-    Ok(cart_view(priced, country, &View::new(ctx, language, None)?))
+    Ok(cart_view(priced, country, &view))
 }
 
 /// A cart mutation's answer: the cart as asked to be shown, and a guest's token.
@@ -90,8 +109,12 @@ pub(super) async fn cart_payload(
     cart_token: Option<String>,
     shown: CartShown,
 ) -> Result<CartPayload> {
+    let priced = ctx
+        .field()
+        .selection_set()
+        .any(|f| f.name() == "cart" && needs_prices(f));
     Ok(CartPayload {
-        cart: cart_of(ctx, owner, shown).await?,
+        cart: cart_of(ctx, owner, shown, priced).await?,
         cart_token,
     })
 }
@@ -173,7 +196,7 @@ impl OrderQuery {
             country,
             language,
         };
-        cart_of(ctx, owner, shown).await
+        cart_of(ctx, owner, shown, needs_prices(ctx.field())).await
     }
 
     /// One order: for its buyer, its shop and admins.
