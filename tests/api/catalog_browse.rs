@@ -3,7 +3,6 @@
 
 use std::sync::atomic::Ordering;
 
-use figment::providers::Serialized;
 use serde_json::{Value, json};
 
 use crate::{
@@ -235,22 +234,9 @@ const PAGE: &str = "query($n: Int) { products(first: $n, language: \"en\", curre
   images { url alt }
   translations { language title } } } } }";
 
-/// A server whose SQL statements are counted by the tests: the counter is the server's, so
-/// background work is slowed down to stay out of the window, and the response cache is off so
-/// that a page asked again runs again (what is measured is the server's own copy of the
-/// catalogue).
-async fn counted_app() -> TestApp {
-    TestApp::spawn_with(|f| {
-        f.merge(Serialized::default("graphql.response_cache_ttl_ms", 0))
-            .merge(Serialized::default("notifications.poll_interval_ms", 1_000))
-            .merge(Serialized::default("orders.expiry_sweep_secs", 3_600))
-    })
-    .await
-}
-
 #[tokio::test]
 async fn a_page_costs_the_same_few_queries_whatever_its_size() {
-    let app = counted_app().await;
+    let app = TestApp::spawn_counted().await;
     let admin = app.admin().await;
     app.set_rate(&admin, "USD", "MNT", "3450").await;
     let mut shops = Vec::new();
@@ -333,7 +319,7 @@ async fn statements(app: &TestApp, query: &str) -> (u64, Value) {
 
 #[tokio::test]
 async fn product_cards_are_kept_until_what_they_show_changes() {
-    let app = counted_app().await;
+    let app = TestApp::spawn_counted().await;
     let admin = app.admin().await;
     app.set_rate(&admin, "EUR", "MNT", "3700").await;
     let (_, rug) = crate::helpers::orders::stocked_shop(&app, "carded", "37000", 5).await;

@@ -84,6 +84,19 @@ impl TestApp {
         Self::spawn_with(|f| f).await
     }
 
+    /// A server whose SQL statements are counted by the tests: the counter is the server's,
+    /// so background work is slowed down to stay out of the window, and the response cache is
+    /// off so that a read asked again runs again. Count the least of a few asks: a background
+    /// statement can only add to a count.
+    pub async fn spawn_counted() -> Self {
+        Self::spawn_with(|f| {
+            f.merge(Serialized::default("graphql.response_cache_ttl_ms", 0))
+                .merge(Serialized::default("notifications.poll_interval_ms", 1_000))
+                .merge(Serialized::default("orders.expiry_sweep_secs", 3_600))
+        })
+        .await
+    }
+
     /// Starts a server whose settings `tune` may change.
     pub async fn spawn_with(tune: impl FnOnce(Figment) -> Figment) -> Self {
         let (url, dir) = fresh_database().await;
