@@ -12,13 +12,9 @@ use sea_orm::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Instant,
-};
+use std::sync::Arc;
 
-use super::{cards, rates, search, taxonomy};
+use super::{cards, kept::Kept, rates, search, taxonomy};
 use crate::{
     auth::Caller,
     entities::users::Role,
@@ -439,6 +435,11 @@ pub async fn list(
         key,
         ascending: sort == ProductSort::PriceAsc,
     };
+    let cursors = Cursors {
+        after: after.is_some(),
+        before: before.is_some(),
+        backward,
+    };
 
     // Which products a listing holds, and in what order, changes only with the catalogue,
     // except through `inStock`; drafts are left to SQL.
@@ -472,17 +473,8 @@ pub async fn list(
                 (true, false) => select.count(db).await? as i64,
             };
             let rows = listing.rows[window.start..window.end].to_vec();
-            return keyset_page(
-                state,
-                &order,
-                rows,
-                after.is_some(),
-                before.is_some(),
-                window.more,
-                backward,
-                total_count,
-            )
-            .await;
+            let flags = cursors.flags(window.more);
+            return keyset_page(state, &order, rows, flags, total_count).await;
         }
     }
 
@@ -531,17 +523,7 @@ pub async fn list(
     if backward {
         rows.reverse();
     }
-    keyset_page(
-        state,
-        &order,
-        rows,
-        after.is_some(),
-        before.is_some(),
-        more,
-        backward,
-        total_count,
-    )
-    .await
+    keyset_page(state, &order, rows, cursors.flags(more), total_count).await
 }
 
 /// A listing's row: the product's id and its sort keys (price, rating).
@@ -594,16 +576,31 @@ impl Order {
     }
 }
 
+/// Which cursors a keyset page was asked with, and its direction.
+struct Cursors {
+    after: bool,
+    before: bool,
+    backward: bool,
+}
+
+impl Cursors {
+    /// `(has_previous_page, has_next_page)`, given whether rows are left beyond the page in
+    /// its direction.
+    fn flags(&self, more: bool) -> (bool, bool) {
+        if self.backward {
+            (more, self.before)
+        } else {
+            (self.after, more)
+        }
+    }
+}
+
 /// Builds a keyset page from its rows (in sort order) and the products' cards.
-#[allow(clippy::too_many_arguments)]
 async fn keyset_page(
     state: &AppState,
     order: &Order,
     rows: Vec<Row>,
-    after: bool,
-    before: bool,
-    more: bool,
-    backward: bool,
+    (has_previous_page, has_next_page): (bool, bool),
     total_count: i64,
 ) -> AppResult<ProductPage> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
@@ -613,11 +610,6 @@ async fn keyset_page(
         // A product deleted since the page was chosen is left out.
         .filter_map(|row| Some((cards.remove(&row.0)?, order.mark(row).encode())))
         .collect();
-    let (has_previous_page, has_next_page) = if backward {
-        (more, before)
-    } else {
-        (after, more)
-    };
     Ok(ProductPage {
         items,
         has_previous_page,
@@ -696,46 +688,6 @@ impl Listing {
     }
 }
 
-/// Answers this server read from the catalogue by key (a search or a listing with its
-/// filter), each with the catalogue generation it was read in and when: good until the
-/// catalogue changes, and never longer than a card. A store of `T` is a read model of its own.
-pub struct Kept<T>(Mutex<HashMap<String, KeptCopy<T>>>);
-
-/// A kept answer: the catalogue generation it was read in, when, and the answer.
-type KeptCopy<T> = (u64, Instant, Arc<T>);
-
-impl<T> Default for Kept<T> {
-    fn default() -> Self {
-        Self(Mutex::default())
-    }
-}
-
-/// Answers kept per store (a listing is at most about 13 KB); beyond this the store empties
-/// rather than grows.
-const MAX_KEPT: usize = 1_000;
-/// Longer keys (a search or filter of that length) are answered but not kept, so a client
-/// cannot fill the store with megabyte-long searches.
-const MAX_KEPT_KEY: usize = 1_024;
-
-impl<T> Kept<T> {
-    fn get(&self, key: &str, generation: u64) -> Option<Arc<T>> {
-        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let (at, read_at, value) = kept.get(key)?;
-        (*at == generation && read_at.elapsed() < cards::MAX_AGE).then(|| value.clone())
-    }
-
-    fn keep(&self, key: String, generation: u64, value: Arc<T>) {
-        if key.len() > MAX_KEPT_KEY {
-            return;
-        }
-        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= MAX_KEPT {
-            kept.clear();
-        }
-        kept.insert(key, (generation, Instant::now(), value));
-    }
-}
-
 async fn relevance_page(
     state: &AppState,
     sort: ProductSort,
@@ -782,12 +734,11 @@ async fn relevance_page(
 
 #[cfg(test)]
 mod tests {
-    use super::{Kept, Listing, MAX_KEPT_KEY, Mark, Order, ProductSort, Row, home_bound};
+    use super::{Listing, Mark, Order, ProductSort, Row, home_bound};
     use crate::{
         entities::products,
         money::{Currency, Money, Rate, Rates},
     };
-    use std::sync::Arc;
     use uuid::Uuid;
 
     /// What the keyset SQL answers on the whole listing: the rows strictly between the
@@ -807,17 +758,6 @@ mod tests {
             &between[..size.min(between.len())]
         };
         (page.to_vec(), more)
-    }
-
-    #[test]
-    fn long_searches_are_answered_but_not_kept() {
-        let kept = Kept::<Vec<Uuid>>::default();
-        let long = "felt ".repeat(MAX_KEPT_KEY);
-        kept.keep(long.clone(), 1, Arc::new(vec![Uuid::nil()]));
-        assert!(kept.get(&long, 1).is_none());
-        kept.keep("felt".into(), 1, Arc::new(vec![Uuid::nil()]));
-        assert!(kept.get("felt", 1).is_some());
-        assert!(kept.get("felt", 2).is_none(), "the catalogue changed since");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! categories, collections, exchange rates and search.
 
 pub mod cards;
+mod kept;
 pub mod listing;
 pub mod loaders;
 pub mod products;

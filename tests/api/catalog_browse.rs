@@ -1,8 +1,6 @@
 //! Browsing and searching: pagination, filters, sorts, search in two scripts, collections,
 //! categories, and a fixed number of SQL statements per page.
 
-use std::sync::atomic::Ordering;
-
 use serde_json::{Value, json};
 
 use crate::{
@@ -261,19 +259,12 @@ async fn a_page_costs_the_same_few_queries_whatever_its_size() {
     }
     let mut counts = Vec::new();
     for n in [5, 20] {
-        // The least of three asks: a background statement can only add to a count.
-        let mut least = u64::MAX;
-        for _ in 0..3 {
-            let before = app.state.queries.load(Ordering::SeqCst);
-            let r = app.gql(None, PAGE, json!({ "n": n })).await;
-            let after = app.state.queries.load(Ordering::SeqCst);
-            assert_eq!(nodes(&r.expect_data()["products"]).len(), n as usize);
-            assert_eq!(
-                nodes(&r.expect_data()["products"])[0]["category"]["parent"]["name"],
-                "Felt"
-            );
-            least = least.min(after - before);
-        }
+        let (least, data) = app.least_statements(None, PAGE, json!({ "n": n })).await;
+        assert_eq!(nodes(&data["products"]).len(), n as usize);
+        assert_eq!(
+            nodes(&data["products"])[0]["category"]["parent"]["name"],
+            "Felt"
+        );
         counts.push(least);
     }
     // Asked again, a page costs no SQL: the listing's order and count, every product's card
@@ -304,19 +295,6 @@ async fn a_page_costs_the_same_few_queries_whatever_its_size() {
     );
 }
 
-/// The least number of SQL statements one of three asks of `query` cost: a background
-/// statement can only add to a count.
-async fn statements(app: &TestApp, query: &str) -> (u64, Value) {
-    let mut least = u64::MAX;
-    let mut last = Value::Null;
-    for _ in 0..3 {
-        let before = app.state.queries.load(Ordering::SeqCst);
-        last = app.gql(None, query, json!({})).await.expect_data().clone();
-        least = least.min(app.state.queries.load(Ordering::SeqCst) - before);
-    }
-    (least, last)
-}
-
 #[tokio::test]
 async fn product_cards_are_kept_until_what_they_show_changes() {
     let app = TestApp::spawn_counted().await;
@@ -330,14 +308,14 @@ async fn product_cards_are_kept_until_what_they_show_changes() {
         )
     };
     let (rug_q, other_q) = (page("carded"), page("kept"));
-    let (cost, _) = statements(&app, &other_q).await;
+    let (cost, _) = app.least_statements(None, &other_q, json!({})).await;
     assert_eq!(cost, 0, "a product page read before costs no SQL");
 
     // A sale takes stock from the rug: its page shows it at once, the other keeps its card.
     crate::helpers::orders::ordered_by_transfer(&app, "carded@example.de", &rug, 2).await;
     let rug_now = app.gql(None, &rug_q, json!({})).await;
     assert_eq!(rug_now.expect_data()["product"]["variants"][0]["stock"], 3);
-    let (cost, _) = statements(&app, &other_q).await;
+    let (cost, _) = app.least_statements(None, &other_q, json!({})).await;
     assert_eq!(cost, 0, "a stock change elsewhere leaves this card alone");
 
     // A change to the catalogue shows in the change's own answer and in every read after.
@@ -359,7 +337,7 @@ async fn product_cards_are_kept_until_what_they_show_changes() {
         "in the shop's language: none was asked for"
     );
     assert_eq!(answer["price"]["amount"], "74000.00");
-    let (_, read) = statements(&app, &other_q).await;
+    let (_, read) = app.least_statements(None, &other_q, json!({})).await;
     assert_eq!(read["product"]["title"], "Renamed");
     assert_eq!(read["product"]["price"]["amount"], "20.00");
     assert_eq!(read["product"]["variants"][0]["stock"], 5);

@@ -76,7 +76,6 @@ pub(super) async fn cart_of(
             crate::i18n::CountryCode::parse_field("country", &c).map(|c| c.as_str().to_owned())
         })
         .transpose()?;
-    let languages = languages(ctx, language.clone())?;
     let view = View::new(ctx, language, None)?;
     if !priced {
         return Ok(cart_view(
@@ -93,7 +92,7 @@ pub(super) async fn cart_of(
         cart::PriceFor {
             currency,
             country: country.as_deref(),
-            languages: &languages,
+            languages: &view.languages,
             code: code.as_ref(),
             buyer: cart::buyer_of(owner),
         },
