@@ -111,11 +111,15 @@ fn spawn_analytics_flusher(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// Recomputes orders that changed into the market statistics every
-/// `statistics.drain_interval_ms`. Nothing is lost if it stops: the queue is in the database.
+/// Loads this server's copy of the statistics, then recomputes orders that changed into the
+/// market statistics every `statistics.drain_interval_ms`. Nothing is lost if it stops: the
+/// queue is in the database.
 fn spawn_statistics_drain(state: AppState) -> tokio::task::JoinHandle<()> {
     let every = Duration::from_millis(state.settings.statistics.drain_interval_ms.max(50));
     tokio::spawn(async move {
+        if let Err(e) = crate::statistics::warm(&state).await {
+            tracing::warn!(error = ?e, "loading the market statistics failed; loaded when asked");
+        }
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

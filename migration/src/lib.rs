@@ -23,6 +23,7 @@ mod m20261206_000016_statistics;
 mod m20261207_000017_maker_statistics;
 mod m20261207_000018_statistics_grids;
 mod m20261208_000019_browse_indexes;
+mod m20261209_000020_statistics_in_memory;
 
 /// Every migration of the service, in the order they apply.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000017_maker_statistics::Migration),
             Box::new(m20261207_000018_statistics_grids::Migration),
             Box::new(m20261208_000019_browse_indexes::Migration),
+            Box::new(m20261209_000020_statistics_in_memory::Migration),
         ]
     }
 }

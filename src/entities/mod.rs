@@ -50,8 +50,6 @@ pub mod statistics_cells;
 pub mod statistics_days;
 pub mod statistics_facts;
 pub mod statistics_maker_cells;
-pub mod statistics_market;
-pub mod statistics_open;
 pub mod statistics_queue;
 pub mod users;
 pub mod webhook_events;

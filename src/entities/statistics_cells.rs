@@ -23,6 +23,9 @@ pub struct Model {
     pub refunded_orders: i64,
     pub new_buyers: i64,
     pub repeat_orders: i64,
+    /// The number of the drain that last wrote the row (`statistics_state.seq`): servers
+    /// read the rows changed since their copy.
+    pub seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,9 @@ pub struct Model {
     pub kind: String,
     pub days: i32,
     pub orders: i64,
+    /// The number of the drain that last wrote the row (`statistics_state.seq`): servers
+    /// read the rows changed since their copy.
+    pub seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

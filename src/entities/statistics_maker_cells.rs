@@ -20,6 +20,9 @@ pub struct Model {
     pub gross_usd: i64,
     pub share_mnt: i64,
     pub share_usd: i64,
+    /// The number of the drain that last wrote the row (`statistics_state.seq`): servers
+    /// read the rows changed since their copy.
+    pub seq: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

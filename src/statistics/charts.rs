@@ -236,7 +236,13 @@ async fn open(
         to,
         filter: Filter::default(),
     };
-    query::public(&state.db, req, state.settings.statistics.min_shops).await
+    query::public(
+        &state.db,
+        &state.read_models.get::<super::memory::Memory>(),
+        req,
+        state.settings.statistics.min_shops,
+    )
+    .await
 }
 
 fn published(t: &Table) -> impl Iterator<Item = &query::Row> {

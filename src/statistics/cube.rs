@@ -1,9 +1,10 @@
 //! The cubes kept current from the facts. A change to an order queues it
 //! (`rollups::statistics_due`, in the changing transaction); [`drain`] recomputes the queued
 //! orders' facts ([`super::facts`]), takes their old facts out of the cube, the day histograms
-//! and the makers' cube and puts the new ones in, and refreshes the grid cells they touched
-//! ([`super::grid`]), in one transaction. [`rebuild`] recomputes everything from the orders,
-//! with the same [`contribution`](super::facts::contribution), so the two always agree.
+//! and the makers' cube and puts the new ones in, in one transaction, marking the rows it
+//! wrote with its change number so every server's copy ([`super::memory`]) reads just those.
+//! [`rebuild`] recomputes everything from the orders, with the same
+//! [`contribution`](super::facts::contribution), so the two always agree.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -146,9 +147,9 @@ async fn insert_facts(db: &impl ConnectionTrait, facts: &[(Uuid, Vec<Fact>)]) ->
     Ok(())
 }
 
-/// Adds the deltas to the cube and the histograms, creating rows as needed, in key order
-/// (so concurrent writers on PostgreSQL take row locks in the same order).
-async fn apply(db: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
+/// Adds the deltas to the cube and the histograms, creating rows as needed, in key order,
+/// and marks the rows with the change number `seq`.
+async fn apply(db: &impl ConnectionTrait, deltas: Deltas, seq: i64) -> AppResult<()> {
     let Deltas {
         cells,
         days,
@@ -172,6 +173,7 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
     ] {
         on_conflict.value(col, added(statistics_cells::Entity, col));
     }
+    on_conflict.update_column(C::Seq);
     let rows: Vec<statistics_cells::ActiveModel> = cells
         .into_iter()
         .map(|(k, m)| statistics_cells::ActiveModel {
@@ -190,6 +192,7 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
             refunded_orders: Set(m.refunded_orders),
             new_buyers: Set(m.new_buyers),
             repeat_orders: Set(m.repeat_orders),
+            seq: Set(seq),
         })
         .collect();
     for chunk in rows.chunks(1000) {
@@ -210,6 +213,7 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
         D::Days,
     ]);
     on_conflict.value(D::Orders, added(statistics_days::Entity, D::Orders));
+    on_conflict.update_column(D::Seq);
     let rows: Vec<statistics_days::ActiveModel> = days
         .into_iter()
         .map(|((k, kind, d), n)| statistics_days::ActiveModel {
@@ -222,6 +226,7 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
             kind: Set(kind.to_owned()),
             days: Set(d),
             orders: Set(n),
+            seq: Set(seq),
         })
         .collect();
     for chunk in rows.chunks(1000) {
@@ -244,6 +249,7 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
     for col in [M::GrossMnt, M::GrossUsd, M::ShareMnt, M::ShareUsd] {
         on_conflict.value(col, added(statistics_maker_cells::Entity, col));
     }
+    on_conflict.update_column(M::Seq);
     let rows: Vec<statistics_maker_cells::ActiveModel> = makers
         .into_iter()
         .map(|((k, maker_id), s)| statistics_maker_cells::ActiveModel {
@@ -258,6 +264,7 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas) -> AppResult<()> {
             gross_usd: Set(s.gross_usd),
             share_mnt: Set(s.share_mnt),
             share_usd: Set(s.share_usd),
+            seq: Set(seq),
         })
         .collect();
     for chunk in rows.chunks(1000) {
@@ -284,12 +291,25 @@ fn added<E: sea_orm::EntityTrait, C: sea_orm::sea_query::IntoIden + Copy + 'stat
 const DRAIN_BATCH: u64 = 200;
 
 /// Recomputes the facts of every queued order and moves the cube by the difference. Returns
-/// how many orders it recomputed. Safe on several servers: each batch claims its queue rows
-/// (`SKIP LOCKED` on PostgreSQL; SQLite has one writer).
+/// how many orders it recomputed. Safe on several servers: each batch first takes the next
+/// change number, under the state row's lock, so drains and rebuilds take turns whole (a
+/// drain never reads facts a rebuild is replacing, and never holds what a rebuild waits for
+/// while it waits itself).
 pub async fn drain(state: &AppState) -> AppResult<usize> {
     let mut done = 0;
     loop {
+        // Looked at without a transaction: an idle tick takes no lock and no number.
+        let queued = statistics_queue::Entity::find()
+            .select_only()
+            .column(statistics_queue::Column::OrderId)
+            .into_tuple::<Uuid>()
+            .one(&state.db)
+            .await?;
+        if queued.is_none() {
+            return Ok(done);
+        }
         let txn = crate::db::begin_write(&state.db).await?;
+        let seq = super::memory::next_seq(&txn).await?;
         let mut due = statistics_queue::Entity::find()
             .select_only()
             .column(statistics_queue::Column::OrderId)
@@ -303,7 +323,7 @@ pub async fn drain(state: &AppState) -> AppResult<usize> {
             txn.commit().await?;
             return Ok(done);
         }
-        recompute(&txn, &ids).await?;
+        recompute(&txn, &ids, seq).await?;
         statistics_queue::Entity::delete_many()
             .filter(statistics_queue::Column::OrderId.is_in(ids.clone()))
             .exec(&txn)
@@ -313,7 +333,7 @@ pub async fn drain(state: &AppState) -> AppResult<usize> {
     }
 }
 
-async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid]) -> AppResult<()> {
+async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid], seq: i64) -> AppResult<()> {
     let batch: Vec<PaidOrder> = orders::Entity::find()
         .filter(orders::Column::Id.is_in(ids.to_vec()))
         .into_partial_model()
@@ -339,9 +359,7 @@ async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid]) -> AppResult<()> {
         .exec(txn)
         .await?;
     insert_facts(txn, &new).await?;
-    let touched = super::grid::touched(deltas.cells.keys());
-    apply(txn, deltas).await?;
-    super::grid::refresh(txn, Some(&touched)).await
+    apply(txn, deltas, seq).await
 }
 
 /// What a rebuild did.
@@ -359,6 +377,9 @@ const REBUILD_BATCH: u64 = 2000;
 /// the old figures until it commits.
 pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
     let txn = crate::db::begin_write(&state.db).await?;
+    // Drains wait for the rebuild from here (see [`drain`]); every server reloads after it.
+    let seq = super::memory::next_seq(&txn).await?;
+    super::memory::new_epoch(&txn).await?;
     statistics_queue::Entity::delete_many().exec(&txn).await?;
     statistics_facts::Entity::delete_many().exec(&txn).await?;
     statistics_cells::Entity::delete_many().exec(&txn).await?;
@@ -391,8 +412,7 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
         insert_facts(&txn, &facts).await?;
     }
     report.cells = cube_from_facts(&txn).await?;
-    apply(&txn, deltas).await?;
-    super::grid::refresh(&txn, None).await?;
+    apply(&txn, deltas, seq).await?;
     txn.commit().await?;
     Ok(report)
 }

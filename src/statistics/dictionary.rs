@@ -1,6 +1,6 @@
 //! The statistics' dictionary: every dimension and measure a table can have, with its column
 //! name, its description in English and Mongolian (for tables, files and the data
-//! dictionary), and how the cubes compute it.
+//! dictionary); [`super::memory`] labels rows by them.
 
 /// What a table can be broken down by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -81,54 +81,6 @@ impl Dimension {
             self,
             Self::Quarter | Self::Year | Self::Craft | Self::CraftGroup | Self::Destination
         )
-    }
-
-    /// The SQL expression over the cube (`c`), its shop (`s`), craft (`k`), the craft's
-    /// parent (`kp`), the shop's maker count (`mk`) and, in the makers' cube, the maker
-    /// (`m`). A maker's characteristics are read only with their consent (the declared
-    /// fields are empty without it); anything else is `UNDECLARED`.
-    pub(super) fn sql(self) -> &'static str {
-        match self {
-            Self::Month => "c.month",
-            Self::Quarter => {
-                "substr(c.month, 1, 4) || '-Q' || \
-                 CAST((CAST(substr(c.month, 6, 2) AS INTEGER) + 2) / 3 AS TEXT)"
-            }
-            Self::Year => "substr(c.month, 1, 4)",
-            Self::Craft => "COALESCE(k.slug, 'uncategorised')",
-            Self::CraftGroup => "COALESCE(kp.slug, k.slug, 'uncategorised')",
-            Self::Destination => "c.country",
-            Self::Region => "s.region",
-            Self::ArtisanCountry => "s.country",
-            Self::ShopSize => {
-                "CASE WHEN COALESCE(mk.n, 0) <= 1 THEN 'SOLO' \
-                 WHEN mk.n <= 5 THEN 'WORKSHOP' ELSE 'ENTERPRISE' END"
-            }
-            Self::PaymentMethod => "c.method",
-            Self::MakerGender => "COALESCE(m.gender, 'UNDECLARED')",
-            Self::MakerAgeBand => {
-                "CASE WHEN m.birth_year IS NULL THEN 'UNDECLARED' \
-                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 25 THEN '<25' \
-                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 35 THEN '25-34' \
-                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 45 THEN '35-44' \
-                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 55 THEN '45-54' \
-                 WHEN CAST(substr(c.month, 1, 4) AS INTEGER) - m.birth_year < 65 THEN '55-64' \
-                 ELSE '65+' END"
-            }
-            Self::MakerCooperative => {
-                "CASE WHEN m.cooperative_member IS NULL THEN 'UNDECLARED' \
-                 WHEN m.cooperative_member THEN 'MEMBER' ELSE 'NOT_MEMBER' END"
-            }
-            Self::MakerRegion => {
-                "CASE WHEN m.statistics_consent_at IS NULL THEN 'UNDECLARED' ELSE m.region END"
-            }
-            Self::MakerExperience => {
-                "CASE WHEN m.statistics_consent_at IS NULL OR m.years_practising IS NULL \
-                 THEN 'UNDECLARED' WHEN m.years_practising < 5 THEN '0-4' \
-                 WHEN m.years_practising < 10 THEN '5-9' \
-                 WHEN m.years_practising < 20 THEN '10-19' ELSE '20+' END"
-            }
-        }
     }
 
     /// English and Mongolian descriptions, for tables and the data dictionary.

@@ -6,21 +6,20 @@
 //!
 //! Builds on orders and catalog: [`facts`] turns paid orders into facts, [`cube`] sums them
 //! into monthly cubes (per shop and per maker), kept current from the queue the orders domain
-//! fills, [`grid`] keeps the
-//! shop-free grids most questions read, [`query`] reads them, [`open_data`] writes the
-//! public files.
+//! fills, [`memory`] keeps a copy of the cubes in each server and sums questions from it,
+//! [`query`] protects and lays out the answers, [`open_data`] writes the public files.
 
 pub mod charts;
 pub mod cube;
 pub mod dictionary;
 pub mod facts;
-pub mod grid;
+pub mod memory;
 pub mod open_data;
 pub mod query;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set, Statement, Value};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use uuid::Uuid;
 
 use crate::{
@@ -30,7 +29,14 @@ use crate::{
     money::{Currency, Money},
     state::AppState,
 };
-use query::{Access, Month, Request, Table};
+use query::{Access, Dimension, Filter, Month, Request, Table};
+
+/// Loads this server's copy of the cubes ([`memory`]), so the first question after a start
+/// does not wait for it.
+pub async fn warm(state: &AppState) -> AppResult<()> {
+    let memory = state.read_models.get::<memory::Memory>();
+    memory.current(&state.db).await.map(drop)
+}
 
 /// How much the caller may see: researchers and admins everything (by the role stored now,
 /// so a grant or a withdrawal takes effect at once), everyone else the open subset.
@@ -53,7 +59,14 @@ pub async fn access_of(db: &impl ConnectionTrait, caller: Caller) -> AppResult<A
 pub async fn market_statistics(state: &AppState, caller: Caller, req: Request) -> AppResult<Table> {
     let access = access_of(&state.db, caller).await?;
     let req = query::settle(req, access)?;
-    query::answer(&state.db, &req, access, state.settings.statistics.min_shops).await
+    query::answer(
+        &state.db,
+        &state.read_models.get::<memory::Memory>(),
+        &req,
+        access,
+        state.settings.statistics.min_shops,
+    )
+    .await
 }
 
 /// Grants or withdraws the researcher role; admins only, and only on buyer or researcher
@@ -112,57 +125,37 @@ pub async fn shop_position(
 ) -> AppResult<Vec<CraftPosition>> {
     managed_shop(&state.db, caller, shop_id).await?;
     let k = state.settings.statistics.min_shops;
-    let db = &state.db;
-    let backend = db.get_database_backend();
-    let sql = "SELECT COALESCE(k.slug, 'uncategorised') AS craft, c.shop_id AS shop_id, \
-         CAST(SUM(c.orders) AS BIGINT) AS orders, CAST(SUM(c.units) AS BIGINT) AS units, \
-         CAST(SUM(c.gross_usd) AS BIGINT) AS gross_usd \
-         FROM statistics_cells c JOIN shops s ON s.id = c.shop_id \
-         LEFT JOIN categories k ON k.id = c.category_id \
-         WHERE c.month >= ? AND c.month <= ? AND c.country <> s.country \
-         AND c.category_id IN (SELECT category_id FROM statistics_cells \
-         WHERE shop_id = ? AND month >= ? AND month <= ?) \
-         GROUP BY COALESCE(k.slug, 'uncategorised'), c.shop_id";
-    let shop_value: Value = match backend {
-        sea_orm::DbBackend::Sqlite => shop_id.as_bytes().to_vec().into(),
-        _ => shop_id.into(),
-    };
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            crate::db::placeholders(backend, sql),
-            [
-                from.text().into(),
-                to.text().into(),
-                shop_value,
-                from.text().into(),
-                to.text().into(),
-            ],
-        ))
-        .await?;
+    let attributes = memory::Attributes::read(
+        &state.db,
+        &[Dimension::Craft, Dimension::Region],
+        &Filter::default(),
+        false,
+    )
+    .await?;
+    let exports = state
+        .read_models
+        .get::<memory::Memory>()
+        .current(&state.db)
+        .await?
+        .exports_by_craft(shop_id, from, to, &attributes);
     #[derive(Default)]
     struct Sums {
         own: (i64, i64, i64),
         market: (i64, i64),
-        shops: BTreeSet<Uuid>,
+        shops: usize,
     }
     let mut crafts: BTreeMap<String, Sums> = BTreeMap::new();
-    for row in rows {
-        let craft: String = row.try_get("", "craft")?;
-        let shop = query::uuid_at(backend, &row, "shop_id")?;
-        let (orders, units, gross): (i64, i64, i64) = (
-            row.try_get("", "orders")?,
-            row.try_get("", "units")?,
-            row.try_get("", "gross_usd")?,
-        );
+    for (craft, shops) in exports {
         let sums = crafts.entry(craft).or_default();
-        if shop == shop_id {
-            sums.own = (orders, units, gross);
-        }
-        sums.market.0 += units;
-        sums.market.1 += gross;
-        if units > 0 {
-            sums.shops.insert(shop);
+        for (shop, [orders, units, gross]) in shops {
+            if shop == shop_id {
+                sums.own = (orders, units, gross);
+            }
+            sums.market.0 += units;
+            sums.market.1 += gross;
+            if units > 0 {
+                sums.shops += 1;
+            }
         }
     }
     let usd = Currency::parse("USD")
@@ -172,7 +165,7 @@ pub async fn shop_position(
         .into_iter()
         .filter(|(_, s)| s.own.1 > 0)
         .map(|(craft, s)| {
-            let open = s.shops.len() >= k;
+            let open = s.shops >= k;
             CraftPosition {
                 craft,
                 orders: s.own.0,
@@ -183,7 +176,7 @@ pub async fn shop_position(
                     .then(|| (s.own.2 as f64 * 1000.0 / s.market.1 as f64).round() / 10.0),
                 average_price_usd: per_unit(s.own.2, s.own.1),
                 market_average_price_usd: open.then(|| per_unit(s.market.1, s.market.0)).flatten(),
-                market_shops: open.then_some(s.shops.len() as i64),
+                market_shops: open.then_some(s.shops as i64),
             }
         })
         .collect())

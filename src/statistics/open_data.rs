@@ -8,7 +8,10 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::query::{self, Dimension, Filter, Measure, Month, Request, Table};
+use super::{
+    memory::Memory,
+    query::{self, Dimension, Filter, Measure, Month, Request, Table},
+};
 use crate::{
     error::{AppError, AppResult},
     state::AppState,
@@ -33,6 +36,7 @@ pub async fn quarter(state: &AppState, quarter: &str) -> AppResult<Table> {
         .ok_or_else(|| AppError::NotFound(format!("no quarter {quarter}; write it 2026-Q3")))?;
     query::public(
         &state.db,
+        &state.read_models.get::<Memory>(),
         Request {
             dimensions: DIMENSIONS.to_vec(),
             measures: MEASURES.to_vec(),
@@ -47,16 +51,8 @@ pub async fn quarter(state: &AppState, quarter: &str) -> AppResult<Table> {
 
 /// The quarters with paid orders, newest first.
 pub async fn quarters(state: &AppState) -> AppResult<Vec<String>> {
-    use crate::entities::statistics_open;
-    use sea_orm::{EntityTrait, QueryOrder, QuerySelect};
-    Ok(statistics_open::Entity::find()
-        .select_only()
-        .column(statistics_open::Column::Quarter)
-        .distinct()
-        .order_by_desc(statistics_open::Column::Quarter)
-        .into_tuple()
-        .all(&state.db)
-        .await?)
+    let memory = state.read_models.get::<Memory>();
+    Ok(memory.current(&state.db).await?.quarters())
 }
 
 /// The data dictionary as CSV: column, kind, English and Mongolian descriptions.

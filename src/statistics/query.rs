@@ -18,10 +18,13 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-use super::facts::Measures;
+use super::{
+    facts::Measures,
+    memory::{Attributes, Memory, Wanted},
+};
 use crate::{
     error::{AppError, AppResult},
     money::{Currency, HOME, Money},
@@ -64,6 +67,18 @@ impl Month {
 
     pub fn text(self) -> String {
         self.0.format("%Y-%m").to_string()
+    }
+
+    /// Months since year 0: `year * 12 + month0`.
+    pub(super) fn index(self) -> u32 {
+        (self.0.year().max(0) as u32) * 12 + self.0.month0()
+    }
+
+    pub(super) fn from_index(index: u32) -> Self {
+        Self(
+            NaiveDate::from_ymd_opt((index / 12) as i32, index % 12 + 1, 1)
+                .unwrap_or(NaiveDate::MIN),
+        )
     }
 
     fn quarter_start(self) -> Self {
@@ -226,22 +241,38 @@ pub fn settle(mut req: Request, access: Access) -> AppResult<Request> {
     Ok(req)
 }
 
-/// Answers a settled request: researchers' from their own grid, the public's from the
-/// open grid (see the module's rule).
+/// Answers a settled request from the copy of the cubes in memory: researchers' at the
+/// resolution asked, the public's from the open grid of quarter × destination × craft (see
+/// the module's rule).
 pub async fn answer(
     db: &impl ConnectionTrait,
+    memory: &Memory,
     req: &Request,
     access: Access,
     k: usize,
 ) -> AppResult<Table> {
+    let by_makers = req.dimensions.iter().any(|d| d.is_maker());
+    let wanted = Wanted {
+        by_makers,
+        makers: req.measures.contains(&Measure::ActiveMakers),
+        days: req.measures.iter().any(|m| m.wants_days()),
+    };
     match access {
         Access::Full => {
-            let cells = gather(db, &req.dimensions, req).await?;
+            let attributes = Attributes::read(db, &req.dimensions, &req.filter, by_makers).await?;
+            let cells = memory.current(db).await?.cells(
+                &req.dimensions,
+                req.from,
+                req.to,
+                &req.filter,
+                &attributes,
+                wanted,
+            );
             let listed: Vec<(Vec<String>, Cell)> = cells.into_iter().collect();
             let hidden = protect(
                 &listed
                     .iter()
-                    .map(|(key, c)| (key.clone(), c.shops.clone(), c.measures.gross_mnt))
+                    .map(|(key, c)| (key.as_slice(), &c.shops, c.measures.gross_mnt))
                     .collect::<Vec<_>>(),
                 k,
             );
@@ -257,22 +288,37 @@ pub async fn answer(
             Ok(tabulate(req, rows, k))
         }
         Access::Open => {
-            let base = super::grid::read_open(
-                db,
-                req,
-                req.measures.contains(&Measure::ActiveMakers),
-                req.measures.iter().any(|m| m.wants_days()),
-            )
-            .await?;
+            let attributes = Attributes::read(db, &OPEN_GRID, &Filter::default(), false).await?;
+            let base = memory.current(db).await?.cells(
+                &OPEN_GRID,
+                req.from,
+                req.to,
+                &Filter::default(),
+                &attributes,
+                wanted,
+            );
             Ok(tabulate(req, coarsen(req, base, k), k))
         }
     }
 }
 
+/// The one grid every public figure is summed from.
+const OPEN_GRID: [Dimension; 4] = [
+    Dimension::Quarter,
+    Dimension::Destination,
+    Dimension::Craft,
+    Dimension::CraftGroup,
+];
+
 /// A public answer (the open data, the charts page): settled and answered as anyone sees it.
-pub async fn public(db: &impl ConnectionTrait, req: Request, k: usize) -> AppResult<Table> {
+pub async fn public(
+    db: &impl ConnectionTrait,
+    memory: &Memory,
+    req: Request,
+    k: usize,
+) -> AppResult<Table> {
     let req = settle(req, Access::Open)?;
-    answer(db, &req, Access::Open, k).await
+    answer(db, memory, &req, Access::Open, k).await
 }
 
 /// A row being built from cells: what was published of it, and whether any was withheld.
@@ -332,327 +378,6 @@ fn coarsen(req: &Request, base: BTreeMap<Vec<String>, Cell>, k: usize) -> Vec<Pa
         }
     }
     rows.into_values().collect()
-}
-
-/// Which cube a question reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Cube {
-    /// `statistics_cells`: every measure, per shop.
-    Orders,
-    /// `statistics_maker_cells`: values split among makers, joined to the makers (`m`).
-    Makers,
-    /// `statistics_market`: every measure without the shop, its shops, makers and days listed
-    /// (see [`super::grid`]).
-    Market,
-}
-
-impl Cube {
-    fn from(self) -> &'static str {
-        match self {
-            Self::Orders => "statistics_cells c",
-            Self::Makers => "statistics_maker_cells c LEFT JOIN makers m ON m.id = c.maker_id",
-            Self::Market => "statistics_market c",
-        }
-    }
-
-    fn sums(self) -> &'static [&'static str] {
-        match self {
-            Self::Orders | Self::Market => &super::facts::MEASURE_COLUMNS,
-            Self::Makers => &["gross_mnt", "gross_usd", "share_mnt", "share_usd"],
-        }
-    }
-
-    /// Rows that changes took back to nothing count for nobody.
-    fn live(self) -> &'static str {
-        match self {
-            Self::Orders => "(c.orders <> 0 OR c.units <> 0)",
-            Self::Makers => "(c.gross_mnt <> 0 OR c.gross_usd <> 0 OR c.share_mnt <> 0)",
-            // Only live cells are kept there.
-            Self::Market => "1 = 1",
-        }
-    }
-}
-
-/// Whether a dimension or filter needs the shop: its region, country or size.
-fn of_shop(d: Dimension) -> bool {
-    matches!(
-        d,
-        Dimension::Region | Dimension::ArtisanCountry | Dimension::ShopSize
-    )
-}
-
-/// The dimensions a request's filters read.
-fn filtered(f: &Filter) -> Vec<Dimension> {
-    [
-        (f.craft.is_some(), Dimension::Craft),
-        (f.destination.is_some(), Dimension::Destination),
-        (f.region.is_some(), Dimension::Region),
-        (f.artisan_country.is_some(), Dimension::ArtisanCountry),
-        (f.shop_size.is_some(), Dimension::ShopSize),
-        (f.payment_method.is_some(), Dimension::PaymentMethod),
-    ]
-    .into_iter()
-    .filter_map(|(set, d)| set.then_some(d))
-    .collect()
-}
-
-/// The cells of a grid: from the makers' cube when it breaks down by makers'
-/// characteristics; from the market grid when neither it nor the filters need the shop;
-/// else from the shops' cube, with the makers of each cell added from the makers' cube when
-/// active makers are asked for.
-async fn gather(
-    db: &impl ConnectionTrait,
-    grid: &[Dimension],
-    req: &Request,
-) -> AppResult<BTreeMap<Vec<String>, Cell>> {
-    if grid.iter().any(|d| d.is_maker()) {
-        return cells(db, Cube::Makers, grid, req).await;
-    }
-    if !grid
-        .iter()
-        .chain(&filtered(&req.filter))
-        .any(|d| of_shop(*d))
-    {
-        return cells(db, Cube::Market, grid, req).await;
-    }
-    let mut found = cells(db, Cube::Orders, grid, req).await?;
-    if req.measures.contains(&Measure::ActiveMakers) {
-        for (key, named) in cells(db, Cube::Makers, grid, req).await? {
-            if let Some(cell) = found.get_mut(&key) {
-                cell.makers = named.makers;
-            }
-        }
-    }
-    Ok(found)
-}
-
-/// Reads a comma-separated list of ids as the databases print them.
-pub(super) fn ids(list: &str) -> AppResult<BTreeSet<Uuid>> {
-    list.split(',')
-        .filter(|id| !id.trim().is_empty())
-        .map(|id| Uuid::parse_str(id.trim()).map_err(|e| AppError::Internal(e.into())))
-        .collect()
-}
-
-/// A cube summed over a grid of dimensions, per cell, within the request's range and
-/// filters.
-async fn cells(
-    db: &impl ConnectionTrait,
-    cube: Cube,
-    grid: &[Dimension],
-    req: &Request,
-) -> AppResult<BTreeMap<Vec<String>, Cell>> {
-    let backend = db.get_database_backend();
-    let dims: Vec<&str> = grid.iter().map(|d| d.sql()).collect();
-    let mut conditions = vec!["c.month >= ?".to_owned(), "c.month <= ?".to_owned()];
-    let mut values: Vec<Value> = vec![req.from.text().into(), req.to.text().into()];
-    let f = &req.filter;
-    let mut eq = |expr: &str, v: &Option<String>| {
-        if let Some(v) = v {
-            conditions.push(format!("{expr} = ?"));
-            values.push(v.trim().to_owned().into());
-        }
-    };
-    eq(
-        Dimension::Destination.sql(),
-        &f.destination.as_ref().map(|c| c.to_ascii_uppercase()),
-    );
-    eq(Dimension::Region.sql(), &f.region);
-    eq(
-        Dimension::ArtisanCountry.sql(),
-        &f.artisan_country.as_ref().map(|c| c.to_ascii_uppercase()),
-    );
-    eq(
-        Dimension::ShopSize.sql(),
-        &f.shop_size.as_ref().map(|c| c.to_ascii_uppercase()),
-    );
-    eq(
-        Dimension::PaymentMethod.sql(),
-        &f.payment_method.as_ref().map(|c| c.to_ascii_uppercase()),
-    );
-    if let Some(craft) = &f.craft {
-        conditions.push("(k.slug = ? OR kp.slug = ?)".to_owned());
-        values.push(craft.trim().to_owned().into());
-        values.push(craft.trim().to_owned().into());
-    }
-    // Only the joins the question needs: each costs a lookup per row of the cube.
-    let read: Vec<Dimension> = grid.iter().copied().chain(filtered(f)).collect();
-    let mut from = format!("FROM {}", cube.from());
-    if read.iter().any(|d| of_shop(*d)) {
-        from.push_str(" JOIN shops s ON s.id = c.shop_id");
-    }
-    if read.contains(&Dimension::ShopSize) {
-        from.push_str(
-            " LEFT JOIN (SELECT shop_id, COUNT(*) AS n FROM makers GROUP BY shop_id) mk \
-             ON mk.shop_id = c.shop_id",
-        );
-    }
-    if read
-        .iter()
-        .any(|d| matches!(d, Dimension::Craft | Dimension::CraftGroup))
-    {
-        from.push_str(
-            " LEFT JOIN categories k ON k.id = c.category_id \
-             LEFT JOIN categories kp ON kp.id = k.parent_id",
-        );
-    }
-    let select_dims: String = dims
-        .iter()
-        .enumerate()
-        .map(|(i, d)| format!("{d} AS d{i}, "))
-        .collect();
-    let group: String = (0..dims.len()).map(|i| format!("d{i}, ")).collect();
-    let sums = cube
-        .sums()
-        .iter()
-        .map(|c| format!("CAST(SUM(c.{c}) AS BIGINT) AS {c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let where_sql = conditions.join(" AND ");
-    let wants_makers = req.measures.contains(&Measure::ActiveMakers);
-    let wants_days = req.measures.iter().any(|m| m.wants_days());
-    let makers = match cube {
-        Cube::Makers => format!("{} AS makers, ", id_list(backend, "maker_id")),
-        Cube::Market if wants_makers => format!("{} AS makers, ", joined(backend, "makers", ",")),
-        _ => String::new(),
-    };
-    let days = match cube {
-        Cube::Market if wants_days => format!("{} AS days, ", joined(backend, "days", "|")),
-        _ => String::new(),
-    };
-    let shops = match cube {
-        Cube::Market => joined(backend, "shops", ","),
-        _ => id_list(backend, "shop_id"),
-    };
-    let cell_group = if dims.is_empty() {
-        String::new()
-    } else {
-        format!("GROUP BY {}", group.trim_end_matches(", "))
-    };
-    let sql = format!(
-        "SELECT {select_dims}{shops} AS shops, {makers}{days}{sums} {from} \
-         WHERE {where_sql} AND {} {cell_group}",
-        cube.live(),
-    );
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(
-            backend,
-            crate::db::placeholders(backend, &sql),
-            values.clone(),
-        ))
-        .await?;
-    let mut cells: BTreeMap<Vec<String>, Cell> = BTreeMap::new();
-    for row in rows {
-        let Some(shops) = row.try_get::<Option<String>>("", "shops")? else {
-            continue;
-        };
-        let key = (0..dims.len())
-            .map(|i| row.try_get::<String>("", &format!("d{i}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut measures = Measures::default();
-        for (name, field) in super::facts::MEASURE_COLUMNS
-            .into_iter()
-            .zip(measures.fields())
-        {
-            if cube.sums().contains(&name) {
-                *field = row.try_get("", name)?;
-            }
-        }
-        let mut makers = if makers.is_empty() {
-            BTreeSet::new()
-        } else {
-            ids(&row
-                .try_get::<Option<String>>("", "makers")?
-                .unwrap_or_default())?
-        };
-        makers.remove(&Uuid::nil());
-        let mut cell = Cell {
-            measures,
-            shops: match cube {
-                Cube::Market => super::grid::numbered(&shops)?,
-                _ => ids(&shops)?,
-            },
-            makers,
-            days: HashMap::new(),
-        };
-        if !days.is_empty() {
-            let lists: Option<String> = row.try_get("", "days")?;
-            for list in lists
-                .as_deref()
-                .unwrap_or_default()
-                .split('|')
-                .filter(|l| !l.is_empty())
-            {
-                for (d, n) in super::grid::parse_days(list)? {
-                    *cell.days.entry(d).or_default() += n;
-                }
-            }
-        }
-        cells.insert(key, cell);
-    }
-    if cube == Cube::Orders && wants_days {
-        let sql = format!(
-            "SELECT {select_dims}c.kind AS kind, c.days AS days, \
-             CAST(SUM(c.orders) AS BIGINT) AS n {} WHERE {where_sql} \
-             GROUP BY {group}c.kind, c.days",
-            from.replace("statistics_cells", "statistics_days")
-        );
-        for row in db
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                crate::db::placeholders(backend, &sql),
-                values,
-            ))
-            .await?
-        {
-            let key = (0..dims.len())
-                .map(|i| row.try_get::<String>("", &format!("d{i}")))
-                .collect::<Result<Vec<_>, _>>()?;
-            let kind: String = row.try_get("", "kind")?;
-            let days: i32 = row.try_get("", "days")?;
-            let n: i64 = row.try_get("", "n")?;
-            if let Some(cell) = cells.get_mut(&key) {
-                *cell
-                    .days
-                    .entry((kind.chars().next().unwrap_or('S'), days))
-                    .or_default() += n;
-            }
-        }
-    }
-    Ok(cells)
-}
-
-/// The distinct ids of a column of the cube (`c`) in a group, comma-separated: a cell's row
-/// with its shops listed costs one hand-off from the database thread, where a row per cell
-/// and shop cost thousands per question.
-pub(super) fn id_list(backend: DbBackend, col: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("string_agg(DISTINCT CAST(c.{col} AS TEXT), ',')"),
-        _ => format!("GROUP_CONCAT(DISTINCT hex(c.{col}))"),
-    }
-}
-
-/// A text column of a grid (`c`) joined over a group with `sep`.
-fn joined(backend: DbBackend, col: &str, sep: &str) -> String {
-    match backend {
-        DbBackend::Postgres => format!("string_agg(c.{col}, '{sep}')"),
-        _ => format!("GROUP_CONCAT(c.{col}, '{sep}')"),
-    }
-}
-
-/// A uuid column of a raw row (SQLite stores them as blobs).
-pub(super) fn uuid_at(
-    backend: DbBackend,
-    row: &sea_orm::QueryResult,
-    col: &str,
-) -> AppResult<Uuid> {
-    Ok(match backend {
-        DbBackend::Sqlite => {
-            let bytes: Vec<u8> = row.try_get("", col)?;
-            Uuid::from_slice(&bytes).map_err(|e| AppError::Internal(e.into()))?
-        }
-        _ => row.try_get::<Uuid>("", col)?,
-    })
 }
 
 /// Lays rows out as an answer; the total sums the published rows only.
@@ -791,57 +516,66 @@ fn median(days: &HashMap<(char, i32), i64>, kind: char) -> String {
 
 /// Which cells to withhold: the primary and secondary suppression of the module's rule.
 /// Cells are given as (dimension values, shops, size); a smaller size is suppressed first.
-pub fn protect(cells: &[(Vec<String>, BTreeSet<Uuid>, i64)], k: usize) -> BTreeSet<usize> {
-    let mut hidden: BTreeSet<usize> = cells
-        .iter()
-        .enumerate()
-        .filter(|(_, (_, shops, _))| shops.len() < k)
-        .map(|(i, _)| i)
-        .collect();
+pub fn protect(cells: &[(&[String], &BTreeSet<Uuid>, i64)], k: usize) -> BTreeSet<usize> {
+    let mut hidden: Vec<bool> = cells.iter().map(|c| c.1.len() < k).collect();
     let dims = cells.first().map_or(0, |c| c.0.len());
-    loop {
-        let mut changed = false;
-        for d in 0..dims {
-            let mut groups: BTreeMap<Vec<&String>, Vec<usize>> = BTreeMap::new();
+    // Per dimension, the groups of cells that differ only in it, in the order of the rest of
+    // their values (so the rule's choices never depend on a hash).
+    let groups: Vec<Vec<usize>> = (0..dims)
+        .flat_map(|d| {
+            let mut by_rest: foldhash::HashMap<Vec<&str>, Vec<usize>> = Default::default();
             for (i, (key, _, _)) in cells.iter().enumerate() {
-                let rest: Vec<&String> = key
+                let rest: Vec<&str> = key
                     .iter()
                     .enumerate()
                     .filter(|(j, _)| *j != d)
-                    .map(|(_, v)| v)
+                    .map(|(_, v)| v.as_str())
                     .collect();
-                groups.entry(rest).or_default().push(i);
+                by_rest.entry(rest).or_default().push(i);
             }
-            for members in groups.values() {
-                loop {
-                    let gone: Vec<usize> = members
-                        .iter()
-                        .copied()
-                        .filter(|i| hidden.contains(i))
-                        .collect();
-                    if gone.is_empty() {
-                        break;
-                    }
-                    let shops: BTreeSet<&Uuid> =
-                        gone.iter().flat_map(|i| cells[*i].1.iter()).collect();
-                    if gone.len() >= 2 && shops.len() >= k {
-                        break;
-                    }
-                    let Some(next) = members
-                        .iter()
-                        .copied()
-                        .filter(|i| !hidden.contains(i))
-                        .min_by_key(|i| (cells[*i].1.len(), cells[*i].2, *i))
-                    else {
-                        break;
-                    };
-                    hidden.insert(next);
-                    changed = true;
+            let mut listed: Vec<(Vec<&str>, Vec<usize>)> = by_rest.into_iter().collect();
+            listed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            listed.into_iter().map(|(_, members)| members)
+        })
+        .collect();
+    // Whether the suppressed members of a group hold at least k shops between them.
+    let enough = |members: &[usize], hidden: &[bool]| {
+        let mut shops: BTreeSet<&Uuid> = BTreeSet::new();
+        for i in members.iter().filter(|i| hidden[**i]) {
+            shops.extend(cells[*i].1.iter());
+            if shops.len() >= k {
+                return true;
+            }
+        }
+        false
+    };
+    loop {
+        let mut changed = false;
+        for members in &groups {
+            loop {
+                let gone = members.iter().filter(|i| hidden[**i]).count();
+                if gone == 0 || (gone >= 2 && enough(members, &hidden)) {
+                    break;
                 }
+                let Some(next) = members
+                    .iter()
+                    .copied()
+                    .filter(|i| !hidden[*i])
+                    .min_by_key(|i| (cells[*i].1.len(), cells[*i].2, *i))
+                else {
+                    break;
+                };
+                hidden[next] = true;
+                changed = true;
             }
         }
         if !changed {
-            return hidden;
+            return hidden
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| **h)
+                .map(|(i, _)| i)
+                .collect();
         }
     }
 }
@@ -852,6 +586,16 @@ mod tests {
 
     fn shops(ids: &[u128]) -> BTreeSet<Uuid> {
         ids.iter().map(|i| Uuid::from_u128(*i)).collect()
+    }
+
+    fn protected(cells: &[(Vec<String>, BTreeSet<Uuid>, i64)], k: usize) -> BTreeSet<usize> {
+        protect(
+            &cells
+                .iter()
+                .map(|(key, shops, size)| (key.as_slice(), shops, *size))
+                .collect::<Vec<_>>(),
+            k,
+        )
     }
 
     fn cell(a: &str, b: &str, ids: &[u128], size: i64) -> (Vec<String>, BTreeSet<Uuid>, i64) {
@@ -872,7 +616,7 @@ mod tests {
             cell("US", "cashmere", &[2, 3, 4], 90),
             cell("US", "wood", &[5, 6, 7], 90),
         ];
-        let hidden = protect(&cells, 3);
+        let hidden = protected(&cells, 3);
         assert!(hidden.contains(&0));
         // In Germany's row and in felt's column another cell is withheld with it, and those
         // in turn are not alone in theirs.
@@ -899,7 +643,7 @@ mod tests {
             (vec!["C".into()], shops(&[3, 4, 5]), 9),
             (vec!["D".into()], shops(&[6, 7, 8]), 8),
         ];
-        assert_eq!(protect(&cells, 3), BTreeSet::from([0, 1, 3]));
+        assert_eq!(protected(&cells, 3), BTreeSet::from([0, 1, 3]));
     }
 
     #[test]
