@@ -76,11 +76,70 @@ struct Key {
     method: u32,
 }
 
-/// To ship (S) or to deliver (D).
-type DayKey = (Key, u8, i32);
+/// The rows of one month, shop and craft are kept together: a question skips whole blocks
+/// it does not ask about, and the copy holds no key or hash slot per row (a third of the
+/// memory a map per cube took).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct BlockKey {
+    month: u32,
+    shop: u32,
+    category: u32,
+}
+
+/// Where a row sits in its block: destination and method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Place {
+    country: u32,
+    method: u32,
+}
+
+impl Key {
+    fn join(block: BlockKey, place: Place) -> Self {
+        Self {
+            month: block.month,
+            shop: block.shop,
+            category: block.category,
+            country: place.country,
+            method: place.method,
+        }
+    }
+}
 
 /// A maker's part of a cell: gross MNT, gross USD, share MNT, share USD.
 type Parts = [i64; 4];
+
+/// One month, shop and craft's rows of the three cubes.
+#[derive(Debug, Default)]
+struct Block {
+    cells: Vec<(Place, Measures)>,
+    /// Kind (0 to ship, 1 to deliver), whole days, orders.
+    days: Vec<(Place, u8, i32, i64)>,
+    parts: Vec<(Place, u32, Parts)>,
+}
+
+impl Block {
+    fn is_empty(&self) -> bool {
+        self.cells.is_empty() && self.days.is_empty() && self.parts.is_empty()
+    }
+
+    fn shrink(&mut self) {
+        self.cells.shrink_to_fit();
+        self.days.shrink_to_fit();
+        self.parts.shrink_to_fit();
+    }
+}
+
+/// Replaces the row `same` finds with `row`, adds it, or removes it when `gone`.
+fn put<T>(rows: &mut Vec<T>, row: T, same: impl Fn(&T) -> bool, gone: bool) {
+    match rows.iter().position(same) {
+        Some(i) if gone => {
+            rows.swap_remove(i);
+        }
+        Some(i) => rows[i] = row,
+        None if !gone => rows.push(row),
+        None => {}
+    }
+}
 
 /// The three cubes, interned.
 #[derive(Debug, Default)]
@@ -93,9 +152,7 @@ struct Cubes {
     makers: Names<Uuid>,
     countries: Names<String>,
     methods: Names<String>,
-    cells: HashMap<Key, Measures>,
-    days: HashMap<DayKey, i64>,
-    parts: HashMap<(Key, u32), Parts>,
+    blocks: HashMap<BlockKey, Block>,
 }
 
 /// The copy a server keeps; one per server (`AppState::read_models`).
@@ -203,62 +260,73 @@ impl Cubes {
         ];
         for (scope, value) in scopes {
             for group in packed(db, "statistics_cells", &MEASURE_COLUMNS, scope, &value).await? {
+                let block = self.block_of(&group);
                 for item in group.items() {
-                    let (key, mut rest) = self.key(&group, item)?;
+                    let (place, mut rest) = self.place(item)?;
                     let mut m = Measures::default();
                     for field in m.fields() {
                         *field = number(rest.next())?;
                     }
                     if keep_zero || !m.is_zero() {
-                        self.cells.insert(key, m);
+                        self.block(block).cells.push((place, m));
                     }
                 }
             }
             let days = ["kind", "days", "orders"];
             for group in packed(db, "statistics_days", &days, scope, &value).await? {
+                let block = self.block_of(&group);
                 for item in group.items() {
-                    let (key, mut rest) = self.key(&group, item)?;
+                    let (place, mut rest) = self.place(item)?;
                     let kind = u8::from(rest.next() == Some("D"));
                     let d = number(rest.next())? as i32;
                     let n = number(rest.next())?;
                     if keep_zero || n != 0 {
-                        self.days.insert((key, kind, d), n);
+                        self.block(block).days.push((place, kind, d, n));
                     }
                 }
             }
             for group in packed(db, "statistics_maker_cells", &parts_columns, scope, &value).await?
             {
+                let block = self.block_of(&group);
                 for item in group.items() {
-                    let (key, mut rest) = self.key(&group, item)?;
+                    let (place, mut rest) = self.place(item)?;
                     let maker = self.makers.id(uuid(rest.next())?);
                     let mut parts = Parts::default();
                     for part in &mut parts {
                         *part = number(rest.next())?;
                     }
                     if keep_zero || parts.iter().any(|v| *v != 0) {
-                        self.parts.insert((key, maker), parts);
+                        self.block(block).parts.push((place, maker, parts));
                     }
                 }
             }
         }
+        for block in self.blocks.values_mut() {
+            block.shrink();
+        }
         Ok(())
     }
 
-    /// A packed row's key; the rest of its fields follow.
-    fn key<'t>(
-        &mut self,
-        group: &Group,
-        item: &'t str,
-    ) -> AppResult<(Key, std::str::Split<'t, char>)> {
-        let mut fields = item.split(',');
-        let key = Key {
+    fn block_of(&mut self, group: &Group) -> BlockKey {
+        BlockKey {
             month: group.month,
             shop: self.shops.id(group.shop),
             category: self.categories.id(group.category),
+        }
+    }
+
+    fn block(&mut self, key: BlockKey) -> &mut Block {
+        self.blocks.entry(key).or_default()
+    }
+
+    /// A packed row's destination and method; the rest of its fields follow.
+    fn place<'t>(&mut self, item: &'t str) -> AppResult<(Place, std::str::Split<'t, char>)> {
+        let mut fields = item.split(',');
+        let place = Place {
             country: self.countries.id(text(fields.next())?.to_owned()),
             method: self.methods.id(text(fields.next())?.to_owned()),
         };
-        Ok((key, fields))
+        Ok((place, fields))
     }
 
     /// Takes in the rows changed since this copy's number, read into `changed` (interned
@@ -282,33 +350,44 @@ impl Cubes {
             .iter()
             .map(|v| self.methods.id(v.clone()))
             .collect();
-        let map = |k: Key| Key {
+        let block_of = |k: BlockKey| BlockKey {
             month: k.month,
             shop: shops[k.shop as usize],
             category: categories[k.category as usize],
-            country: countries[k.country as usize],
-            method: methods[k.method as usize],
         };
-        for (k, m) in changed.cells {
-            if m.is_zero() {
-                self.cells.remove(&map(k));
-            } else {
-                self.cells.insert(map(k), m);
+        let place_of = |p: Place| Place {
+            country: countries[p.country as usize],
+            method: methods[p.method as usize],
+        };
+        for (key, changed) in changed.blocks {
+            let key = block_of(key);
+            let block = self.blocks.entry(key).or_default();
+            for (place, m) in changed.cells {
+                let place = place_of(place);
+                put(&mut block.cells, (place, m), |r| r.0 == place, m.is_zero());
             }
-        }
-        for ((k, kind, d), n) in changed.days {
-            if n == 0 {
-                self.days.remove(&(map(k), kind, d));
-            } else {
-                self.days.insert((map(k), kind, d), n);
+            for (place, kind, d, n) in changed.days {
+                let place = place_of(place);
+                let row = (place, kind, d, n);
+                put(
+                    &mut block.days,
+                    row,
+                    |r| (r.0, r.1, r.2) == (place, kind, d),
+                    n == 0,
+                );
             }
-        }
-        for ((k, maker), p) in changed.parts {
-            let key = (map(k), makers[maker as usize]);
-            if p.iter().all(|v| *v == 0) {
-                self.parts.remove(&key);
-            } else {
-                self.parts.insert(key, p);
+            for (place, maker, p) in changed.parts {
+                let (place, maker) = (place_of(place), makers[maker as usize]);
+                let gone = p.iter().all(|v| *v == 0);
+                put(
+                    &mut block.parts,
+                    (place, maker, p),
+                    |r| (r.0, r.1) == (place, maker),
+                    gone,
+                );
+            }
+            if block.is_empty() {
+                self.blocks.remove(&key);
             }
         }
     }
@@ -641,51 +720,62 @@ impl View<'_> {
             return BTreeMap::new();
         };
         let mut groups = Groups::default();
+        let blocks = c.blocks.iter().filter(|(k, _)| pass.wants(k));
         if wanted.by_makers {
-            for ((key, maker), p) in &c.parts {
-                if p[0] == 0 && p[1] == 0 && p[2] == 0 {
-                    continue;
-                }
-                let Some(group) = pass.group(key, Some(*maker)) else {
-                    continue;
-                };
-                let sum = groups.sum(group);
-                let m = &mut sum.measures;
-                m.gross_mnt += p[0];
-                m.gross_usd += p[1];
-                m.share_mnt += p[2];
-                m.share_usd += p[3];
-                sum.shops.add(key.shop);
-                if pass.named(*maker) {
-                    sum.makers.add(*maker);
-                }
-            }
-        } else {
-            for (key, m) in &c.cells {
-                if m.orders == 0 && m.units == 0 {
-                    continue;
-                }
-                if let Some(group) = pass.group(key, None) {
-                    let sum = groups.sum(group);
-                    sum.measures += *m;
-                    sum.shops.add(key.shop);
-                }
-            }
-            if wanted.makers {
-                for ((key, maker), p) in &c.parts {
-                    if (p[0] == 0 && p[1] == 0 && p[2] == 0) || !pass.named(*maker) {
+            for (bk, block) in blocks {
+                for (place, maker, p) in &block.parts {
+                    if p[0] == 0 && p[1] == 0 && p[2] == 0 {
                         continue;
                     }
-                    if let Some(sum) = pass.group(key, None).and_then(|g| groups.found(g)) {
+                    let Some(group) = pass.group(&Key::join(*bk, *place), Some(*maker)) else {
+                        continue;
+                    };
+                    let sum = groups.sum(group);
+                    let m = &mut sum.measures;
+                    m.gross_mnt += p[0];
+                    m.gross_usd += p[1];
+                    m.share_mnt += p[2];
+                    m.share_usd += p[3];
+                    sum.shops.add(bk.shop);
+                    if pass.named(*maker) {
                         sum.makers.add(*maker);
                     }
                 }
             }
+        } else {
+            let blocks: Vec<(&BlockKey, &Block)> = blocks.collect();
+            for (bk, block) in &blocks {
+                for (place, m) in &block.cells {
+                    if m.orders == 0 && m.units == 0 {
+                        continue;
+                    }
+                    if let Some(group) = pass.group(&Key::join(**bk, *place), None) {
+                        let sum = groups.sum(group);
+                        sum.measures += *m;
+                        sum.shops.add(bk.shop);
+                    }
+                }
+            }
+            let found = |bk: &BlockKey, place: &Place| pass.group(&Key::join(*bk, *place), None);
+            if wanted.makers {
+                for (bk, block) in &blocks {
+                    for (place, maker, p) in &block.parts {
+                        if (p[0] == 0 && p[1] == 0 && p[2] == 0) || !pass.named(*maker) {
+                            continue;
+                        }
+                        if let Some(sum) = found(bk, place).and_then(|g| groups.found(g)) {
+                            sum.makers.add(*maker);
+                        }
+                    }
+                }
+            }
             if wanted.days {
-                for ((key, kind, d), n) in &c.days {
-                    if let Some(sum) = pass.group(key, None).and_then(|g| groups.found(g)) {
-                        let kind = if *kind == 1 { 'D' } else { 'S' };
-                        *sum.days.entry((kind, *d)).or_default() += n;
+                for (bk, block) in &blocks {
+                    for (place, kind, d, n) in &block.days {
+                        if let Some(sum) = found(bk, place).and_then(|g| groups.found(g)) {
+                            let kind = if *kind == 1 { 'D' } else { 'S' };
+                            *sum.days.entry((kind, *d)).or_default() += n;
+                        }
                     }
                 }
             }
@@ -712,9 +802,9 @@ impl View<'_> {
     pub fn quarters(&self) -> Vec<String> {
         let quarters: BTreeSet<u32> = self
             .0
-            .cells
+            .blocks
             .iter()
-            .filter(|(_, m)| m.orders != 0 || m.units != 0)
+            .filter(|(_, b)| b.cells.iter().any(|(_, m)| m.orders != 0 || m.units != 0))
             .map(|(k, _)| k.month / 3)
             .collect();
         quarters
@@ -738,36 +828,40 @@ impl View<'_> {
         let Some(own) = c.shops.find(&shop) else {
             return BTreeMap::new();
         };
+        let in_range = |k: &&BlockKey| (from..=to).contains(&k.month);
         let sold: BTreeSet<u32> = c
-            .cells
+            .blocks
             .keys()
-            .filter(|k| k.shop == own && (from..=to).contains(&k.month))
+            .filter(in_range)
+            .filter(|k| k.shop == own)
             .map(|k| k.category)
             .collect();
         let mut out: BTreeMap<String, BTreeMap<Uuid, [i64; 3]>> = BTreeMap::new();
-        for (k, m) in &c.cells {
-            if !(from..=to).contains(&k.month) || !sold.contains(&k.category) {
+        for (k, block) in &c.blocks {
+            if !in_range(&k) || !sold.contains(&k.category) {
                 continue;
             }
             let id = c.shops.values[k.shop as usize];
             let Some([_, country, _]) = attributes.shops.get(&id) else {
                 continue;
             };
-            if c.countries.values[k.country as usize] == *country {
-                continue;
-            }
             let craft = attributes
                 .categories
                 .get(&c.categories.values[k.category as usize])
                 .map_or("uncategorised", |(slug, _)| slug.as_str());
-            let sums = out
-                .entry(craft.to_owned())
-                .or_default()
-                .entry(id)
-                .or_default();
-            sums[0] += m.orders;
-            sums[1] += m.units;
-            sums[2] += m.gross_usd;
+            for (place, m) in &block.cells {
+                if c.countries.values[place.country as usize] == *country {
+                    continue;
+                }
+                let sums = out
+                    .entry(craft.to_owned())
+                    .or_default()
+                    .entry(id)
+                    .or_default();
+                sums[0] += m.orders;
+                sums[1] += m.units;
+                sums[2] += m.gross_usd;
+            }
         }
         out
     }
@@ -899,6 +993,17 @@ impl<'a> Pass<'a> {
         })
     }
 
+    /// Whether a block's month, shop and craft are in the question at all.
+    fn wants(&self, k: &BlockKey) -> bool {
+        k.month >= self.from
+            && k.month <= self.to
+            && self
+                .categories
+                .as_ref()
+                .is_none_or(|ok| ok[k.category as usize])
+            && self.shops.as_ref().is_none_or(|ok| ok[k.shop as usize])
+    }
+
     /// Whether a maker is a named one (not the nil id of lines without makers).
     fn named(&self, maker: u32) -> bool {
         self.nil_maker != Some(maker)
@@ -997,53 +1102,85 @@ fn maker_label(dim: Dimension, maker: Option<&Maker>) -> String {
 mod tests {
     use super::*;
 
-    fn key(month: u32, shop: u32) -> Key {
-        Key {
-            month,
+    fn block(shop: u32) -> BlockKey {
+        BlockKey {
+            month: 100,
             shop,
             category: 0,
-            country: 0,
-            method: 0,
         }
+    }
+
+    const HERE: Place = Place {
+        country: 0,
+        method: 0,
+    };
+
+    fn orders(n: i64) -> Measures {
+        Measures {
+            orders: n,
+            units: n,
+            ..Measures::default()
+        }
+    }
+
+    /// Cubes with these shops (in this order), one craft, destination and method.
+    fn cubes(shops: &[Uuid]) -> Cubes {
+        let mut c = Cubes::default();
+        for id in shops {
+            c.shops.id(*id);
+        }
+        c.categories.id(Uuid::nil());
+        c.countries.id("DE".into());
+        c.methods.id("CARD".into());
+        c
     }
 
     #[test]
     fn changed_rows_replace_what_a_copy_held_and_rows_back_to_nothing_go() {
-        let mut copy = Cubes::default();
-        let (a, b) = (Uuid::from_u128(10), Uuid::from_u128(20));
-        for id in [a, b] {
-            copy.shops.id(id);
-        }
-        copy.categories.id(Uuid::nil());
-        copy.countries.id("DE".into());
-        copy.methods.id("CARD".into());
-        let orders = |n| Measures {
-            orders: n,
-            units: n,
-            ..Measures::default()
-        };
-        copy.cells.insert(key(100, 0), orders(5));
-        copy.cells.insert(key(100, 1), orders(7));
-        // The changed rows arrive interned in their own order: b first, then a new shop.
-        let mut changed = Cubes::default();
-        let c = Uuid::from_u128(30);
-        for id in [b, c] {
-            changed.shops.id(id);
-        }
-        changed.categories.id(Uuid::nil());
-        changed.countries.id("DE".into());
-        changed.methods.id("CARD".into());
-        changed.cells.insert(key(100, 0), Measures::default());
-        changed.cells.insert(key(100, 1), orders(2));
-        copy.absorb(changed);
-        assert_eq!(
-            copy.cells.get(&key(100, 0)),
-            Some(&orders(5)),
-            "a is untouched"
+        let (a, b, c) = (
+            Uuid::from_u128(10),
+            Uuid::from_u128(20),
+            Uuid::from_u128(30),
         );
-        assert_eq!(copy.cells.get(&key(100, 1)), None, "b went back to nothing");
+        let mut copy = cubes(&[a, b]);
+        copy.block(block(0)).cells.push((HERE, orders(5)));
+        copy.block(block(0)).days.push((HERE, 0, 3, 4));
+        copy.block(block(1)).cells.push((HERE, orders(7)));
+        copy.block(block(1)).parts.push((HERE, 0, [1, 2, 3, 4]));
+        // The changed rows arrive interned in their own order: b, then a new shop c, then a.
+        let mut changed = cubes(&[b, c, a]);
+        changed.makers.id(Uuid::nil());
+        changed
+            .block(block(0))
+            .cells
+            .push((HERE, Measures::default()));
+        changed.block(block(0)).parts.push((HERE, 0, [0; 4]));
+        changed.block(block(1)).cells.push((HERE, orders(2)));
+        changed.block(block(2)).days.push((HERE, 0, 3, 6));
+        changed.block(block(2)).days.push((HERE, 1, 9, 1));
+        copy.makers.id(Uuid::nil());
+        copy.absorb(changed);
+        let a_rows = &copy.blocks[&block(0)];
+        assert_eq!(
+            a_rows.cells,
+            vec![(HERE, orders(5))],
+            "a's cell is untouched"
+        );
+        assert_eq!(
+            a_rows.days,
+            vec![(HERE, 0, 3, 6), (HERE, 1, 9, 1)],
+            "a's day replaced, another added"
+        );
+        assert!(
+            !copy.blocks.contains_key(&block(1)),
+            "b went back to nothing, and its block with it"
+        );
         assert_eq!(copy.shops.find(&c), Some(2));
-        assert_eq!(copy.cells.get(&key(100, 2)), Some(&orders(2)), "c replaced");
+        assert_eq!(
+            copy.blocks[&block(2)].cells,
+            vec![(HERE, orders(2))],
+            "c added"
+        );
     }
 
     #[test]
