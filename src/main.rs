@@ -140,6 +140,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.cells,
                 started.elapsed().as_secs_f64()
             );
+            for (phase, at) in &r.phases {
+                println!("  {phase}: {at:.1} s");
+            }
             Ok(())
         }
         Command::CreateAdmin {

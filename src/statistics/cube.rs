@@ -363,11 +363,13 @@ async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid], seq: i64) -> AppResu
 }
 
 /// What a rebuild did.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Rebuilt {
     pub orders: u64,
     pub facts: u64,
     pub cells: u64,
+    /// Seconds since the start at the end of each phase, for whoever times it.
+    pub phases: Vec<(&'static str, f64)>,
 }
 
 /// Orders read per batch by [`rebuild`].
@@ -376,6 +378,9 @@ const REBUILD_BATCH: u64 = 2000;
 /// Recomputes every fact, cell and histogram from the orders, in one transaction: readers see
 /// the old figures until it commits.
 pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
+    let started = std::time::Instant::now();
+    let mut phases = Vec::new();
+    let mut phase = |name: &'static str| phases.push((name, started.elapsed().as_secs_f64()));
     let txn = crate::db::begin_write(&state.db).await?;
     // Drains wait for the rebuild from here (see [`drain`]); every server reloads after it.
     let seq = super::memory::next_seq(&txn).await?;
@@ -387,6 +392,7 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
     statistics_maker_cells::Entity::delete_many()
         .exec(&txn)
         .await?;
+    phase("cleared");
     let rates = Rates::load(&txn).await?;
     let firsts = first_paid(&txn, None).await?;
     let mut deltas = Deltas::default();
@@ -411,8 +417,13 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
         }
         insert_facts(&txn, &facts).await?;
     }
+    phase("facts written");
     report.cells = cube_from_facts(&txn).await?;
+    phase("cube summed");
     apply(&txn, deltas, seq).await?;
+    phase("makers' cube written");
     txn.commit().await?;
+    phase("committed");
+    report.phases = phases;
     Ok(report)
 }
