@@ -841,6 +841,12 @@ pub async fn history(db: &DatabaseConnection, per_day: usize) -> AppResult<Histo
         }
     }
     txn.commit().await?;
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // The catalogue's ANALYZE saw no orders: with those statistics PostgreSQL reads every
+        // order line for each batch of orders the statistics rebuild asks about (160 ms
+        // instead of 6 ms a batch, measured on a million lines).
+        db.execute_unprepared("ANALYZE").await?;
+    }
     Ok(History {
         buyers: buyers.len(),
         orders: order_count,
