@@ -64,6 +64,11 @@ impl<T: Hash + Eq + Clone> Names<T> {
     fn find(&self, value: &T) -> Option<u32> {
         self.index.get(value).copied()
     }
+
+    /// This table's numbers for another table's values, in that table's order.
+    fn ids_of(&mut self, other: &Self) -> Vec<u32> {
+        other.values.iter().map(|v| self.id(v.clone())).collect()
+    }
 }
 
 /// A cube row's key, interned: month as `year * 12 + month0`.
@@ -332,24 +337,11 @@ impl Cubes {
     /// Takes in the rows changed since this copy's number, read into `changed` (interned
     /// there): each replaces what this copy held for its key, and a row back to nothing goes.
     fn absorb(&mut self, changed: Self) {
-        let ids = |names: &Names<Uuid>, into: &mut Names<Uuid>| -> Vec<u32> {
-            names.values.iter().map(|v| into.id(*v)).collect()
-        };
-        let shops = ids(&changed.shops, &mut self.shops);
-        let categories = ids(&changed.categories, &mut self.categories);
-        let makers = ids(&changed.makers, &mut self.makers);
-        let countries: Vec<u32> = changed
-            .countries
-            .values
-            .iter()
-            .map(|v| self.countries.id(v.clone()))
-            .collect();
-        let methods: Vec<u32> = changed
-            .methods
-            .values
-            .iter()
-            .map(|v| self.methods.id(v.clone()))
-            .collect();
+        let shops = self.shops.ids_of(&changed.shops);
+        let categories = self.categories.ids_of(&changed.categories);
+        let makers = self.makers.ids_of(&changed.makers);
+        let countries = self.countries.ids_of(&changed.countries);
+        let methods = self.methods.ids_of(&changed.methods);
         let block_of = |k: BlockKey| BlockKey {
             month: k.month,
             shop: shops[k.shop as usize],
