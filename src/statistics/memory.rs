@@ -179,7 +179,8 @@ impl Memory {
                 (c.epoch.clone(), c.seq)
             };
             if mine.as_deref() != Some(epoch.as_str()) {
-                // Nobody reads the old copy while the turn is held: free it before loading.
+                // Later questions wait for the turn, so the old copy can go before the new one
+                // loads (a question still summing from it holds its read until it is done).
                 *self.write() = Cubes::default();
                 let mut fresh = Cubes::default();
                 fresh.load(db, None).await?;
