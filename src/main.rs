@@ -140,8 +140,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 r.cells,
                 started.elapsed().as_secs_f64()
             );
-            for (phase, at) in &r.phases {
-                println!("  {phase}: {at:.1} s");
+            for (phase, spent) in &r.phases {
+                println!("  {phase}: {spent:.1} s");
             }
             Ok(())
         }

@@ -10,9 +10,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-    sea_query::{Expr, LockBehavior, LockType, OnConflict},
+    QuerySelect,
+    sea_query::{LockBehavior, LockType},
 };
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::facts::{
@@ -20,10 +21,8 @@ use super::facts::{
     shares_json, stored,
 };
 use crate::{
-    entities::{
-        orders, statistics_cells, statistics_days, statistics_facts, statistics_maker_cells,
-        statistics_queue,
-    },
+    db::{Kind, Merge, insert_rows},
+    entities::{orders, statistics_facts, statistics_queue},
     error::AppResult,
     money::Rates,
     state::AppState,
@@ -70,7 +69,8 @@ fn tally_makers(facts: &[Fact], sign: i64, deltas: &mut Deltas) {
 }
 
 /// The cube and the day histograms summed from the stored facts, as [`tally`] sums them,
-/// by the database in two statements: a rebuild moves no cube row through the server.
+/// by the database in two statements: a rebuild moves no cube row through the server. Rows
+/// go in key order, so each key index grows at its end.
 /// Returns the number of cells.
 async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
     let backend = db.get_database_backend();
@@ -78,15 +78,16 @@ async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
         sea_orm::DbBackend::Postgres => "gen_random_uuid()",
         _ => "randomblob(16)",
     };
-    const KEY: &str = "month, shop_id, category_id, country, method";
+    let key = key_and(&[]).join(", ");
     let sums: Vec<String> = MEASURE_COLUMNS
         .iter()
         .map(|m| format!("SUM({m})"))
         .collect();
     let cells = db
         .execute_unprepared(&format!(
-            "INSERT INTO statistics_cells (id, {KEY}, {}) \
-             SELECT {id}, {KEY}, {} FROM statistics_facts GROUP BY {KEY} HAVING {}",
+            "INSERT INTO statistics_cells (id, {key}, {}) \
+             SELECT {id}, {key}, {} FROM statistics_facts GROUP BY {key} HAVING {} \
+             ORDER BY {key}",
             MEASURE_COLUMNS.join(", "),
             sums.join(", "),
             sums.iter()
@@ -98,12 +99,13 @@ async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
         .rows_affected();
     let days = |kind: &str, col: &str| {
         format!(
-            "SELECT {id}, {KEY}, '{kind}', {col}, COUNT(*) FROM statistics_facts \
-             WHERE {col} IS NOT NULL GROUP BY {KEY}, {col}"
+            "SELECT {id}, {key}, '{kind}', {col}, COUNT(*) FROM statistics_facts \
+             WHERE {col} IS NOT NULL GROUP BY {key}, {col}"
         )
     };
     db.execute_unprepared(&format!(
-        "INSERT INTO statistics_days (id, {KEY}, kind, days, orders) {} UNION ALL {}",
+        "INSERT INTO statistics_days (id, {key}, kind, days, orders) {} UNION ALL {} \
+         ORDER BY 2, 3, 4, 5, 6, 7, 8",
         days("S", "ship_days"),
         days("D", "deliver_days")
     ))
@@ -112,39 +114,75 @@ async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
 }
 
 async fn insert_facts(db: &impl ConnectionTrait, facts: &[(Uuid, Vec<Fact>)]) -> AppResult<()> {
-    let rows: Vec<statistics_facts::ActiveModel> = facts
-        .iter()
-        .flat_map(|(order_id, fs)| {
-            fs.iter().map(move |f| statistics_facts::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                order_id: Set(*order_id),
-                month: Set(f.key.month.clone()),
-                shop_id: Set(f.key.shop_id),
-                category_id: Set(f.key.category_id),
-                country: Set(f.key.country.clone()),
-                method: Set(f.key.method.clone()),
-                orders: Set(f.measures.orders),
-                units: Set(f.measures.units),
-                gross_mnt: Set(f.measures.gross_mnt),
-                gross_usd: Set(f.measures.gross_usd),
-                share_mnt: Set(f.measures.share_mnt),
-                share_usd: Set(f.measures.share_usd),
-                refunded_orders: Set(f.measures.refunded_orders),
-                new_buyers: Set(f.measures.new_buyers),
-                repeat_orders: Set(f.measures.repeat_orders),
-                ship_days: Set(f.ship_days),
-                deliver_days: Set(f.deliver_days),
-                maker_shares: Set(Some(shares_json(&f.makers))),
-            })
+    let columns = columns(
+        &[("id", Kind::Uuid), ("order_id", Kind::Uuid)],
+        &MEASURE_COLUMNS,
+        &[
+            ("ship_days", Kind::Int),
+            ("deliver_days", Kind::Int),
+            ("maker_shares", Kind::Text),
+        ],
+    );
+    let rows = facts.iter().flat_map(|(order_id, fs)| {
+        fs.iter().map(move |f| {
+            let mut row = vec![json!(Uuid::now_v7()), json!(order_id)];
+            row.extend(key_values(&f.key));
+            row.extend(measure_values(f.measures));
+            row.extend([
+                json!(f.ship_days),
+                json!(f.deliver_days),
+                json!(shares_json(&f.makers)),
+            ]);
+            Value::Array(row)
         })
-        .collect();
-    // Bounded statements: both databases limit the parameters of one.
-    for chunk in rows.chunks(1000) {
-        statistics_facts::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(db)
-            .await?;
-    }
+    });
+    insert_rows(db, "statistics_facts", &columns, Box::new(rows), None).await?;
     Ok(())
+}
+
+/// The cell key's columns, as every cube and the facts name them.
+const KEY_COLUMNS: [(&str, Kind); 5] = [
+    ("month", Kind::Text),
+    ("shop_id", Kind::Uuid),
+    ("category_id", Kind::Uuid),
+    ("country", Kind::Text),
+    ("method", Kind::Text),
+];
+
+/// A table's columns: `head`, the cell key, the whole numbers `numbers`, then `tail`.
+fn columns<'a>(
+    head: &[(&'a str, Kind)],
+    numbers: &[&'a str],
+    tail: &[(&'a str, Kind)],
+) -> Vec<(&'a str, Kind)> {
+    let mut out = head.to_vec();
+    out.extend(KEY_COLUMNS);
+    out.extend(numbers.iter().map(|n| (*n, Kind::Int)));
+    out.extend_from_slice(tail);
+    out
+}
+
+fn key_values(k: &CellKey) -> [Value; 5] {
+    [
+        json!(k.month),
+        json!(k.shop_id),
+        json!(k.category_id),
+        json!(k.country),
+        json!(k.method),
+    ]
+}
+
+fn measure_values(mut m: Measures) -> impl Iterator<Item = Value> {
+    m.fields().map(|v| json!(*v)).into_iter()
+}
+
+/// The names of the cell key's columns followed by `more`.
+fn key_and<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    KEY_COLUMNS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(more.iter().copied())
+        .collect()
 }
 
 /// Adds the deltas to the cube and the histograms, creating rows as needed, in key order,
@@ -155,136 +193,82 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas, seq: i64) -> AppResult
         days,
         makers,
     } = deltas;
-    use statistics_cells::Column as C;
+    let seq_column = [("seq", Kind::Int)];
     let cells: BTreeMap<CellKey, Measures> =
         cells.into_iter().filter(|(_, m)| !m.is_zero()).collect();
-    let key_cols = [C::Month, C::ShopId, C::CategoryId, C::Country, C::Method];
-    let mut on_conflict = OnConflict::columns(key_cols);
-    for col in [
-        C::Orders,
-        C::Units,
-        C::GrossMnt,
-        C::GrossUsd,
-        C::ShareMnt,
-        C::ShareUsd,
-        C::RefundedOrders,
-        C::NewBuyers,
-        C::RepeatOrders,
-    ] {
-        on_conflict.value(col, added(statistics_cells::Entity, col));
-    }
-    on_conflict.update_column(C::Seq);
-    let rows: Vec<statistics_cells::ActiveModel> = cells
-        .into_iter()
-        .map(|(k, m)| statistics_cells::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            month: Set(k.month),
-            shop_id: Set(k.shop_id),
-            category_id: Set(k.category_id),
-            country: Set(k.country),
-            method: Set(k.method),
-            orders: Set(m.orders),
-            units: Set(m.units),
-            gross_mnt: Set(m.gross_mnt),
-            gross_usd: Set(m.gross_usd),
-            share_mnt: Set(m.share_mnt),
-            share_usd: Set(m.share_usd),
-            refunded_orders: Set(m.refunded_orders),
-            new_buyers: Set(m.new_buyers),
-            repeat_orders: Set(m.repeat_orders),
-            seq: Set(seq),
-        })
-        .collect();
-    for chunk in rows.chunks(1000) {
-        statistics_cells::Entity::insert_many(chunk.to_vec())
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(db)
-            .await?;
-    }
-    use statistics_days::Column as D;
+    let rows = cells.iter().map(|(k, m)| {
+        let mut row = vec![json!(Uuid::now_v7())];
+        row.extend(key_values(k));
+        row.extend(measure_values(*m));
+        row.push(json!(seq));
+        Value::Array(row)
+    });
+    let merge = Merge {
+        key: &key_and(&[]),
+        add: &MEASURE_COLUMNS,
+        set: &["seq"],
+    };
+    let id = [("id", Kind::Uuid)];
+    let table = columns(&id, &MEASURE_COLUMNS, &seq_column);
+    insert_rows(db, "statistics_cells", &table, Box::new(rows), Some(merge)).await?;
+
     let days: BTreeMap<DayKey, i64> = days.into_iter().filter(|(_, n)| *n != 0).collect();
-    let mut on_conflict = OnConflict::columns([
-        D::Month,
-        D::ShopId,
-        D::CategoryId,
-        D::Country,
-        D::Method,
-        D::Kind,
-        D::Days,
-    ]);
-    on_conflict.value(D::Orders, added(statistics_days::Entity, D::Orders));
-    on_conflict.update_column(D::Seq);
-    let rows: Vec<statistics_days::ActiveModel> = days
-        .into_iter()
-        .map(|((k, kind, d), n)| statistics_days::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            month: Set(k.month),
-            shop_id: Set(k.shop_id),
-            category_id: Set(k.category_id),
-            country: Set(k.country),
-            method: Set(k.method),
-            kind: Set(kind.to_owned()),
-            days: Set(d),
-            orders: Set(n),
-            seq: Set(seq),
-        })
-        .collect();
-    for chunk in rows.chunks(1000) {
-        statistics_days::Entity::insert_many(chunk.to_vec())
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(db)
-            .await?;
-    }
-    use statistics_maker_cells::Column as M;
+    let rows = days.iter().map(|((k, kind, d), n)| {
+        let mut row = vec![json!(Uuid::now_v7())];
+        row.extend(key_values(k));
+        row.extend([json!(kind), json!(d), json!(n), json!(seq)]);
+        Value::Array(row)
+    });
+    let merge = Merge {
+        key: &key_and(&["kind", "days"]),
+        add: &["orders"],
+        set: &["seq"],
+    };
+    let table = columns(
+        &id,
+        &[],
+        &[
+            ("kind", Kind::Text),
+            ("days", Kind::Int),
+            ("orders", Kind::Int),
+            ("seq", Kind::Int),
+        ],
+    );
+    insert_rows(db, "statistics_days", &table, Box::new(rows), Some(merge)).await?;
+
     let makers: BTreeMap<(CellKey, Uuid), MakerShare> =
         makers.into_iter().filter(|(_, s)| !s.is_zero()).collect();
-    let mut on_conflict = OnConflict::columns([
-        M::Month,
-        M::ShopId,
-        M::CategoryId,
-        M::Country,
-        M::Method,
-        M::MakerId,
-    ]);
-    for col in [M::GrossMnt, M::GrossUsd, M::ShareMnt, M::ShareUsd] {
-        on_conflict.value(col, added(statistics_maker_cells::Entity, col));
-    }
-    on_conflict.update_column(M::Seq);
-    let rows: Vec<statistics_maker_cells::ActiveModel> = makers
-        .into_iter()
-        .map(|((k, maker_id), s)| statistics_maker_cells::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            month: Set(k.month),
-            shop_id: Set(k.shop_id),
-            category_id: Set(k.category_id),
-            country: Set(k.country),
-            method: Set(k.method),
-            maker_id: Set(maker_id),
-            gross_mnt: Set(s.gross_mnt),
-            gross_usd: Set(s.gross_usd),
-            share_mnt: Set(s.share_mnt),
-            share_usd: Set(s.share_usd),
-            seq: Set(seq),
-        })
-        .collect();
-    for chunk in rows.chunks(1000) {
-        statistics_maker_cells::Entity::insert_many(chunk.to_vec())
-            .on_conflict(on_conflict.clone())
-            .exec_without_returning(db)
-            .await?;
-    }
-    Ok(())
-}
-
-/// `table.col + excluded.col`: an upsert that adds.
-fn added<E: sea_orm::EntityTrait, C: sea_orm::sea_query::IntoIden + Copy + 'static>(
-    entity: E,
-    col: C,
-) -> sea_orm::sea_query::SimpleExpr {
-    sea_orm::sea_query::ExprTrait::add(
-        Expr::col((entity, col)),
-        Expr::col((sea_orm::sea_query::Alias::new("excluded"), col)),
+    let parts = ["gross_mnt", "gross_usd", "share_mnt", "share_usd"];
+    let rows = makers.iter().map(|((k, maker_id), s)| {
+        let mut row = vec![json!(Uuid::now_v7())];
+        row.extend(key_values(k));
+        row.extend([
+            json!(maker_id),
+            json!(s.gross_mnt),
+            json!(s.gross_usd),
+            json!(s.share_mnt),
+            json!(s.share_usd),
+            json!(seq),
+        ]);
+        Value::Array(row)
+    });
+    let merge = Merge {
+        key: &key_and(&["maker_id"]),
+        add: &parts,
+        set: &["seq"],
+    };
+    let mut table = columns(&id, &[], &[("maker_id", Kind::Uuid)]);
+    table.extend(parts.iter().map(|p| (*p, Kind::Int)));
+    table.extend(seq_column);
+    insert_rows(
+        db,
+        "statistics_maker_cells",
+        &table,
+        Box::new(rows),
+        Some(merge),
     )
+    .await?;
+    Ok(())
 }
 
 /// Orders recomputed per transaction by [`drain`].
@@ -362,13 +346,38 @@ async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid], seq: i64) -> AppResu
     apply(txn, deltas, seq).await
 }
 
+/// Empties the facts and the cubes for a rebuild. PostgreSQL truncates: a `DELETE` would
+/// leave a million dead rows in the tables and their indexes for the rebuild to write around
+/// (its summing took three times as long). Truncating locks the tables until the rebuild
+/// commits, which nothing waits on for long: drains wait for the rebuild anyway, and a
+/// server only reads the cubes when the state row says they changed. SQLite empties a table
+/// in one step already. PostgreSQL also gets the memory to group a year's facts without
+/// spilling to disk (78 MB for the histograms at a million lines).
+async fn start_afresh(txn: &DatabaseTransaction) -> AppResult<()> {
+    const TABLES: &str =
+        "statistics_facts, statistics_cells, statistics_days, statistics_maker_cells";
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        txn.execute_unprepared(&format!("TRUNCATE {TABLES}"))
+            .await?;
+        txn.execute_unprepared("SET LOCAL work_mem = '256MB'")
+            .await?;
+    } else {
+        for table in TABLES.split(", ") {
+            txn.execute_unprepared(&format!("DELETE FROM {table}"))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// What a rebuild did.
 #[derive(Debug, Clone, Default)]
 pub struct Rebuilt {
     pub orders: u64,
     pub facts: u64,
     pub cells: u64,
-    /// Seconds since the start at the end of each phase, for whoever times it.
+    /// Seconds spent in each phase, for whoever times it; the batches' reading, computing
+    /// and writing are each summed over every batch.
     pub phases: Vec<(&'static str, f64)>,
 }
 
@@ -378,23 +387,16 @@ const REBUILD_BATCH: u64 = 2000;
 /// Recomputes every fact, cell and histogram from the orders, in one transaction: readers see
 /// the old figures until it commits.
 pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
-    let started = std::time::Instant::now();
-    let mut phases = Vec::new();
-    let mut phase = |name: &'static str| phases.push((name, started.elapsed().as_secs_f64()));
+    let mut clock = Phases::default();
     let txn = crate::db::begin_write(&state.db).await?;
     // Drains wait for the rebuild from here (see [`drain`]); every server reloads after it.
     let seq = super::memory::next_seq(&txn).await?;
     super::memory::new_epoch(&txn).await?;
     statistics_queue::Entity::delete_many().exec(&txn).await?;
-    statistics_facts::Entity::delete_many().exec(&txn).await?;
-    statistics_cells::Entity::delete_many().exec(&txn).await?;
-    statistics_days::Entity::delete_many().exec(&txn).await?;
-    statistics_maker_cells::Entity::delete_many()
-        .exec(&txn)
-        .await?;
-    phase("cleared");
+    start_afresh(&txn).await?;
     let rates = Rates::load(&txn).await?;
     let firsts = first_paid(&txn, None).await?;
+    clock.lap("cleared, first orders found");
     let mut deltas = Deltas::default();
     let mut report = Rebuilt::default();
     let mut after: Option<Uuid> = None;
@@ -407,6 +409,7 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
             page = page.filter(orders::Column::Id.gt(last));
         }
         let batch: Vec<PaidOrder> = page.into_partial_model().all(&txn).await?;
+        clock.lap("orders read");
         let Some(last) = batch.last() else { break };
         after = Some(last.id);
         report.orders += batch.len() as u64;
@@ -415,15 +418,45 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
             report.facts += fs.len() as u64;
             tally_makers(fs, 1, &mut deltas);
         }
+        clock.lap("facts computed");
         insert_facts(&txn, &facts).await?;
+        clock.lap("facts written");
     }
-    phase("facts written");
     report.cells = cube_from_facts(&txn).await?;
-    phase("cube summed");
+    clock.lap("cube summed");
     apply(&txn, deltas, seq).await?;
-    phase("makers' cube written");
+    clock.lap("makers' cube written");
     txn.commit().await?;
-    phase("committed");
-    report.phases = phases;
+    clock.lap("committed");
+    report.phases = clock.spent;
     Ok(report)
+}
+
+/// Time spent per named phase, a phase met again adding to its total.
+#[derive(Debug)]
+struct Phases {
+    since: std::time::Instant,
+    spent: Vec<(&'static str, f64)>,
+}
+
+impl Default for Phases {
+    fn default() -> Self {
+        Self {
+            since: std::time::Instant::now(),
+            spent: Vec::new(),
+        }
+    }
+}
+
+impl Phases {
+    /// Ends the current phase as `name`.
+    fn lap(&mut self, name: &'static str) {
+        let now = std::time::Instant::now();
+        let secs = (now - self.since).as_secs_f64();
+        self.since = now;
+        match self.spent.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, total)) => *total += secs,
+            None => self.spent.push((name, secs)),
+        }
+    }
 }
