@@ -452,10 +452,12 @@ impl Settings {
                     .into(),
             });
         }
-        if self.database.max_connections == 0 {
+        // A statistics rebuild reads on one connection while its transaction writes on
+        // another.
+        if self.database.max_connections < 2 {
             return Err(ConfigError::Rejected {
                 key: "database.max_connections",
-                message: "must be at least 1".into(),
+                message: "must be at least 2".into(),
             });
         }
         Ok(())

@@ -120,14 +120,15 @@ pub fn placeholders(backend: DbBackend, sql: &str) -> String {
     out
 }
 
-/// How [`insert_rows`] reads a column from a row's JSON value.
+/// A column's type for [`insert_rows`]; PostgreSQL receives each column as an array of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// A uuid, as its hyphenated text.
     Uuid,
     Text,
-    /// A whole number, or null.
+    /// A whole number.
     Int,
+    /// A whole number or null.
+    OptionalInt,
 }
 
 /// What [`insert_rows`] does with a row whose `key` is taken already: adds its `add` columns
@@ -139,22 +140,23 @@ pub struct Merge<'a> {
     pub set: &'a [&'a str],
 }
 
-/// The rows [`insert_rows`] writes, made as it goes: a rebuild writes a million. Boxed so the
-/// futures awaiting it stay `Send` whatever closures made the rows.
-pub type Rows<'a> = Box<dyn Iterator<Item = serde_json::Value> + Send + 'a>;
+/// The rows [`insert_rows`] writes, each its values in the order of the columns, made as it
+/// goes: a rebuild writes a million. Boxed so the futures awaiting it stay `Send` whatever
+/// closures made the rows.
+pub type Rows<'a> = Box<dyn Iterator<Item = Vec<sea_orm::Value>> + Send + 'a>;
 
 /// Rows per statement of [`insert_rows`] on PostgreSQL.
-const ROWS_PER_STATEMENT: usize = 4000;
+const ROWS_PER_STATEMENT: usize = 10_000;
 
 /// Bound values per statement of [`insert_rows`] on SQLite, well under its limit.
 const SQLITE_VALUES_PER_STATEMENT: usize = 20_000;
 
-/// Inserts `rows`, each a JSON array of its values in the order of `columns`, into `table`,
-/// thousands per statement. On PostgreSQL a statement's rows are bound as one JSON text that
-/// the database unpacks itself: a parameter per value made it parse, plan and check nineteen
-/// thousand of them per thousand facts, and the statistics rebuild wrote facts at half the
-/// speed. SQLite binds in process, where a parameter per value is the cheaper way (its JSON
-/// functions took half as long again), so there the rows are bound value by value.
+/// Inserts `rows` into `table`'s `columns`, thousands per statement. PostgreSQL receives a
+/// statement's rows as one array per column, unpacked by `unnest`: a parameter per value made
+/// it parse, plan and check nineteen thousand of them per thousand facts, and rows sent as
+/// JSON text cost serialising and parsing 300 MB for a rebuild's facts. SQLite binds in
+/// process, where a parameter per value is the cheaper way (its JSON functions took half as
+/// long again). A value of another kind than its column's is refused.
 pub async fn insert_rows(
     db: &impl ConnectionTrait,
     table: &str,
@@ -167,65 +169,125 @@ pub async fn insert_rows(
     let names = names.join(", ");
     let conflict = merge.map_or_else(String::new, |m| on_conflict(table, m));
     let mut rows = rows.peekable();
-    if backend == DbBackend::Postgres {
-        let values: Vec<String> = columns
-            .iter()
-            .enumerate()
-            .map(|(i, (_, kind))| match kind {
-                Kind::Uuid => format!("CAST(value->>{i} AS uuid)"),
-                Kind::Int => format!("CAST(value->>{i} AS bigint)"),
-                Kind::Text => format!("value->>{i}"),
-            })
-            .collect();
-        let sql = format!(
-            "INSERT INTO {table} ({names}) SELECT {} \
-             FROM jsonb_array_elements(CAST($1 AS jsonb)) AS r(value){conflict}",
-            values.join(", ")
-        );
-        while rows.peek().is_some() {
-            let chunk: Vec<serde_json::Value> = rows.by_ref().take(ROWS_PER_STATEMENT).collect();
-            let json = serde_json::Value::Array(chunk).to_string();
-            db.execute_raw(Statement::from_sql_and_values(backend, &sql, [json.into()]))
-                .await?;
-        }
-        return Ok(());
-    }
-    let per_statement = (SQLITE_VALUES_PER_STATEMENT / columns.len().max(1)).max(1);
-    let one = format!("({})", vec!["?"; columns.len()].join(", "));
+    let per_statement = if backend == DbBackend::Postgres {
+        ROWS_PER_STATEMENT
+    } else {
+        (SQLITE_VALUES_PER_STATEMENT / columns.len().max(1)).max(1)
+    };
     while rows.peek().is_some() {
-        let chunk: Vec<serde_json::Value> = rows.by_ref().take(per_statement).collect();
-        let mut values = Vec::with_capacity(chunk.len() * columns.len());
-        for row in &chunk {
-            let row = row.as_array().map(Vec::as_slice).unwrap_or_default();
-            if row.len() != columns.len() {
-                return Err(DbErr::Custom(format!(
-                    "a row for {table} has {} values",
-                    row.len()
-                )));
-            }
-            for ((_, kind), value) in columns.iter().zip(row) {
-                values.push(bound(*kind, value)?);
-            }
-        }
-        let sql = format!(
-            "INSERT INTO {table} ({names}) VALUES {}{conflict}",
-            vec![one.as_str(); chunk.len()].join(", ")
-        );
-        db.execute_raw(Statement::from_sql_and_values(backend, &sql, values))
-            .await?;
+        let chunk = rows
+            .by_ref()
+            .take(per_statement)
+            .map(|row| checked(table, columns, row))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (sql, values) = if backend == DbBackend::Postgres {
+            unnested(table, &names, columns, chunk)
+        } else {
+            let one = format!("({})", vec!["?"; columns.len()].join(", "));
+            let sql = format!(
+                "INSERT INTO {table} ({names}) VALUES {}",
+                vec![one.as_str(); chunk.len()].join(", ")
+            );
+            (sql, chunk.into_iter().flatten().collect())
+        };
+        db.execute_raw(Statement::from_sql_and_values(
+            backend,
+            format!("{sql}{conflict}"),
+            values,
+        ))
+        .await?;
     }
     Ok(())
 }
 
-/// A row's JSON value as the parameter SQLite stores for a column of that kind.
-fn bound(kind: Kind, value: &serde_json::Value) -> Result<sea_orm::Value, DbErr> {
-    Ok(match kind {
-        Kind::Uuid => uuid::Uuid::parse_str(value.as_str().unwrap_or_default())
-            .map_err(|e| DbErr::Custom(format!("not a uuid: {e}")))?
-            .into(),
-        Kind::Text => value.as_str().map(str::to_owned).into(),
-        Kind::Int => value.as_i64().into(),
-    })
+/// The row, if it has a value of its column's kind for each column: whole numbers of any
+/// width become 64-bit ones.
+fn checked(
+    table: &str,
+    columns: &[(&str, Kind)],
+    row: Vec<sea_orm::Value>,
+) -> Result<Vec<sea_orm::Value>, DbErr> {
+    use sea_orm::Value;
+    if row.len() != columns.len() {
+        return Err(DbErr::Custom(format!(
+            "a row for {table} has {} values",
+            row.len()
+        )));
+    }
+    columns
+        .iter()
+        .zip(row)
+        .map(|((column, kind), value)| match (kind, value) {
+            (Kind::Uuid, v @ Value::Uuid(Some(_)))
+            | (Kind::Text, v @ Value::String(Some(_)))
+            | (Kind::Int, v @ Value::BigInt(Some(_)))
+            | (Kind::OptionalInt, v @ Value::BigInt(_)) => Ok(v),
+            (Kind::Int, Value::Int(Some(n))) => Ok(Value::BigInt(Some(n.into()))),
+            (Kind::OptionalInt, Value::Int(n)) => Ok(Value::BigInt(n.map(i64::from))),
+            (_, v) => Err(DbErr::Custom(format!(
+                "{table}.{column} ({kind:?}) cannot take {v:?}"
+            ))),
+        })
+        .collect()
+}
+
+/// PostgreSQL's `INSERT … SELECT … FROM unnest(…)` for `rows` (each [`checked`]), and its
+/// arrays: one per column and, for an [`Kind::OptionalInt`] column, one more saying which of
+/// its values are null, as the arrays bound cannot hold nulls.
+fn unnested(
+    table: &str,
+    names: &str,
+    columns: &[(&str, Kind)],
+    rows: Vec<Vec<sea_orm::Value>>,
+) -> (String, Vec<sea_orm::Value>) {
+    use sea_orm::{Value, sea_query::ArrayType};
+    let mut arrays: Vec<Vec<Value>> = vec![Vec::with_capacity(rows.len()); columns.len()];
+    let mut nulls: Vec<Vec<Value>> = vec![Vec::new(); columns.len()];
+    for row in rows {
+        for (i, value) in row.into_iter().enumerate() {
+            let value = match value {
+                Value::BigInt(n) if columns[i].1 == Kind::OptionalInt => {
+                    nulls[i].push(Value::Bool(Some(n.is_none())));
+                    Value::BigInt(Some(n.unwrap_or_default()))
+                }
+                v => v,
+            };
+            arrays[i].push(value);
+        }
+    }
+    let mut params = Vec::new();
+    let mut aliases = Vec::new();
+    let mut selected = Vec::new();
+    let mut values = Vec::new();
+    for (i, ((_, kind), (array, null))) in columns
+        .iter()
+        .zip(arrays.into_iter().zip(nulls))
+        .enumerate()
+    {
+        let (ty, cast) = match kind {
+            Kind::Uuid => (ArrayType::Uuid, "uuid[]"),
+            Kind::Text => (ArrayType::String, "text[]"),
+            Kind::Int | Kind::OptionalInt => (ArrayType::BigInt, "bigint[]"),
+        };
+        values.push(Value::Array(ty, Some(Box::new(array))));
+        params.push(format!("CAST(${} AS {cast})", values.len()));
+        aliases.push(format!("c{i}"));
+        if *kind == Kind::OptionalInt {
+            values.push(Value::Array(ArrayType::Bool, Some(Box::new(null))));
+            params.push(format!("CAST(${} AS boolean[])", values.len()));
+            aliases.push(format!("n{i}"));
+            selected.push(format!("CASE WHEN n{i} THEN NULL ELSE c{i} END"));
+        } else {
+            selected.push(format!("c{i}"));
+        }
+    }
+    let sql = format!(
+        "INSERT INTO {table} ({names}) SELECT {} FROM unnest({}) AS r({})",
+        selected.join(", "),
+        params.join(", "),
+        aliases.join(", ")
+    );
+    (sql, values)
 }
 
 /// ` ON CONFLICT (key) DO UPDATE SET ...` for [`Merge`].
@@ -243,9 +305,158 @@ fn on_conflict(table: &str, merge: Merge<'_>) -> String {
     )
 }
 
+/// Indexes set aside for a bulk load, made again by [`SetAside::restore`].
+#[derive(Debug)]
+#[must_use = "the indexes are gone until restored"]
+pub struct SetAside(Vec<String>);
+
+/// Drops the indexes of `tables` inside the caller's transaction, returning what makes them
+/// again: every index on PostgreSQL, primary keys included; on SQLite all but the primary
+/// keys, which it cannot drop. For a rebuild that empties tables and fills them with a million
+/// rows: building an index once from all of them sorts them, where keeping it current inserts
+/// them one by one. The definitions come from the database's own catalogue, so the migrations
+/// stay the one place that names them; a transaction that fails puts them back with
+/// everything else.
+pub async fn set_indexes_aside(
+    db: &impl ConnectionTrait,
+    tables: &[&str],
+) -> Result<SetAside, DbErr> {
+    let backend = db.get_database_backend();
+    let list = tables
+        .iter()
+        .map(|t| format!("'{}'", t.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = if backend == DbBackend::Postgres {
+        format!(
+            "SELECT format('DROP INDEX %I.%I', i.schemaname, i.indexname) AS drop_it, \
+             i.indexdef AS make_it FROM pg_indexes i \
+             WHERE i.schemaname = current_schema() AND i.tablename IN ({list}) \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+             WHERE c.conindid = format('%I.%I', i.schemaname, i.indexname)::regclass) \
+             UNION ALL \
+             SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass, c.conname), \
+             format('ALTER TABLE %s ADD CONSTRAINT %I %s', c.conrelid::regclass, c.conname, \
+             pg_get_constraintdef(c.oid)) FROM pg_constraint c \
+             WHERE c.contype = 'p' AND c.conrelid::regclass::text IN ({list})"
+        )
+    } else {
+        format!(
+            "SELECT 'DROP INDEX \"' || replace(name, '\"', '\"\"') || '\"' AS drop_it, \
+             sql AS make_it FROM sqlite_master WHERE type = 'index' \
+             AND tbl_name IN ({list}) AND sql IS NOT NULL"
+        )
+    };
+    let mut made = Vec::new();
+    for row in db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await?
+    {
+        let drop_it: String = row.try_get("", "drop_it")?;
+        made.push(row.try_get("", "make_it")?);
+        db.execute_unprepared(&drop_it).await?;
+    }
+    Ok(SetAside(made))
+}
+
+impl SetAside {
+    /// Makes the indexes again, from the rows now in their tables.
+    pub async fn restore(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+        for sql in self.0 {
+            db.execute_unprepared(&sql).await?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sqlite_path;
+    use sea_orm::{Value, sea_query::ArrayType};
+    use uuid::Uuid;
+
+    use super::{Kind, checked, sqlite_path, unnested};
+
+    const COLUMNS: [(&str, Kind); 4] = [
+        ("id", Kind::Uuid),
+        ("name", Kind::Text),
+        ("n", Kind::Int),
+        ("days", Kind::OptionalInt),
+    ];
+
+    #[test]
+    fn rows_take_only_their_columns_kinds_and_whole_numbers_widen() {
+        let id = Uuid::now_v7();
+        let row = checked(
+            "t",
+            &COLUMNS,
+            vec![
+                id.into(),
+                "felt".into(),
+                3i32.into(),
+                Option::<i32>::None.into(),
+            ],
+        );
+        assert_eq!(
+            row.ok(),
+            Some(vec![
+                id.into(),
+                "felt".into(),
+                3i64.into(),
+                Option::<i64>::None.into()
+            ])
+        );
+        for wrong in [
+            vec![id.into(), "felt".into(), 3i64.into()],
+            vec!["felt".into(), "felt".into(), 3i64.into(), 1i64.into()],
+            vec![
+                id.into(),
+                "felt".into(),
+                Option::<i64>::None.into(),
+                1i64.into(),
+            ],
+            vec![
+                id.into(),
+                Option::<String>::None.into(),
+                3i64.into(),
+                1i64.into(),
+            ],
+        ] {
+            assert!(checked("t", &COLUMNS, wrong).is_err());
+        }
+    }
+
+    #[test]
+    fn postgres_gets_an_array_per_column_and_where_nulls_are() {
+        let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+        let rows = vec![
+            vec![a.into(), "felt".into(), 3i64.into(), 12i64.into()],
+            vec![
+                b.into(),
+                "silver".into(),
+                4i64.into(),
+                Option::<i64>::None.into(),
+            ],
+        ];
+        let (sql, values) = unnested("t", "id, name, n, days", &COLUMNS, rows);
+        assert_eq!(
+            sql,
+            "INSERT INTO t (id, name, n, days) SELECT c0, c1, c2, \
+             CASE WHEN n3 THEN NULL ELSE c3 END FROM unnest(CAST($1 AS uuid[]), \
+             CAST($2 AS text[]), CAST($3 AS bigint[]), CAST($4 AS bigint[]), \
+             CAST($5 AS boolean[])) AS r(c0, c1, c2, c3, n3)"
+        );
+        let array = |ty, items: Vec<Value>| Value::Array(ty, Some(Box::new(items)));
+        assert_eq!(
+            values,
+            vec![
+                array(ArrayType::Uuid, vec![a.into(), b.into()]),
+                array(ArrayType::String, vec!["felt".into(), "silver".into()]),
+                array(ArrayType::BigInt, vec![3i64.into(), 4i64.into()]),
+                array(ArrayType::BigInt, vec![12i64.into(), 0i64.into()]),
+                array(ArrayType::Bool, vec![false.into(), true.into()]),
+            ]
+        );
+    }
 
     #[test]
     fn finds_sqlite_paths() {

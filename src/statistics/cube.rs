@@ -9,19 +9,18 @@
 use std::collections::{BTreeMap, HashMap};
 
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Value,
     sea_query::{LockBehavior, LockType},
 };
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::facts::{
-    CellKey, Fact, MEASURE_COLUMNS, MakerShare, Measures, PaidOrder, facts_of, first_paid,
-    shares_json, stored,
+    BatchFacts, CellKey, Fact, MEASURE_COLUMNS, MakerShare, Measures, PaidOrder, Products,
+    facts_of, first_paid, shares_json, stored,
 };
 use crate::{
-    db::{Kind, Merge, insert_rows},
+    db::{Kind, Merge, SetAside, insert_rows, set_indexes_aside},
     entities::{orders, statistics_facts, statistics_queue},
     error::AppResult,
     money::Rates,
@@ -118,22 +117,22 @@ async fn insert_facts(db: &impl ConnectionTrait, facts: &[(Uuid, Vec<Fact>)]) ->
         &[("id", Kind::Uuid), ("order_id", Kind::Uuid)],
         &MEASURE_COLUMNS,
         &[
-            ("ship_days", Kind::Int),
-            ("deliver_days", Kind::Int),
+            ("ship_days", Kind::OptionalInt),
+            ("deliver_days", Kind::OptionalInt),
             ("maker_shares", Kind::Text),
         ],
     );
     let rows = facts.iter().flat_map(|(order_id, fs)| {
         fs.iter().map(move |f| {
-            let mut row = vec![json!(Uuid::now_v7()), json!(order_id)];
+            let mut row = vec![Uuid::now_v7().into(), (*order_id).into()];
             row.extend(key_values(&f.key));
             row.extend(measure_values(f.measures));
             row.extend([
-                json!(f.ship_days),
-                json!(f.deliver_days),
-                json!(shares_json(&f.makers)),
+                f.ship_days.into(),
+                f.deliver_days.into(),
+                shares_json(&f.makers).into(),
             ]);
-            Value::Array(row)
+            row
         })
     });
     insert_rows(db, "statistics_facts", &columns, Box::new(rows), None).await?;
@@ -164,16 +163,16 @@ fn columns<'a>(
 
 fn key_values(k: &CellKey) -> [Value; 5] {
     [
-        json!(k.month),
-        json!(k.shop_id),
-        json!(k.category_id),
-        json!(k.country),
-        json!(k.method),
+        k.month.as_str().into(),
+        k.shop_id.into(),
+        k.category_id.into(),
+        k.country.as_str().into(),
+        k.method.as_str().into(),
     ]
 }
 
 fn measure_values(mut m: Measures) -> impl Iterator<Item = Value> {
-    m.fields().map(|v| json!(*v)).into_iter()
+    m.fields().map(|v| Value::from(*v)).into_iter()
 }
 
 /// The names of the cell key's columns followed by `more`.
@@ -186,8 +185,14 @@ fn key_and<'a>(more: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// Adds the deltas to the cube and the histograms, creating rows as needed, in key order,
-/// and marks the rows with the change number `seq`.
-async fn apply(db: &impl ConnectionTrait, deltas: Deltas, seq: i64) -> AppResult<()> {
+/// and marks the rows with the change number `seq`. `into_empty` when the tables were just
+/// emptied (a rebuild): the rows are only inserted, which needs no key index.
+async fn apply(
+    db: &impl ConnectionTrait,
+    deltas: Deltas,
+    seq: i64,
+    into_empty: bool,
+) -> AppResult<()> {
     let Deltas {
         cells,
         days,
@@ -197,11 +202,11 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas, seq: i64) -> AppResult
     let cells: BTreeMap<CellKey, Measures> =
         cells.into_iter().filter(|(_, m)| !m.is_zero()).collect();
     let rows = cells.iter().map(|(k, m)| {
-        let mut row = vec![json!(Uuid::now_v7())];
+        let mut row = vec![Uuid::now_v7().into()];
         row.extend(key_values(k));
         row.extend(measure_values(*m));
-        row.push(json!(seq));
-        Value::Array(row)
+        row.push(seq.into());
+        row
     });
     let merge = Merge {
         key: &key_and(&[]),
@@ -210,14 +215,15 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas, seq: i64) -> AppResult
     };
     let id = [("id", Kind::Uuid)];
     let table = columns(&id, &MEASURE_COLUMNS, &seq_column);
-    insert_rows(db, "statistics_cells", &table, Box::new(rows), Some(merge)).await?;
+    let merge = (!into_empty).then_some(merge);
+    insert_rows(db, "statistics_cells", &table, Box::new(rows), merge).await?;
 
     let days: BTreeMap<DayKey, i64> = days.into_iter().filter(|(_, n)| *n != 0).collect();
     let rows = days.iter().map(|((k, kind, d), n)| {
-        let mut row = vec![json!(Uuid::now_v7())];
+        let mut row = vec![Uuid::now_v7().into()];
         row.extend(key_values(k));
-        row.extend([json!(kind), json!(d), json!(n), json!(seq)]);
-        Value::Array(row)
+        row.extend([(*kind).into(), (*d).into(), (*n).into(), seq.into()]);
+        row
     });
     let merge = Merge {
         key: &key_and(&["kind", "days"]),
@@ -234,23 +240,24 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas, seq: i64) -> AppResult
             ("seq", Kind::Int),
         ],
     );
-    insert_rows(db, "statistics_days", &table, Box::new(rows), Some(merge)).await?;
+    let merge = (!into_empty).then_some(merge);
+    insert_rows(db, "statistics_days", &table, Box::new(rows), merge).await?;
 
     let makers: BTreeMap<(CellKey, Uuid), MakerShare> =
         makers.into_iter().filter(|(_, s)| !s.is_zero()).collect();
     let parts = ["gross_mnt", "gross_usd", "share_mnt", "share_usd"];
     let rows = makers.iter().map(|((k, maker_id), s)| {
-        let mut row = vec![json!(Uuid::now_v7())];
+        let mut row = vec![Uuid::now_v7().into()];
         row.extend(key_values(k));
         row.extend([
-            json!(maker_id),
-            json!(s.gross_mnt),
-            json!(s.gross_usd),
-            json!(s.share_mnt),
-            json!(s.share_usd),
-            json!(seq),
+            (*maker_id).into(),
+            s.gross_mnt.into(),
+            s.gross_usd.into(),
+            s.share_mnt.into(),
+            s.share_usd.into(),
+            seq.into(),
         ]);
-        Value::Array(row)
+        row
     });
     let merge = Merge {
         key: &key_and(&["maker_id"]),
@@ -260,14 +267,8 @@ async fn apply(db: &impl ConnectionTrait, deltas: Deltas, seq: i64) -> AppResult
     let mut table = columns(&id, &[], &[("maker_id", Kind::Uuid)]);
     table.extend(parts.iter().map(|p| (*p, Kind::Int)));
     table.extend(seq_column);
-    insert_rows(
-        db,
-        "statistics_maker_cells",
-        &table,
-        Box::new(rows),
-        Some(merge),
-    )
-    .await?;
+    let merge = (!into_empty).then_some(merge);
+    insert_rows(db, "statistics_maker_cells", &table, Box::new(rows), merge).await?;
     Ok(())
 }
 
@@ -325,7 +326,11 @@ async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid], seq: i64) -> AppResu
         .await?;
     let rates = Rates::load(txn).await?;
     let firsts = first_paid(txn, Some(batch.iter().map(|o| o.buyer_id).collect())).await?;
-    let new = facts_of(txn, &batch, &rates, &firsts).await?;
+    let BatchFacts {
+        facts: new,
+        to_lock,
+    } = facts_of(txn, &batch, &rates, &firsts, &mut Products::default()).await?;
+    to_lock.lock(txn).await?;
     let old: Vec<Fact> = statistics_facts::Entity::find()
         .filter(statistics_facts::Column::OrderId.is_in(ids.to_vec()))
         .all(txn)
@@ -343,31 +348,39 @@ async fn recompute(txn: &DatabaseTransaction, ids: &[Uuid], seq: i64) -> AppResu
         .exec(txn)
         .await?;
     insert_facts(txn, &new).await?;
-    apply(txn, deltas, seq).await
+    apply(txn, deltas, seq, false).await
 }
 
-/// Empties the facts and the cubes for a rebuild. PostgreSQL truncates: a `DELETE` would
-/// leave a million dead rows in the tables and their indexes for the rebuild to write around
-/// (its summing took three times as long). Truncating locks the tables until the rebuild
-/// commits, which nothing waits on for long: drains wait for the rebuild anyway, and a
-/// server only reads the cubes when the state row says they changed. SQLite empties a table
-/// in one step already. PostgreSQL also gets the memory to group a year's facts without
-/// spilling to disk (78 MB for the histograms at a million lines).
-async fn start_afresh(txn: &DatabaseTransaction) -> AppResult<()> {
-    const TABLES: &str =
-        "statistics_facts, statistics_cells, statistics_days, statistics_maker_cells";
+/// Empties the facts and the cubes for a rebuild and sets their indexes aside until it has
+/// filled them ([`set_indexes_aside`]). PostgreSQL truncates: a `DELETE` would leave a
+/// million dead rows in the tables and their indexes for the rebuild to write around (its
+/// summing took three times as long). Truncating locks the tables until the rebuild commits,
+/// which nothing waits on for long: drains wait for the rebuild anyway, and a server only
+/// reads the cubes when the state row says they changed. SQLite empties a table in one step
+/// already. PostgreSQL also gets the memory to group a year's facts and to sort them into
+/// indexes without spilling to disk (78 MB for the histograms at a million lines).
+async fn start_afresh(txn: &DatabaseTransaction) -> AppResult<SetAside> {
+    const TABLES: [&str; 4] = [
+        "statistics_facts",
+        "statistics_cells",
+        "statistics_days",
+        "statistics_maker_cells",
+    ];
+    let indexes = set_indexes_aside(txn, &TABLES).await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
-        txn.execute_unprepared(&format!("TRUNCATE {TABLES}"))
+        txn.execute_unprepared(&format!("TRUNCATE {}", TABLES.join(", ")))
             .await?;
         txn.execute_unprepared("SET LOCAL work_mem = '256MB'")
             .await?;
+        txn.execute_unprepared("SET LOCAL maintenance_work_mem = '256MB'")
+            .await?;
     } else {
-        for table in TABLES.split(", ") {
+        for table in TABLES {
             txn.execute_unprepared(&format!("DELETE FROM {table}"))
                 .await?;
         }
     }
-    Ok(())
+    Ok(indexes)
 }
 
 /// What a rebuild did.
@@ -376,8 +389,9 @@ pub struct Rebuilt {
     pub orders: u64,
     pub facts: u64,
     pub cells: u64,
-    /// Seconds spent in each phase, for whoever times it; the batches' reading, computing
-    /// and writing are each summed over every batch.
+    /// Seconds spent in each phase, for whoever times it, each summed over every batch: first
+    /// the reading connection's (named "(reading)"), then the writing transaction's, which
+    /// run at the same time.
     pub phases: Vec<(&'static str, f64)>,
 }
 
@@ -385,20 +399,27 @@ pub struct Rebuilt {
 const REBUILD_BATCH: u64 = 2000;
 
 /// Recomputes every fact, cell and histogram from the orders, in one transaction: readers see
-/// the old figures until it commits.
+/// the old figures until it commits. The orders are read and their facts computed by a task
+/// of their own on a connection of their own, a batch or two ahead of the transaction writing
+/// them, so reading and writing overlap: each took a quarter of a rebuild on its own.
 pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
+    let (sender, batches) = tokio::sync::mpsc::channel(2);
+    let reader = tokio::spawn(read_facts(state.db.clone(), sender));
+    write_facts(state, batches, reader).await
+}
+
+/// Reads the paid orders in batches and sends each batch's facts to `out` until there are no
+/// more or the writer has stopped (its error is the rebuild's).
+async fn read_facts(
+    db: DatabaseConnection,
+    out: tokio::sync::mpsc::Sender<BatchFacts>,
+) -> AppResult<Phases> {
+    let db = &db;
     let mut clock = Phases::default();
-    let txn = crate::db::begin_write(&state.db).await?;
-    // Drains wait for the rebuild from here (see [`drain`]); every server reloads after it.
-    let seq = super::memory::next_seq(&txn).await?;
-    super::memory::new_epoch(&txn).await?;
-    statistics_queue::Entity::delete_many().exec(&txn).await?;
-    start_afresh(&txn).await?;
-    let rates = Rates::load(&txn).await?;
-    let firsts = first_paid(&txn, None).await?;
-    clock.lap("cleared, first orders found");
-    let mut deltas = Deltas::default();
-    let mut report = Rebuilt::default();
+    let rates = Rates::load(db).await?;
+    let firsts = first_paid(db, None).await?;
+    clock.lap("first orders found (reading)");
+    let mut products = Products::default();
     let mut after: Option<Uuid> = None;
     loop {
         let mut page = orders::Entity::find()
@@ -408,27 +429,63 @@ pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
         if let Some(last) = after {
             page = page.filter(orders::Column::Id.gt(last));
         }
-        let batch: Vec<PaidOrder> = page.into_partial_model().all(&txn).await?;
-        clock.lap("orders read");
+        let batch: Vec<PaidOrder> = page.into_partial_model().all(db).await?;
+        clock.lap("orders read (reading)");
         let Some(last) = batch.last() else { break };
         after = Some(last.id);
-        report.orders += batch.len() as u64;
-        let facts = facts_of(&txn, &batch, &rates, &firsts).await?;
+        let facts = facts_of(db, &batch, &rates, &firsts, &mut products).await?;
+        clock.lap("facts computed (reading)");
+        if out.send(facts).await.is_err() {
+            break;
+        }
+        clock.lap("waiting for the writer (reading)");
+    }
+    Ok(clock)
+}
+
+/// The rebuild's transaction: empties the tables, writes the facts `batches` brings, and once
+/// the `reader` has ended well (a reader that failed also ends the batches), sums the cubes
+/// from them and commits.
+async fn write_facts(
+    state: &AppState,
+    mut batches: tokio::sync::mpsc::Receiver<BatchFacts>,
+    reader: tokio::task::JoinHandle<AppResult<Phases>>,
+) -> AppResult<Rebuilt> {
+    let mut clock = Phases::default();
+    let txn = crate::db::begin_write(&state.db).await?;
+    // Drains wait for the rebuild from here (see [`drain`]); every server reloads after it.
+    let seq = super::memory::next_seq(&txn).await?;
+    super::memory::new_epoch(&txn).await?;
+    statistics_queue::Entity::delete_many().exec(&txn).await?;
+    let indexes = start_afresh(&txn).await?;
+    clock.lap("emptied");
+    let mut deltas = Deltas::default();
+    let mut report = Rebuilt::default();
+    while let Some(BatchFacts { facts, to_lock }) = batches.recv().await {
+        clock.lap("waiting for facts");
+        to_lock.lock(&txn).await?;
+        report.orders += facts.len() as u64;
         for (_, fs) in &facts {
             report.facts += fs.len() as u64;
             tally_makers(fs, 1, &mut deltas);
         }
-        clock.lap("facts computed");
         insert_facts(&txn, &facts).await?;
         clock.lap("facts written");
     }
+    let mut reading = reader
+        .await
+        .map_err(|e| anyhow::anyhow!("the rebuild's reader stopped: {e}"))??;
+    clock.lap("waiting for facts");
     report.cells = cube_from_facts(&txn).await?;
     clock.lap("cube summed");
-    apply(&txn, deltas, seq).await?;
+    apply(&txn, deltas, seq, true).await?;
     clock.lap("makers' cube written");
+    indexes.restore(&txn).await?;
+    clock.lap("indexes made");
     txn.commit().await?;
     clock.lap("committed");
-    report.phases = clock.spent;
+    reading.spent.extend(clock.spent);
+    report.phases = reading.spent;
     Ok(report)
 }
 

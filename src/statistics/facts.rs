@@ -338,18 +338,32 @@ pub fn contribution(input: &OrderInput<'_>) -> Vec<Fact> {
         .collect()
 }
 
+/// A batch of orders' facts, and the rates to lock on orders placed before rates were locked
+/// ([`RatesToLock::lock`]): computing reads only, so a rebuild can compute on one connection
+/// while it writes on another.
+#[derive(Debug, Default)]
+pub(super) struct BatchFacts {
+    pub facts: Vec<(Uuid, Vec<Fact>)>,
+    pub to_lock: RatesToLock,
+}
+
 /// The facts of a batch of orders, read with a handful of queries. Orders placed before rates
-/// were locked get today's rates locked now, so every later count uses the same ones.
+/// were locked are counted at today's rates, which the caller locks on them with the facts,
+/// so every later count uses the same ones.
 pub(super) async fn facts_of(
     db: &impl ConnectionTrait,
     batch: &[PaidOrder],
     rates: &Rates,
     firsts: &Firsts,
-) -> AppResult<Vec<(Uuid, Vec<Fact>)>> {
+    products: &mut Products,
+) -> AppResult<BatchFacts> {
     let paid: Vec<&PaidOrder> = batch.iter().filter(|o| o.paid_at.is_some()).collect();
     let ids: Vec<Uuid> = paid.iter().map(|o| o.id).collect();
     if ids.is_empty() {
-        return Ok(batch.iter().map(|o| (o.id, Vec::new())).collect());
+        return Ok(BatchFacts {
+            facts: batch.iter().map(|o| (o.id, Vec::new())).collect(),
+            to_lock: RatesToLock::default(),
+        });
     }
     // Only the columns the statistics read: a rebuild reads every line.
     let lines: Vec<(Uuid, Uuid, i32, i64, i64)> = order_lines::Entity::find()
@@ -366,34 +380,7 @@ pub(super) async fn facts_of(
         .into_tuple()
         .all(db)
         .await?;
-    let mut product_ids: Vec<Uuid> = lines.iter().map(|l| l.1).collect();
-    product_ids.sort_unstable();
-    product_ids.dedup();
-    let crafts: HashMap<Uuid, Uuid> = products::Entity::find()
-        .select_only()
-        .column(products::Column::Id)
-        .column(products::Column::CategoryId)
-        .filter(products::Column::Id.is_in(product_ids))
-        .into_tuple::<(Uuid, Option<Uuid>)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(p, c)| (p, c.unwrap_or_else(Uuid::nil)))
-        .collect();
-    let mut makers_of: HashMap<Uuid, Vec<(i32, Uuid)>> = HashMap::new();
-    for credit in product_makers::Entity::find()
-        .filter(product_makers::Column::ProductId.is_in(crafts.keys().copied()))
-        .all(db)
-        .await?
-    {
-        makers_of
-            .entry(credit.product_id)
-            .or_default()
-            .push((credit.position, credit.maker_id));
-    }
-    for credits in makers_of.values_mut() {
-        credits.sort_unstable();
-    }
+    products.read(db, lines.iter().map(|l| l.1)).await?;
     let mut checkout_ids: Vec<Uuid> = paid.iter().map(|o| o.checkout_id).collect();
     checkout_ids.sort_unstable();
     checkout_ids.dedup();
@@ -423,24 +410,23 @@ pub(super) async fn facts_of(
     }
     let mut lines_of: HashMap<Uuid, Vec<Line>> = HashMap::new();
     for (order_id, product_id, quantity, unit_price, discount) in lines {
+        let (category_id, makers) = products.get(product_id);
         lines_of.entry(order_id).or_default().push(Line {
-            category_id: crafts.get(&product_id).copied().unwrap_or_else(Uuid::nil),
+            category_id,
             quantity: i64::from(quantity),
             value: unit_price * i64::from(quantity),
             discount,
-            makers: makers_of
-                .get(&product_id)
-                .map(|m| m.iter().map(|(_, id)| *id).collect())
-                .unwrap_or_default(),
+            makers,
         });
     }
     let mut out = Vec::with_capacity(batch.len());
+    let mut to_lock = RatesToLock::default();
     for order in batch {
         if order.paid_at.is_none() {
             out.push((order.id, Vec::new()));
             continue;
         }
-        let (to_mnt, to_usd) = locked_rates(db, order, rates).await?;
+        let (to_mnt, to_usd) = locked_rates(order, rates, &mut to_lock);
         let first = firsts.get(&order.buyer_id);
         let input = OrderInput {
             order,
@@ -456,7 +442,71 @@ pub(super) async fn facts_of(
         };
         out.push((order.id, contribution(&input)));
     }
-    Ok(out)
+    Ok(BatchFacts {
+        facts: out,
+        to_lock,
+    })
+}
+
+/// Products' crafts and makers, each product read once for as long as this is kept: a
+/// rebuild keeps it for all its batches, which name the same catalogue over and over.
+#[derive(Debug, Default)]
+pub(super) struct Products(HashMap<Uuid, (Uuid, Vec<Uuid>)>);
+
+impl Products {
+    /// Reads those of `ids` not read yet.
+    async fn read(
+        &mut self,
+        db: &impl ConnectionTrait,
+        ids: impl Iterator<Item = Uuid>,
+    ) -> AppResult<()> {
+        let mut ids: Vec<Uuid> = ids.filter(|id| !self.0.contains_key(id)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let crafts: Vec<(Uuid, Option<Uuid>)> = products::Entity::find()
+            .select_only()
+            .column(products::Column::Id)
+            .column(products::Column::CategoryId)
+            .filter(products::Column::Id.is_in(ids.clone()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        let mut makers_of: HashMap<Uuid, Vec<(i32, Uuid)>> = HashMap::new();
+        for credit in product_makers::Entity::find()
+            .filter(product_makers::Column::ProductId.is_in(ids.iter().copied()))
+            .all(db)
+            .await?
+        {
+            makers_of
+                .entry(credit.product_id)
+                .or_default()
+                .push((credit.position, credit.maker_id));
+        }
+        for (id, category) in crafts {
+            let mut credits = makers_of.remove(&id).unwrap_or_default();
+            credits.sort_unstable();
+            let makers = credits.into_iter().map(|(_, maker)| maker).collect();
+            self.0
+                .insert(id, (category.unwrap_or_else(Uuid::nil), makers));
+        }
+        for id in ids {
+            self.0
+                .entry(id)
+                .or_insert_with(|| (Uuid::nil(), Vec::new()));
+        }
+        Ok(())
+    }
+
+    /// A product's craft (nil for none, or a product gone) and makers in their order.
+    fn get(&self, id: Uuid) -> (Uuid, Vec<Uuid>) {
+        self.0
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| (Uuid::nil(), Vec::new()))
+    }
 }
 
 /// Each buyer's first paid order and its checkout.
@@ -508,38 +558,51 @@ pub(super) async fn first_paid(
         .collect())
 }
 
-/// The order's locked rates; for an order placed before they were locked, today's, written
-/// onto the order so every later count uses them too.
-async fn locked_rates(
-    db: &impl ConnectionTrait,
+/// The order's locked rates; for an order placed before they were locked, today's, noted in
+/// `to_lock` to be written onto the order so every later count uses them too.
+fn locked_rates(
     order: &PaidOrder,
     rates: &Rates,
-) -> AppResult<(Option<Rate>, Option<Rate>)> {
+    to_lock: &mut RatesToLock,
+) -> (Option<Rate>, Option<Rate>) {
     let read = |t: &Option<String>| t.as_deref().and_then(Rate::from_fraction);
-    let (mnt, usd) = (read(&order.rate_to_mnt), read(&order.rate_to_usd));
     if order.rate_to_mnt.is_some() || order.rate_to_usd.is_some() {
-        return Ok((mnt, usd));
+        return (read(&order.rate_to_mnt), read(&order.rate_to_usd));
     }
     let from = Currency::parse(&order.shop_currency);
     let today = |code: &str| Some(rates.rate(from?, Currency::parse(code)?)).flatten();
     let (mnt, usd) = (today(HOME), today("USD"));
     if mnt.is_some() || usd.is_some() {
-        orders::Entity::update_many()
-            .col_expr(
-                orders::Column::RateToMnt,
-                Expr::value(mnt.map(Rate::to_fraction)),
-            )
-            .col_expr(
-                orders::Column::RateToUsd,
-                Expr::value(usd.map(Rate::to_fraction)),
-            )
-            .filter(orders::Column::Id.eq(order.id))
-            .filter(orders::Column::RateToMnt.is_null())
-            .filter(orders::Column::RateToUsd.is_null())
-            .exec(db)
-            .await?;
+        to_lock.0.push((order.id, mnt, usd));
     }
-    Ok((mnt, usd))
+    (mnt, usd)
+}
+
+/// Today's rates to lock on orders that had none: (order, to tögrög, to dollars).
+#[derive(Debug, Default)]
+pub(super) struct RatesToLock(Vec<(Uuid, Option<Rate>, Option<Rate>)>);
+
+impl RatesToLock {
+    /// Writes the rates onto their orders, unless another count locked some first.
+    pub(super) async fn lock(&self, db: &impl ConnectionTrait) -> AppResult<()> {
+        for (id, mnt, usd) in &self.0 {
+            orders::Entity::update_many()
+                .col_expr(
+                    orders::Column::RateToMnt,
+                    Expr::value(mnt.map(Rate::to_fraction)),
+                )
+                .col_expr(
+                    orders::Column::RateToUsd,
+                    Expr::value(usd.map(Rate::to_fraction)),
+                )
+                .filter(orders::Column::Id.eq(*id))
+                .filter(orders::Column::RateToMnt.is_null())
+                .filter(orders::Column::RateToUsd.is_null())
+                .exec(db)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 pub(super) fn stored(f: statistics_facts::Model) -> Fact {
