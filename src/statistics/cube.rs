@@ -403,19 +403,28 @@ const REBUILD_BATCH: u64 = 2000;
 /// of their own on a connection of their own, a batch or two ahead of the transaction writing
 /// them, so reading and writing overlap: each took a quarter of a rebuild on its own.
 pub async fn rebuild(state: &AppState) -> AppResult<Rebuilt> {
+    let (started, start) = tokio::sync::oneshot::channel();
     let (sender, batches) = tokio::sync::mpsc::channel(2);
-    let reader = tokio::spawn(read_facts(state.db.clone(), sender));
-    write_facts(state, batches, reader).await
+    let reader = tokio::spawn(read_facts(state.db.clone(), start, sender));
+    write_facts(state, started, batches, reader).await
 }
 
-/// Reads the paid orders in batches and sends each batch's facts to `out` until there are no
-/// more or the writer has stopped (its error is the rebuild's).
+/// Once the writer has emptied the queue (`start`), reads the paid orders in batches and sends
+/// each batch's facts to `out` until there are no more or the writer has stopped (its error is
+/// the rebuild's). Not before: an order changed after the reader had read it and queued
+/// before the queue was emptied would keep the facts the rebuild computed from its old state.
+/// From then on every change is queued for the drain after the rebuild.
 async fn read_facts(
     db: DatabaseConnection,
+    start: tokio::sync::oneshot::Receiver<()>,
     out: tokio::sync::mpsc::Sender<BatchFacts>,
 ) -> AppResult<Phases> {
     let db = &db;
     let mut clock = Phases::default();
+    if start.await.is_err() {
+        return Ok(clock);
+    }
+    clock.lap("waiting for the writer to start (reading)");
     let rates = Rates::load(db).await?;
     let firsts = first_paid(db, None).await?;
     clock.lap("first orders found (reading)");
@@ -443,11 +452,12 @@ async fn read_facts(
     Ok(clock)
 }
 
-/// The rebuild's transaction: empties the tables, writes the facts `batches` brings, and once
-/// the `reader` has ended well (a reader that failed also ends the batches), sums the cubes
-/// from them and commits.
+/// The rebuild's transaction: empties the queue and tells the reader to start (`started`),
+/// empties the tables, writes the facts `batches` brings, and once the `reader` has ended well
+/// (a reader that failed also ends the batches), sums the cubes from them and commits.
 async fn write_facts(
     state: &AppState,
+    started: tokio::sync::oneshot::Sender<()>,
     mut batches: tokio::sync::mpsc::Receiver<BatchFacts>,
     reader: tokio::task::JoinHandle<AppResult<Phases>>,
 ) -> AppResult<Rebuilt> {
@@ -457,6 +467,8 @@ async fn write_facts(
     let seq = super::memory::next_seq(&txn).await?;
     super::memory::new_epoch(&txn).await?;
     statistics_queue::Entity::delete_many().exec(&txn).await?;
+    // A reader that is gone has failed; awaiting it below reports why.
+    let _ = started.send(());
     let indexes = start_afresh(&txn).await?;
     clock.lap("emptied");
     let mut deltas = Deltas::default();
