@@ -495,6 +495,19 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_of_one_connection_is_refused() {
+        let figment =
+            Settings::figment("none").merge(Serialized::default("database.max_connections", 1));
+        let err = Settings::from_figment(figment)
+            .expect_err("a rebuild needs two")
+            .to_string();
+        assert!(err.contains("database.max_connections"), "{err}");
+        let figment =
+            Settings::figment("none").merge(Serialized::default("database.max_connections", 2));
+        assert!(Settings::from_figment(figment).is_ok());
+    }
+
+    #[test]
     fn secrets_stay_out_of_debug() {
         let settings = Settings::from_figment(Settings::figment("none")).expect("defaults");
         assert!(!format!("{settings:?}").contains(DEVELOPMENT_JWT_SECRET));
