@@ -68,8 +68,9 @@ fn tally_makers(facts: &[Fact], sign: i64, deltas: &mut Deltas) {
 }
 
 /// The cube and the day histograms summed from the stored facts, as [`tally`] sums them,
-/// by the database in two statements: a rebuild moves no cube row through the server. Rows
-/// go in key order, so each key index grows at its end.
+/// by the database in two statements: a rebuild moves no cube row through the server. In no
+/// particular order: the rebuild makes the indexes afterwards, and sorting the day rows for
+/// them cost PostgreSQL as long again as writing them (5.6 s against 2.4 s).
 /// Returns the number of cells.
 async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
     let backend = db.get_database_backend();
@@ -85,8 +86,7 @@ async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
     let cells = db
         .execute_unprepared(&format!(
             "INSERT INTO statistics_cells (id, {key}, {}) \
-             SELECT {id}, {key}, {} FROM statistics_facts GROUP BY {key} HAVING {} \
-             ORDER BY {key}",
+             SELECT {id}, {key}, {} FROM statistics_facts GROUP BY {key} HAVING {}",
             MEASURE_COLUMNS.join(", "),
             sums.join(", "),
             sums.iter()
@@ -103,8 +103,7 @@ async fn cube_from_facts(db: &impl ConnectionTrait) -> AppResult<u64> {
         )
     };
     db.execute_unprepared(&format!(
-        "INSERT INTO statistics_days (id, {key}, kind, days, orders) {} UNION ALL {} \
-         ORDER BY 2, 3, 4, 5, 6, 7, 8",
+        "INSERT INTO statistics_days (id, {key}, kind, days, orders) {} UNION ALL {}",
         days("S", "ship_days"),
         days("D", "deliver_days")
     ))
