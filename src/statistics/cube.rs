@@ -15,9 +15,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::facts::{
-    BatchFacts, CellKey, Fact, MEASURE_COLUMNS, MakerShare, Measures, PaidOrder, Products,
-    facts_of, first_paid, shares_json, stored,
+use super::{
+    facts::{CellKey, Fact, MEASURE_COLUMNS, MakerShare, Measures, PaidOrder, shares_json, stored},
+    sources::{BatchFacts, Products, facts_of, first_paid},
 };
 use crate::{
     db::{Kind, Merge, SetAside, insert_rows, set_indexes_aside},

@@ -4,7 +4,8 @@
 //! and for each shop beside its market. Every published figure is k-protected
 //! ([`query::protect`]); no output names a shop or a person.
 //!
-//! Builds on orders and catalog: [`facts`] turns paid orders into facts, [`cube`] sums them
+//! Builds on orders and catalog: [`facts`] turns paid orders into facts from what `sources`
+//! reads, [`cube`] sums them
 //! into monthly cubes (per shop and per maker), kept current from the queue the orders domain
 //! fills, [`memory`] keeps a copy of the cubes in each server and sums questions from it,
 //! [`query`] protects and lays out the answers, [`open_data`] writes the public files.
@@ -16,6 +17,7 @@ pub mod facts;
 pub mod memory;
 pub mod open_data;
 pub mod query;
+mod sources;
 
 use std::collections::BTreeMap;
 
